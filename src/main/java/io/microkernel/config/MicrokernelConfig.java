@@ -1,0 +1,137 @@
+package io.microkernel.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+/** Every {@code microkernel.*} setting. Sealed after start: values are read once. */
+@ConfigMapping(prefix = "microkernel")
+public interface MicrokernelConfig {
+
+    /** Where the model store lives (versions, samples, rounds). */
+    @WithDefault("data")
+    Path dataDir();
+
+    /** {@code cpu} or {@code cuda}. */
+    @WithDefault("cpu")
+    String device();
+
+    /** The CUDA device ordinal when {@code device=cuda}. */
+    @WithDefault("0")
+    int deviceId();
+
+    Model model();
+
+    Runtime runtime();
+
+    Serving serving();
+
+    Store store();
+
+    Training training();
+
+    Api api();
+
+    interface Model {
+        /** The name in {@code /v2/models/{name}} and {@code /v1/models/{name}}. */
+        @WithDefault("default")
+        String name();
+
+        /** The artifact set version 1 is bootstrapped from when the store is empty. */
+        @WithDefault("models/default")
+        Path artifacts();
+    }
+
+    interface Runtime {
+        /** A user's own training-enabled {@code libonnxruntime.so}; the bundled one when unset. */
+        Optional<Path> nativeLibrary();
+    }
+
+    interface Serving {
+        /** ORT intra-op threads per serving session. */
+        @WithDefault("1")
+        int intraOpThreads();
+
+        /** ORT inter-op threads per serving session. */
+        @WithDefault("1")
+        int interOpThreads();
+
+        /** Largest batch one inference request may carry. */
+        @WithDefault("256")
+        int maxBatch();
+    }
+
+    interface Store {
+        /** How many versions to keep on disk (the active one is always kept). */
+        @WithDefault("5")
+        int retain();
+    }
+
+    interface Training {
+        /** ORT intra-op threads of a training round, so serving keeps its cores. */
+        @WithDefault("1")
+        int threads();
+
+        @WithDefault("5")
+        int epochs();
+
+        @WithDefault("32")
+        int batchSize();
+
+        @WithDefault("0.01")
+        double learningRate();
+
+        /** Multiplies the learning rate after each epoch (1.0 = constant). */
+        @WithDefault("1.0")
+        double learningRateDecay();
+
+        /** Share of each minibatch drawn from samples older than the last round. */
+        @WithDefault("0.3")
+        double replayFraction();
+
+        /** Share of samples held out for the gate, chosen by sample id. */
+        @WithDefault("0.2")
+        double holdoutFraction();
+
+        /** Start a round by itself once this many new samples arrived (0 = never). */
+        @WithDefault("0")
+        int minNewSamples();
+
+        /** Start a round by itself this often when there are new samples (unset = never). */
+        Optional<Duration> interval();
+
+        Buffer buffer();
+
+        Gate gate();
+
+        interface Buffer {
+            @WithDefault("100000")
+            int maxSamples();
+        }
+
+        interface Gate {
+            /** How much worse (holdout loss, or 1 - accuracy) the candidate may be than the active version. */
+            @WithDefault("0.0")
+            double maxRegression();
+
+            /** How much better the candidate must be, when set. */
+            OptionalDouble minImprovement();
+
+            /** The largest drop of any class's recall the gate accepts. */
+            @WithDefault("0.1")
+            double maxClassRecallDrop();
+        }
+    }
+
+    interface Api {
+        /** Bearer token for mutating endpoints from non-loopback clients. */
+        Optional<String> token();
+
+        /** Require the token for inference too. */
+        @WithDefault("false")
+        boolean protectInference();
+    }
+}

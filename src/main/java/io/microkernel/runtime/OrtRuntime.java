@@ -1,0 +1,90 @@
+package io.microkernel.runtime;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Optional;
+
+/**
+ * The one {@link OrtEnvironment} of the process, created from a training-enabled native library.
+ *
+ * <p>Use {@link #start(Optional)} once (CDI does it through {@code OrtProducer}; the command-line
+ * tools and plain unit tests call it directly). The environment is never closed: ORT keeps it for
+ * the life of the process.
+ */
+public final class OrtRuntime {
+
+    private static volatile OrtRuntime instance;
+
+    private final OrtEnvironment environment;
+    private final Path library;
+
+    private OrtRuntime(OrtEnvironment environment, Path library) {
+        this.environment = environment;
+        this.library = library;
+    }
+
+    /**
+     * Loads the native library and checks it: same version as the Java API, training available.
+     *
+     * @throws RuntimeSetupException with cause and remedy when any check fails
+     */
+    public static synchronized OrtRuntime start(Optional<Path> userLibrary) {
+        if (instance != null) {
+            return instance;
+        }
+        Path library = NativeLibrary.select(userLibrary);
+        OrtEnvironment env;
+        try {
+            env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "microkernel");
+        } catch (UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
+            throw new RuntimeSetupException("cannot load ONNX Runtime from " + library + ": " + e.getMessage(),
+                    "use a native library of ONNX Runtime " + expectedVersion() + " for linux-x86_64");
+        }
+        String found = env.getVersion();
+        if (!expectedVersion().equals(found)) {
+            throw new RuntimeSetupException("native ONNX Runtime " + found + " at " + library
+                    + " does not match the Java API " + expectedVersion(),
+                    "use a native library of ONNX Runtime " + expectedVersion());
+        }
+        if (!env.isTrainingEnabled()) {
+            throw new RuntimeSetupException("native ONNX Runtime at " + library + " was built without the training API",
+                    "use the JavaCPP build (org.bytedeco:onnxruntime) or an ORT build with --enable_training_apis");
+        }
+        instance = new OrtRuntime(env, library);
+        return instance;
+    }
+
+    /** The started runtime; starts it with the bundled library when nobody has yet. */
+    public static OrtRuntime get() {
+        OrtRuntime current = instance;
+        return current != null ? current : start(Optional.empty());
+    }
+
+    /** The ORT version the Java API on the classpath was built for. */
+    public static String expectedVersion() {
+        Package p = OrtEnvironment.class.getPackage();
+        String v = p == null ? null : p.getImplementationVersion();
+        return v != null ? v : "1.24.1";
+    }
+
+    public OrtEnvironment environment() {
+        return environment;
+    }
+
+    public Path library() {
+        return library;
+    }
+
+    /** Execution providers the loaded native library offers. */
+    public EnumSet<ai.onnxruntime.OrtProvider> providers() {
+        return OrtEnvironment.getAvailableProviders();
+    }
+
+    /** Wraps checked ORT failures at start-up. */
+    static RuntimeSetupException wrap(OrtException e, String remedy) {
+        return new RuntimeSetupException(e.getMessage(), remedy);
+    }
+}

@@ -1,0 +1,599 @@
+package io.microkernel.bench;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+/**
+ * Every phase of the benchmark against one model: the packaged service as a child process, and
+ * the in-process baselines on the very inference model the service bootstrapped.
+ *
+ * <p>Phases run one after the other in one run, so the ratios compare figures taken minutes apart
+ * on the same machine.
+ */
+final class ServiceBenchmark {
+
+    /** How much work each phase does. */
+    record Plan(int warmupRequests, int comparisonBlocks, int requestsPerBlock, Duration saturation,
+            int httpSaturationClients, int inProcessSaturationThreads, Duration steady, double maxOpenLoopRate,
+            int samples, int samplesPerRequest, int epochs, int trainBatch, int swaps, Duration swapGap,
+            Duration swapTail, Duration roundLoad, int rssRequests, int rssRounds, int shareSteps) {
+
+        Map<String, Object> asJson() {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("warmup_requests", warmupRequests);
+            json.put("concurrency1_requests_each", comparisonBlocks * requestsPerBlock);
+            json.put("saturation_seconds", saturation.toMillis() / 1000.0);
+            json.put("http_saturation_clients", httpSaturationClients);
+            json.put("inprocess_saturation_threads", inProcessSaturationThreads);
+            json.put("steady_seconds", steady.toMillis() / 1000.0);
+            json.put("samples", samples);
+            json.put("epochs", epochs);
+            json.put("train_batch", trainBatch);
+            json.put("swaps", swaps);
+            json.put("swap_gap_ms", swapGap.toMillis());
+            json.put("swap_window_tail_ms", swapTail.toMillis());
+            json.put("round_load_seconds", roundLoad.toMillis() / 1000.0);
+            json.put("rss_requests", rssRequests);
+            json.put("rss_rounds", rssRounds);
+            json.put("backbone_share_steps", shareSteps);
+            return json;
+        }
+    }
+
+    private static final String MODEL = "default";
+    private static final int NEW_SAMPLES_PER_ROUND = 20;
+
+    private final Path jar;
+    private final Path work;
+    private final ThreadCounts threads;
+    private final Plan plan;
+    private final OrtEnvironment env;
+    private final List<String> jvmOptions;
+
+    private long inferenceRequests;
+    private int samplesPosted;
+
+    ServiceBenchmark(Path jar, Path work, ThreadCounts threads, Plan plan, OrtEnvironment env, List<String> jvmOptions) {
+        this.jar = jar;
+        this.work = work;
+        this.threads = threads;
+        this.plan = plan;
+        this.env = env;
+        this.jvmOptions = List.copyOf(jvmOptions);
+    }
+
+    /** Runs every phase against the model bootstrapped from {@code artifacts}; returns its figures. */
+    Map<String, Object> run(String label, Path artifacts, boolean measureRss) throws Exception {
+        Map<String, Object> figures = new LinkedHashMap<>();
+        Map<String, Object> latencies = new LinkedHashMap<>();
+        inferenceRequests = 0;
+        samplesPosted = 0;
+        Path dataDir = work.resolve(label + "-data");
+        deleteRecursively(dataDir);
+        Path inferenceCopy = work.resolve(label + "-inference.onnx");
+
+        Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("microkernel.data-dir", dataDir.toAbsolutePath().toString());
+        properties.put("microkernel.model.artifacts", artifacts.toAbsolutePath().toString());
+        properties.putAll(threads.serviceProperties());
+        properties.put("microkernel.training.epochs", Integer.toString(plan.epochs()));
+        properties.put("microkernel.training.batch-size", Integer.toString(plan.trainBatch()));
+        // Random labels give no real improvement; the gate is opened so every finite round
+        // promotes and swaps, which is the path being measured.
+        properties.put("microkernel.training.gate.max-regression", "1000000");
+        properties.put("microkernel.training.gate.max-class-recall-drop", "1.0");
+        figures.put("service_properties", properties);
+        figures.put("service_jvm_options", jvmOptions);
+
+        log(label + ": starting the service");
+        try (ServiceProcess service = ServiceProcess.start(jar, jvmOptions, properties, work.resolve(label + "-service.log"));
+                MicrokernelClient client = new MicrokernelClient(service.base(), MODEL)) {
+            try {
+                runPhases(label, service, client, dataDir, inferenceCopy, measureRss, figures, latencies);
+            } catch (Exception e) {
+                throw new IllegalStateException(label + ": " + e.getMessage() + "\n--- service log tail ---\n"
+                        + service.logTail(), e);
+            }
+        }
+
+        log(label + ": backbone share, in-process");
+        BackboneShare.Figures share = BackboneShare.measure(env, artifacts, inferenceCopy, plan.trainBatch(),
+                plan.shareSteps(), threads.trainingIntraOp(), work);
+        figures.put("backbone_share", share.asJson());
+        figures.put("latencies", latencies);
+        return figures;
+    }
+
+    private void runPhases(String label, ServiceProcess service, MicrokernelClient client, Path dataDir,
+            Path inferenceCopy, boolean measureRss, Map<String, Object> figures, Map<String, Object> latencies)
+            throws Exception {
+        // Start-up: from spawning the JVM to the first successful inference.
+        long readyAt = awaitReady(service, client);
+        List<ModelInputs.Spec> specs = specsFromMetadata(client.getJson("/v2/models/" + MODEL));
+        HttpResponse<String> first = client.send(client.inferRequest(ModelInputs.forSpecs(specs, 1, 1).oipRequest()));
+        long firstInferenceAt = System.nanoTime();
+        inferenceRequests++;
+        if (!MicrokernelClient.isInferSuccess(first)) {
+            throw new IOException("first inference answered " + first.statusCode() + ": " + first.body());
+        }
+        figures.put("startup_to_ready_ms", Math.round((readyAt - service.spawnedAtNanos()) / 1e6));
+        figures.put("startup_to_first_inference_ms", Math.round((firstInferenceAt - service.spawnedAtNanos()) / 1e6));
+        figures.put("rss_mb_idle", Latencies.round(service.rssMb()));
+
+        Files.copy(activeInferenceModel(dataDir), inferenceCopy, StandardCopyOption.REPLACE_EXISTING);
+        try (InProcessModel inProcess = new InProcessModel(env, Files.readAllBytes(inferenceCopy), threads)) {
+            ModelInputs one = ModelInputs.forSession(inProcess.inputInfo(), 1, 1);
+            List<String> served = specs.stream().map(ModelInputs.Spec::name).toList();
+            List<String> local = one.inputs().stream().map(ModelInputs.Input::name).toList();
+            if (!served.equals(local)) {
+                throw new IllegalStateException("the service declares inputs " + served + ", its inference model " + local);
+            }
+            int classes = classCount(inProcess);
+            figures.put("inputs", specs.stream().map(s -> s.name() + " " + s.type() + " " + java.util.Arrays.toString(s.shape())).toList());
+            figures.put("classes", classes);
+            HttpRequest infer = client.inferRequest(one.oipRequest());
+            figures.put("infer_request_bytes", one.oipRequest().length());
+
+            log(label + ": warm-up");
+            for (int i = 0; i < plan.warmupRequests(); i++) {
+                requireSuccess(client.send(infer));
+                inProcess.run(one);
+            }
+            inferenceRequests += plan.warmupRequests();
+            figures.put("rss_mb_after_warmup_requests", Latencies.round(service.rssMb()));
+
+            log(label + ": concurrency 1, HTTP and in-process alternating");
+            Latencies http1 = new Latencies();
+            Latencies local1 = new Latencies();
+            for (int block = 0; block < plan.comparisonBlocks(); block++) {
+                for (int i = 0; i < plan.requestsPerBlock(); i++) {
+                    long start = System.nanoTime();
+                    requireSuccess(client.send(infer));
+                    http1.recordNanos(System.nanoTime() - start);
+                }
+                for (int i = 0; i < plan.requestsPerBlock(); i++) {
+                    long start = System.nanoTime();
+                    inProcess.run(one);
+                    local1.recordNanos(System.nanoTime() - start);
+                }
+            }
+            inferenceRequests += (long) plan.comparisonBlocks() * plan.requestsPerBlock();
+            latencies.put("inprocess_concurrency1", local1.summary());
+            latencies.put("http_concurrency1", http1.summary());
+            figures.put("inference_http_over_inprocess_p50", ratio(http1.p50Ms(), local1.p50Ms()));
+            figures.put("inference_http_over_inprocess_p99", ratio(http1.p99Ms(), local1.p99Ms()));
+            figures.put("http_overhead_p50_ms", Latencies.round(http1.p50Ms() - local1.p50Ms()));
+
+            log(label + ": throughput at saturation");
+            Saturation httpSaturation = saturate(plan.httpSaturationClients(), () -> requireSuccess(client.send(infer)));
+            inferenceRequests += httpSaturation.completed();
+            Saturation localSaturation = saturate(plan.inProcessSaturationThreads(), () -> inProcess.run(one));
+            figures.put("http_saturation_rps", Math.round(httpSaturation.perSecond()));
+            figures.put("inprocess_saturation_rps", Math.round(localSaturation.perSecond()));
+            figures.put("http_over_inprocess_saturation_throughput", ratio(httpSaturation.perSecond(), localSaturation.perSecond()));
+            latencies.put("http_saturation", httpSaturation.latencies().summary());
+
+            double rate = Math.max(20, Math.min(plan.maxOpenLoopRate(), Math.round(httpSaturation.perSecond() * 0.25)));
+            figures.put("open_loop_rate_rps", rate);
+
+            log(label + ": steady open-loop load at " + rate + " req/s");
+            OpenLoopLoad.RequestLog steady = OpenLoopLoad.run(client.http(), infer, rate, plan.steady(),
+                    MicrokernelClient::isInferSuccess);
+            inferenceRequests += steady.sent;
+            Latencies steadyLatencies = steady.all();
+            latencies.put("steady_open_loop", steadyLatencies.summary());
+            figures.put("steady_failed_requests", steady.failed());
+
+            log(label + ": posting " + plan.samples() + " labelled samples");
+            postSamples(client, inProcess, classes, plan.samples());
+
+            log(label + ": one round, no other load");
+            Rounds rounds = new Rounds(client);
+            Rounds.Finished idleRound = rounds.runOne();
+            figures.put("idle_round", roundFigures(client, idleRound));
+            figures.put("train_samples_per_s", trainSamplesPerSecond(client, idleRound));
+
+            swapPhase(label, client, dataDir, infer, rate, steadyLatencies, figures, latencies);
+            roundLoadPhase(label, client, inProcess, classes, infer, rate, steadyLatencies, figures, latencies);
+
+            if (measureRss) {
+                rssPhase(label, service, client, inProcess, classes, dataDir, infer, rate, figures);
+            }
+            figures.put("inference_requests_total", inferenceRequests);
+        }
+    }
+
+    private void swapPhase(String label, MicrokernelClient client, Path dataDir, HttpRequest infer, double rate,
+            Latencies steadyLatencies, Map<String, Object> figures, Map<String, Object> latencies) throws Exception {
+        List<Integer> versions = versionsOnDisk(dataDir);
+        if (versions.size() < 2) {
+            figures.put("swap_skipped", "only versions " + versions + " exist: the round did not promote a second one");
+            return;
+        }
+        int older = versions.get(versions.size() - 2);
+        int newer = versions.get(versions.size() - 1);
+        log(label + ": " + plan.swaps() + " swaps between versions " + older + " and " + newer + " under load");
+        AtomicBoolean stop = new AtomicBoolean();
+        Duration longest = plan.swapGap().plusSeconds(30).multipliedBy(plan.swaps());
+        Future<OpenLoopLoad.RequestLog> load = background(() ->
+                OpenLoopLoad.run(client.http(), infer, rate, longest, stop, MicrokernelClient::isInferSuccess));
+        pause(plan.swapGap());
+        List<long[]> windows = new ArrayList<>();
+        Latencies activateCalls = new Latencies();
+        int activateFailures = 0;
+        List<String> activateErrors = new ArrayList<>();
+        for (int i = 0; i < plan.swaps(); i++) {
+            int target = i % 2 == 0 ? older : newer;
+            long start = System.nanoTime();
+            HttpResponse<String> answer = client.post(client.modelPath("/versions/" + target + ":activate"), "");
+            long end = System.nanoTime();
+            activateCalls.recordNanos(end - start);
+            // The old model closes after it drains, which may be after the call returns.
+            windows.add(new long[] {start, end + plan.swapTail().toNanos()});
+            if (answer.statusCode() / 100 != 2) {
+                activateFailures++;
+                if (activateErrors.size() < 3) {
+                    activateErrors.add(answer.statusCode() + " " + OpenLoopLoad.abbreviate(answer.body()));
+                }
+            }
+            pause(plan.swapGap());
+        }
+        stop.set(true);
+        OpenLoopLoad.RequestLog log = load.get();
+        inferenceRequests += log.sent;
+        Latencies inWindows = log.overlapping(windows, true);
+        Latencies outside = log.overlapping(windows, false);
+        latencies.put("during_swaps", inWindows.summary());
+        latencies.put("between_swaps", outside.summary());
+        latencies.put("activate_call", activateCalls.summary());
+        figures.put("swaps", plan.swaps());
+        figures.put("swap_requests", log.sent);
+        figures.put("swap_failed_requests", log.failed());
+        figures.put("swap_failures_seen", log.firstFailures);
+        figures.put("swap_activate_failures", activateFailures);
+        figures.put("swap_activate_errors", activateErrors);
+        figures.put("swap_p99_over_steady_p99", ratio(inWindows.p99Ms(), steadyLatencies.p99Ms()));
+        figures.put("swap_p99_over_between_swaps_p99", ratio(inWindows.p99Ms(), outside.p99Ms()));
+        figures.put("swap_time_p50_ms", Latencies.round(activateCalls.p50Ms()));
+        figures.put("swap_time_max_ms", Latencies.round(activateCalls.maxMs()));
+        figures.put("swap_metrics", metricLines(client, "swap"));
+    }
+
+    private void roundLoadPhase(String label, MicrokernelClient client, InProcessModel inProcess, int classes,
+            HttpRequest infer, double rate, Latencies steadyLatencies, Map<String, Object> figures,
+            Map<String, Object> latencies) throws Exception {
+        log(label + ": rounds back to back for " + plan.roundLoad().toSeconds() + " s under load");
+        AtomicBoolean stop = new AtomicBoolean();
+        Future<OpenLoopLoad.RequestLog> load = background(() -> OpenLoopLoad.run(client.http(), infer, rate,
+                plan.roundLoad().plusMinutes(10), stop, MicrokernelClient::isInferSuccess));
+        pause(Duration.ofMillis(500));
+        Rounds rounds = new Rounds(client);
+        List<long[]> windows = new ArrayList<>();
+        List<String> outcomes = new ArrayList<>();
+        long endAt = System.nanoTime() + plan.roundLoad().toNanos();
+        while (System.nanoTime() < endAt) {
+            postSamples(client, inProcess, classes, NEW_SAMPLES_PER_ROUND);
+            Rounds.Finished round = rounds.runOne();
+            windows.add(new long[] {round.startedNanos(), round.finishedNanos()});
+            outcomes.add(round.state());
+        }
+        stop.set(true);
+        OpenLoopLoad.RequestLog log = load.get();
+        inferenceRequests += log.sent;
+        Latencies during = log.overlapping(windows, true);
+        latencies.put("during_rounds", during.summary());
+        figures.put("rounds_under_load", outcomes);
+        figures.put("round_load_failed_requests", log.failed());
+        figures.put("infer_p99_during_round_over_idle", ratio(during.p99Ms(), steadyLatencies.p99Ms()));
+    }
+
+    private void rssPhase(String label, ServiceProcess service, MicrokernelClient client, InProcessModel inProcess,
+            int classes, Path dataDir, HttpRequest infer, double rate, Map<String, Object> figures) throws Exception {
+        List<double[]> points = new ArrayList<>();
+        Map<String, Object> rss = new LinkedHashMap<>();
+        double afterWarmUp = service.rssMb();
+        points.add(new double[] {inferenceRequests, afterWarmUp});
+        rss.put("after_warmup_mb", Latencies.round(afterWarmUp));
+        rss.put("after_warmup_requests", inferenceRequests);
+
+        double fastRate = Math.max(rate, Math.min(500, rate * 2));
+        log(label + ": " + plan.rssRequests() + " requests at " + fastRate + " req/s for the RSS slope");
+        OpenLoopLoad.RequestLog requests = OpenLoopLoad.run(client.http(), infer, fastRate,
+                Duration.ofNanos((long) (plan.rssRequests() / fastRate * 1e9)), MicrokernelClient::isInferSuccess);
+        inferenceRequests += requests.sent;
+        double afterRequests = service.rssMb();
+        points.add(new double[] {inferenceRequests, afterRequests});
+        rss.put("after_requests_mb", Latencies.round(afterRequests));
+        rss.put("after_requests_requests", inferenceRequests);
+        rss.put("requests_failed", requests.failed());
+
+        log(label + ": " + plan.rssRounds() + " rounds with swaps under load for the RSS slope");
+        AtomicBoolean stop = new AtomicBoolean();
+        Future<OpenLoopLoad.RequestLog> load = background(() -> OpenLoopLoad.run(client.http(), infer, rate,
+                Duration.ofMinutes(30), stop, MicrokernelClient::isInferSuccess));
+        Rounds rounds = new Rounds(client);
+        int promoted = 0;
+        int activations = 0;
+        for (int i = 0; i < plan.rssRounds(); i++) {
+            postSamples(client, inProcess, classes, NEW_SAMPLES_PER_ROUND);
+            Rounds.Finished round = rounds.runOne();
+            if (round.promoted()) {
+                promoted++;
+            } else {
+                // Every round ends with a swap, promoted or not, so swaps are exercised as often as rounds.
+                List<Integer> versions = versionsOnDisk(dataDir);
+                int active = activeVersion(dataDir);
+                int other = versions.stream().filter(v -> v != active).reduce((a, b) -> b).orElse(active);
+                client.postExpecting(client.modelPath("/versions/" + other + ":activate"), "", 200, 202, 204);
+                activations++;
+            }
+        }
+        stop.set(true);
+        OpenLoopLoad.RequestLog background = load.get();
+        inferenceRequests += background.sent;
+        double afterRounds = service.rssMb();
+        points.add(new double[] {inferenceRequests, afterRounds});
+        rss.put("after_rounds_mb", Latencies.round(afterRounds));
+        rss.put("after_rounds_requests", inferenceRequests);
+        rss.put("rounds", plan.rssRounds());
+        rss.put("rounds_promoted", promoted);
+        rss.put("explicit_activations", activations);
+        rss.put("background_failed_requests", background.failed());
+        rss.put("segment_requests_mb_per_10k", Latencies.round((afterRequests - afterWarmUp)
+                / (points.get(1)[0] - points.get(0)[0]) * 10_000));
+        rss.put("segment_rounds_mb_per_round", Latencies.round((afterRounds - afterRequests) / plan.rssRounds()));
+        figures.put("rss", rss);
+        figures.put("rss_growth_mb_per_10k_requests", Latencies.round(slope(points) * 10_000));
+    }
+
+    /** Least-squares slope of y over x. */
+    static double slope(List<double[]> points) {
+        double meanX = points.stream().mapToDouble(p -> p[0]).average().orElse(0);
+        double meanY = points.stream().mapToDouble(p -> p[1]).average().orElse(0);
+        double numerator = 0;
+        double denominator = 0;
+        for (double[] p : points) {
+            numerator += (p[0] - meanX) * (p[1] - meanY);
+            denominator += (p[0] - meanX) * (p[0] - meanX);
+        }
+        return denominator == 0 ? 0 : numerator / denominator;
+    }
+
+    private Map<String, Object> roundFigures(MicrokernelClient client, Rounds.Finished round) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("id", round.id());
+        json.put("state", round.state());
+        json.put("seconds_seen_by_client", Latencies.round(round.seconds()));
+        json.put("record", round.record());
+        return json;
+    }
+
+    /**
+     * Samples trained per second of a whole round: training-set size times epochs over the round's
+     * wall time from the start request to the finished state (training, evaluation, export, publish
+     * and swap included).
+     */
+    private double trainSamplesPerSecond(MicrokernelClient client, Rounds.Finished round) throws Exception {
+        JsonNode buffer = client.getJson(client.modelPath("/samples"));
+        long trainSize = firstNumber(buffer, "train", "train_size", "trainSize", "train_samples");
+        if (trainSize <= 0) {
+            throw new IOException("the sample statistics name no training-set size: " + buffer);
+        }
+        return Latencies.round(trainSize * (double) plan.epochs() / round.seconds());
+    }
+
+    static long firstNumber(JsonNode node, String... names) {
+        for (String name : names) {
+            JsonNode value = node.get(name);
+            if (value != null && value.isNumber()) {
+                return value.asLong();
+            }
+        }
+        return -1;
+    }
+
+    private void postSamples(MicrokernelClient client, InProcessModel inProcess, int classes, int count) throws Exception {
+        Random labels = new Random(samplesPosted);
+        for (int offset = 0; offset < count; offset += plan.samplesPerRequest()) {
+            int batch = Math.min(plan.samplesPerRequest(), count - offset);
+            ModelInputs rows = ModelInputs.forSession(inProcess.inputInfo(), batch, 1_000L + samplesPosted);
+            int[] classOf = new int[batch];
+            for (int i = 0; i < batch; i++) {
+                classOf[i] = labels.nextInt(classes);
+            }
+            client.postExpecting(client.modelPath("/samples"), rows.samplesRequest(classOf), 202, 200);
+            samplesPosted += batch;
+        }
+    }
+
+    record Saturation(long completed, double seconds, Latencies latencies) {
+        double perSecond() {
+            return completed / seconds;
+        }
+    }
+
+    interface Call {
+        void run() throws Exception;
+    }
+
+    /** A closed loop: {@code workers} threads calling back to back for the saturation period. */
+    private Saturation saturate(int workers, Call call) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(workers);
+        try {
+            long start = System.nanoTime();
+            long end = start + plan.saturation().toNanos();
+            List<Future<Latencies>> results = new ArrayList<>();
+            for (int w = 0; w < workers; w++) {
+                results.add(pool.submit(() -> {
+                    Latencies mine = new Latencies();
+                    long now;
+                    while ((now = System.nanoTime()) < end) {
+                        call.run();
+                        mine.recordNanos(System.nanoTime() - now);
+                    }
+                    return mine;
+                }));
+            }
+            Latencies all = new Latencies();
+            for (Future<Latencies> result : results) {
+                all.add(result.get());
+            }
+            return new Saturation(all.count(), (System.nanoTime() - start) / 1e9, all);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static <T> Future<T> background(java.util.concurrent.Callable<T> task) {
+        CompletableFuture<T> future = new CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            try {
+                future.complete(task.call());
+            } catch (Throwable e) {
+                future.completeExceptionally(e);
+            }
+        }, "bench-open-loop");
+        thread.setDaemon(true);
+        thread.start();
+        return future;
+    }
+
+    private static long awaitReady(ServiceProcess service, MicrokernelClient client) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!service.isAlive()) {
+                throw new IOException("the service exited during start-up");
+            }
+            try {
+                if (client.get("/v2/health/ready").statusCode() == 200) {
+                    return System.nanoTime();
+                }
+            } catch (IOException notListeningYet) {
+                // Connection refused until Quarkus opens the port.
+            }
+            LockSupport.parkNanos(5_000_000L);
+        }
+        throw new IOException("the service was not ready within 3 minutes");
+    }
+
+    private static List<ModelInputs.Spec> specsFromMetadata(JsonNode metadata) {
+        List<ModelInputs.Spec> specs = new ArrayList<>();
+        for (JsonNode input : metadata.path("inputs")) {
+            JsonNode shapeNode = input.path("shape");
+            long[] shape = new long[shapeNode.size()];
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = shapeNode.get(i).asLong();
+            }
+            String datatype = input.path("datatype").asText();
+            OnnxJavaType type = switch (datatype) {
+                case "FP32" -> OnnxJavaType.FLOAT;
+                case "INT64" -> OnnxJavaType.INT64;
+                default -> throw new IllegalArgumentException("the benchmark feeds FP32 or INT64 inputs, found " + datatype);
+            };
+            specs.add(new ModelInputs.Spec(input.path("name").asText(), type, shape));
+        }
+        if (specs.isEmpty()) {
+            throw new IllegalArgumentException("the model metadata lists no inputs: " + metadata);
+        }
+        return specs;
+    }
+
+    private static List<String> metricLines(MicrokernelClient client, String containing) {
+        try {
+            HttpResponse<String> metrics = client.get("/q/metrics");
+            return metrics.body().lines()
+                    .filter(line -> !line.startsWith("#") && line.toLowerCase().contains(containing))
+                    .limit(40)
+                    .toList();
+        } catch (IOException | InterruptedException e) {
+            return List.of("(metrics unavailable: " + e.getMessage() + ")");
+        }
+    }
+
+    private static int classCount(InProcessModel model) throws OrtException {
+        ai.onnxruntime.TensorInfo output = (ai.onnxruntime.TensorInfo) model.outputInfo().values().iterator().next().getInfo();
+        long[] shape = output.getShape();
+        return (int) Math.max(1, shape[shape.length - 1]);
+    }
+
+    static Path modelFolder(Path dataDir) {
+        return dataDir.resolve("models").resolve(MODEL);
+    }
+
+    static int activeVersion(Path dataDir) throws IOException {
+        return Integer.parseInt(Files.readString(modelFolder(dataDir).resolve("ACTIVE")).trim());
+    }
+
+    static List<Integer> versionsOnDisk(Path dataDir) throws IOException {
+        try (Stream<Path> entries = Files.list(modelFolder(dataDir).resolve("versions"))) {
+            return entries.map(p -> p.getFileName().toString())
+                    .filter(name -> name.matches("\\d+"))
+                    .map(Integer::parseInt)
+                    .sorted()
+                    .toList();
+        }
+    }
+
+    private static Path activeInferenceModel(Path dataDir) throws IOException {
+        Path model = modelFolder(dataDir).resolve("versions").resolve(Integer.toString(activeVersion(dataDir)))
+                .resolve("inference.onnx");
+        if (!Files.isRegularFile(model)) {
+            throw new IOException("no inference model at " + model);
+        }
+        return model;
+    }
+
+    private static void requireSuccess(HttpResponse<String> response) throws IOException {
+        if (!MicrokernelClient.isInferSuccess(response)) {
+            throw new IOException("inference answered " + response.statusCode() + ": "
+                    + OpenLoopLoad.abbreviate(response.body()));
+        }
+    }
+
+    static double ratio(double numerator, double denominator) {
+        return Latencies.round(numerator / denominator);
+    }
+
+    private static void pause(Duration duration) {
+        // Paces the phase (gaps between swaps); nothing waits on a condition here.
+        LockSupport.parkNanos(duration.toNanos());
+    }
+
+    static void log(String message) {
+        System.out.println("[bench] " + message);
+    }
+
+    static void deleteRecursively(Path folder) throws IOException {
+        if (!Files.exists(folder)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(folder)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
+    }
+}

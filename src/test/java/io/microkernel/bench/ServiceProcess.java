@@ -1,0 +1,113 @@
+package io.microkernel.bench;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged service running as a child process, the way users run it.
+ *
+ * <p>Its output goes to a log file under the work folder so that a failed run can be read afterwards.
+ */
+final class ServiceProcess implements AutoCloseable {
+
+    private final Process process;
+    private final URI base;
+    private final long spawnedAtNanos;
+    private final Path log;
+
+    private ServiceProcess(Process process, URI base, long spawnedAtNanos, Path log) {
+        this.process = process;
+        this.base = base;
+        this.spawnedAtNanos = spawnedAtNanos;
+        this.log = log;
+    }
+
+    /**
+     * Starts {@code java -jar jar} on a free port with the given JVM options and system properties.
+     */
+    static ServiceProcess start(Path jar, List<String> jvmOptions, Map<String, String> properties, Path log)
+            throws IOException {
+        int port = freePort();
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-Dquarkus.http.port=" + port);
+        properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
+        command.add("-jar");
+        command.add(jar.toString());
+        Files.createDirectories(log.getParent());
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        long spawnedAt = System.nanoTime();
+        Process process = builder.start();
+        return new ServiceProcess(process, URI.create("http://127.0.0.1:" + port), spawnedAt, log);
+    }
+
+    URI base() {
+        return base;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    long spawnedAtNanos() {
+        return spawnedAtNanos;
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    Path log() {
+        return log;
+    }
+
+    /** Resident set size of the service process, from {@code /proc/<pid>/status}. */
+    double rssMb() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                String kilobytes = line.substring("VmRSS:".length()).replace("kB", "").trim();
+                return Long.parseLong(kilobytes) / 1024.0;
+            }
+        }
+        throw new IOException("no VmRSS line for process " + process.pid());
+    }
+
+    /** The last lines of the service log, for error messages. */
+    String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+}

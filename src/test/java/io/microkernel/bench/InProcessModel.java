@@ -23,13 +23,19 @@ final class InProcessModel implements AutoCloseable {
         }
     }
 
+    /** The options the service's serving sessions use, so the baseline differs from it only by HTTP. */
     static OrtSession.SessionOptions sessionOptions(int intraOp, int interOp) throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        options.setIntraOpNumThreads(intraOp);
-        options.setInterOpNumThreads(interOp);
-        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-        return options;
+        try {
+            options.setIntraOpNumThreads(intraOp);
+            options.setInterOpNumThreads(interOp);
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            options.addConfigEntry("session.inter_op.allow_spinning", "0");
+            return options;
+        } catch (OrtException | RuntimeException e) {
+            options.close();
+            throw e;
+        }
     }
 
     Map<String, NodeInfo> inputInfo() throws OrtException {

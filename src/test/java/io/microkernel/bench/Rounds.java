@@ -2,6 +2,10 @@ package io.microkernel.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 
@@ -16,8 +20,12 @@ final class Rounds {
         this.client = client;
     }
 
-    /** A finished round: its record, and when it was started and seen finished (System.nanoTime). */
-    record Finished(String id, String state, JsonNode record, long startedNanos, long finishedNanos) {
+    /**
+     * A finished round: its last record, when it was started and seen finished (System.nanoTime),
+     * and when each progress phase ({@code training}, {@code evaluating}...) was first seen.
+     */
+    record Finished(String id, String state, JsonNode record, long startedNanos, long finishedNanos,
+            Map<String, Long> phaseFirstSeenNanos) {
 
         double seconds() {
             return (finishedNanos - startedNanos) / 1e9;
@@ -25,6 +33,32 @@ final class Rounds {
 
         boolean promoted() {
             return "promoted".equals(state);
+        }
+
+        /** Optimizer steps times batch size: the samples the round pushed through train steps. */
+        long trainedSamples() {
+            JsonNode progress = field(record, "progress");
+            JsonNode settings = field(record, "settings");
+            if (progress == null || settings == null) {
+                return -1;
+            }
+            JsonNode steps = field(progress, "step");
+            JsonNode batch = field(settings, "batch_size", "batchSize");
+            return steps == null || batch == null ? -1 : steps.asLong() * batch.asLong();
+        }
+
+        /** The round's own start-to-finish time from its record, when it carries both instants. */
+        Duration serverDuration() {
+            Instant started = instant(field(record, "started_at", "startedAt"));
+            Instant finished = instant(field(record, "finished_at", "finishedAt"));
+            return started == null || finished == null ? null : Duration.between(started, finished);
+        }
+
+        /** From first seen running to first seen evaluating: the training steps alone, to within the poll period. */
+        Duration trainingPhase() {
+            Long training = phaseFirstSeenNanos.get("training");
+            Long evaluating = phaseFirstSeenNanos.get("evaluating");
+            return training == null || evaluating == null ? null : Duration.ofNanos(evaluating - training);
         }
     }
 
@@ -36,12 +70,19 @@ final class Rounds {
         if (id == null) {
             throw new IOException("the round answer names no id: " + accepted);
         }
-        long deadline = started + 600_000_000_000L;
+        Map<String, Long> phases = new LinkedHashMap<>();
+        long deadline = started + Duration.ofMinutes(10).toNanos();
         while (System.nanoTime() < deadline) {
             JsonNode record = client.getJson(client.modelPath("/rounds/" + id));
+            long seenAt = System.nanoTime();
             String state = text(record, "state", "status");
+            JsonNode progress = field(record, "progress");
+            String phase = progress == null ? null : text(progress, "phase");
+            if (phase != null) {
+                phases.putIfAbsent(phase, seenAt);
+            }
             if (state != null && TERMINAL_STATES.contains(state.toLowerCase())) {
-                return new Finished(id, state.toLowerCase(), record, started, System.nanoTime());
+                return new Finished(id, state.toLowerCase(), record, started, seenAt, phases);
             }
             // Polling is the only end signal the HTTP contract offers; a short period keeps the
             // measured duration within a few milliseconds of the real one.
@@ -50,13 +91,29 @@ final class Rounds {
         throw new IOException("round " + id + " did not finish within 10 minutes");
     }
 
-    static String text(JsonNode node, String... names) {
+    static JsonNode field(JsonNode node, String... names) {
         for (String name : names) {
             JsonNode value = node.get(name);
             if (value != null && !value.isNull()) {
-                return value.asText();
+                return value;
             }
         }
         return null;
+    }
+
+    static String text(JsonNode node, String... names) {
+        JsonNode value = field(node, names);
+        return value == null ? null : value.asText();
+    }
+
+    private static Instant instant(JsonNode value) {
+        if (value == null) {
+            return null;
+        }
+        if (value.isNumber()) {
+            double seconds = value.asDouble();
+            return Instant.ofEpochSecond((long) seconds, (long) ((seconds - Math.floor(seconds)) * 1e9));
+        }
+        return Instant.parse(value.asText());
     }
 }

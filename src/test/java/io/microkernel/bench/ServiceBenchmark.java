@@ -213,8 +213,9 @@ final class ServiceBenchmark {
             log(label + ": one round, no other load");
             Rounds rounds = new Rounds(client);
             Rounds.Finished idleRound = rounds.runOne();
-            figures.put("idle_round", roundFigures(client, idleRound));
+            figures.put("idle_round", roundFigures(idleRound));
             figures.put("train_samples_per_s", trainSamplesPerSecond(client, idleRound));
+            figures.put("train_phase_samples_per_s", trainPhaseSamplesPerSecond(idleRound));
 
             swapPhase(label, client, dataDir, infer, rate, steadyLatencies, figures, latencies);
             roundLoadPhase(label, client, inProcess, classes, infer, rate, steadyLatencies, figures, latencies);
@@ -382,27 +383,47 @@ final class ServiceBenchmark {
         return denominator == 0 ? 0 : numerator / denominator;
     }
 
-    private Map<String, Object> roundFigures(MicrokernelClient client, Rounds.Finished round) {
+    private Map<String, Object> roundFigures(Rounds.Finished round) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("id", round.id());
         json.put("state", round.state());
         json.put("seconds_seen_by_client", Latencies.round(round.seconds()));
+        Duration server = round.serverDuration();
+        json.put("seconds_by_round_record", server == null ? null : Latencies.round(server.toNanos() / 1e9));
+        Duration training = round.trainingPhase();
+        json.put("training_phase_seconds", training == null ? null : Latencies.round(training.toNanos() / 1e9));
+        json.put("trained_samples", round.trainedSamples());
         json.put("record", round.record());
         return json;
     }
 
     /**
-     * Samples trained per second of a whole round: training-set size times epochs over the round's
-     * wall time from the start request to the finished state (training, evaluation, export, publish
-     * and swap included).
+     * Samples pushed through train steps per second of a whole round (training, evaluation of both
+     * versions, export, publish and swap), timed by the round's own record when it carries start
+     * and finish, else by the client.
      */
     private double trainSamplesPerSecond(MicrokernelClient client, Rounds.Finished round) throws Exception {
-        JsonNode buffer = client.getJson(client.modelPath("/samples"));
-        long trainSize = firstNumber(buffer, "train", "train_size", "trainSize", "train_samples");
-        if (trainSize <= 0) {
-            throw new IOException("the sample statistics name no training-set size: " + buffer);
+        long trained = round.trainedSamples();
+        if (trained <= 0) {
+            JsonNode buffer = client.getJson(client.modelPath("/samples"));
+            long trainSize = firstNumber(buffer, "train", "train_size", "trainSize", "train_samples");
+            if (trainSize <= 0) {
+                throw new IOException("neither the round record nor the sample statistics say how much was trained: "
+                        + round.record() + " " + buffer);
+            }
+            trained = trainSize * plan.epochs();
         }
-        return Latencies.round(trainSize * (double) plan.epochs() / round.seconds());
+        Duration server = round.serverDuration();
+        double seconds = server != null && !server.isZero() ? server.toNanos() / 1e9 : round.seconds();
+        return Latencies.round(trained / seconds);
+    }
+
+    /** The same samples over the training phase alone (first seen training to first seen evaluating). */
+    private static Double trainPhaseSamplesPerSecond(Rounds.Finished round) {
+        Duration training = round.trainingPhase();
+        long trained = round.trainedSamples();
+        return training == null || trained <= 0 || training.isZero() ? null
+                : Latencies.round(trained / (training.toNanos() / 1e9));
     }
 
     static long firstNumber(JsonNode node, String... names) {

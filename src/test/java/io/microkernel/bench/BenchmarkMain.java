@@ -1,0 +1,153 @@
+package io.microkernel.bench;
+
+import io.microkernel.runtime.OrtRuntime;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The benchmark command ({@code bench/run}): runs the packaged service and the in-process
+ * baselines side by side, prints a table of ratios, and writes {@code bench/results.json} and
+ * {@code bench/results.png}.
+ *
+ * <p>Options: {@code --quick} (a short smoke run with small counts), {@code --models default,heavy}
+ * (which models to run; {@code --skip-heavy} is {@code --models default}), {@code --jar <path>},
+ * {@code --out <folder>}, {@code --work <folder>}, {@code --default-model <artifact folder>}.
+ */
+public final class BenchmarkMain {
+
+    static final ThreadCounts THREADS = new ThreadCounts(1, 1, 1);
+    static final List<String> SERVICE_JVM_OPTIONS = List.of("-Xmx512m");
+
+    private BenchmarkMain() {
+    }
+
+    public static void main(String[] args) {
+        int status = 0;
+        try {
+            run(args);
+        } catch (Exception e) {
+            System.err.println("[bench] failed: " + e.getMessage());
+            e.printStackTrace();
+            status = 1;
+        }
+        // HTTP client and ONNX Runtime threads would otherwise keep the JVM alive.
+        System.exit(status);
+    }
+
+    private static void run(String[] args) throws Exception {
+        boolean quick = false;
+        List<String> selected = List.of("default", "heavy");
+        Path jar = Path.of("target", "onnx-microkernel-0.1.0-SNAPSHOT-runner.jar");
+        Path out = Path.of("bench");
+        Path work = Path.of("bench", "work");
+        Path defaultModel = Path.of("models", "default");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> quick = true;
+                case "--skip-heavy" -> selected = List.of("default");
+                case "--models" -> selected = List.of(args[++i].split(","));
+                case "--jar" -> jar = Path.of(args[++i]);
+                case "--out" -> out = Path.of(args[++i]);
+                case "--work" -> work = Path.of(args[++i]);
+                case "--default-model" -> defaultModel = Path.of(args[++i]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + "; expected --quick, --models default,heavy, --skip-heavy, --jar <path>, --out <folder>,"
+                        + " --work <folder>, --default-model <folder>");
+            }
+        }
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException("no service jar at " + jar + "; build it with ./mvnw -B -q package -DskipTests");
+        }
+        Files.createDirectories(work);
+        long started = System.nanoTime();
+
+        var env = OrtRuntime.get().environment();
+        Map<String, Map<String, Object>> models = new LinkedHashMap<>();
+        Map<String, Object> plans = new LinkedHashMap<>();
+
+        if (selected.contains("default")) {
+            ServiceBenchmark.Plan defaultPlan = quick ? quickPlan(false) : defaultModelPlan();
+            plans.put("default", defaultPlan.asJson());
+            models.put("default", new ServiceBenchmark(jar, work, THREADS, defaultPlan, env, SERVICE_JVM_OPTIONS)
+                    .run("default", defaultModel, true));
+        }
+        if (selected.contains("heavy")) {
+            Path heavyArtifacts = work.resolve("heavy-artifacts");
+            ServiceBenchmark.log("heavy: building its artifact set");
+            HeavyModelArtifacts.build(heavyArtifacts);
+            ServiceBenchmark.Plan heavyPlan = quick ? quickPlan(true) : heavyModelPlan();
+            plans.put("heavy", heavyPlan.asJson());
+            models.put("heavy", new ServiceBenchmark(jar, work, THREADS, heavyPlan, env, SERVICE_JVM_OPTIONS)
+                    .run("heavy", heavyArtifacts, false));
+        }
+
+        Map<String, Object> context = new LinkedHashMap<>();
+        context.put("ort_threads", THREADS.asJson());
+        context.put("ort_version", env.getVersion());
+        context.put("machine", machine());
+        context.put("quick", quick);
+        context.put("plans", plans);
+        context.put("finished_at", Instant.now().toString());
+        context.put("duration_s", Math.round((System.nanoTime() - started) / 1e9));
+
+        String table = ResultsReport.table(models);
+        System.out.println();
+        System.out.println(table);
+        Path json = out.resolve("results.json");
+        Path chart = out.resolve("results.png");
+        ResultsReport.writeJson(ResultsReport.results(context, models), json);
+        ResultsReport.writeChart(models, chart);
+        Files.writeString(work.resolve("table.md"), table);
+        ServiceBenchmark.log("wrote " + json + " and " + chart + " in " + context.get("duration_s") + " s");
+    }
+
+    static ServiceBenchmark.Plan defaultModelPlan() {
+        return new ServiceBenchmark.Plan(2_000, 10, 300, Duration.ofSeconds(5), 8, cores(),
+                Duration.ofSeconds(10), 300, 2_000, 100, 5, 32, 30, Duration.ofMillis(300), Duration.ofMillis(100),
+                Duration.ofSeconds(15), 10_000, 50, 100);
+    }
+
+    static ServiceBenchmark.Plan heavyModelPlan() {
+        return new ServiceBenchmark.Plan(500, 6, 100, Duration.ofSeconds(5), 8, cores(),
+                Duration.ofSeconds(10), 300, 600, 50, 5, 32, 30, Duration.ofMillis(300), Duration.ofMillis(100),
+                Duration.ofSeconds(15), 0, 0, 30);
+    }
+
+    static ServiceBenchmark.Plan quickPlan(boolean heavy) {
+        return new ServiceBenchmark.Plan(200, 3, 100, Duration.ofSeconds(2), 8, cores(),
+                Duration.ofSeconds(3), 200, heavy ? 200 : 300, 50, 2, 32, 20, Duration.ofMillis(100),
+                Duration.ofMillis(100), Duration.ofSeconds(4), 2_000, 5, 10);
+    }
+
+    private static int cores() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    static Map<String, Object> machine() throws IOException {
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("nproc", cores());
+        machine.put("cpu_model", firstValue(Path.of("/proc/cpuinfo"), "model name"));
+        machine.put("memory_total", firstValue(Path.of("/proc/meminfo"), "MemTotal"));
+        machine.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
+                + " (" + System.getProperty("java.vendor") + ")");
+        machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version")
+                + " " + System.getProperty("os.arch"));
+        return machine;
+    }
+
+    private static String firstValue(Path file, String key) throws IOException {
+        if (!Files.isReadable(file)) {
+            return "unknown";
+        }
+        return Files.readAllLines(file).stream()
+                .filter(line -> line.startsWith(key))
+                .map(line -> line.substring(line.indexOf(':') + 1).trim())
+                .findFirst().orElse("unknown");
+    }
+}

@@ -207,6 +207,15 @@ final class ServiceBenchmark {
             latencies.put("steady_open_loop", steadyLatencies.summary());
             figures.put("steady_failed_requests", steady.failed());
 
+            int roundsStatus = client.get(client.modelPath("/rounds")).statusCode();
+            if (roundsStatus != 200) {
+                figures.put("training_skipped", "GET " + client.modelPath("/rounds") + " answered " + roundsStatus
+                        + ": this build has no training API, so rounds, swaps between versions and the RSS slope"
+                        + " over rounds were not measured");
+                figures.put("inference_requests_total", inferenceRequests);
+                return;
+            }
+
             log(label + ": posting " + plan.samples() + " labelled samples");
             postSamples(client, inProcess, classes, plan.samples());
 

@@ -39,8 +39,7 @@ public final class ArtifactsCommand {
             + " [--trainable NAME,NAME | --trainable-pattern REGEX | --all-trainable]"
             + " [--loss cross-entropy|mse] [--output NAME] [--classes A,B,C] [--lr-hint RATE]"
             + " [--adamw ALPHA,BETA,EPSILON,WEIGHT_DECAY] [--description TEXT]";
-    static final String USAGE = "usage: artifacts inspect|build|make-default ... ("
-            + USAGE_INSPECT + "; " + USAGE_BUILD + "; artifacts make-default ...)";
+    static final String USAGE = "usage: artifacts inspect|build|make-default ...; " + USAGE_INSPECT + "; " + USAGE_BUILD;
 
     private ArtifactsCommand() {
     }
@@ -55,7 +54,7 @@ public final class ArtifactsCommand {
     /** Runs one command; returns the process exit code. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         if (args.length == 0) {
-            err.println(USAGE);
+            err.println("artifacts: missing command; " + USAGE);
             return 2;
         }
         String command = args[0];
@@ -77,7 +76,12 @@ public final class ArtifactsCommand {
                     throw new UsageException("unknown command '" + command + "'");
             }
         } catch (UsageException e) {
-            err.println("artifacts " + command + ": " + e.getMessage() + " (" + USAGE + ")");
+            String usage = switch (command) {
+                case "inspect" -> USAGE_INSPECT;
+                case "build" -> USAGE_BUILD;
+                default -> USAGE.substring("usage: ".length());
+            };
+            err.println("artifacts " + command + ": " + e.getMessage() + "; usage: " + usage);
             return 2;
         } catch (ArtifactException e) {
             err.println("error: " + e.getMessage());

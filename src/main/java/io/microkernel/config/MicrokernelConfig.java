@@ -133,5 +133,12 @@ public interface MicrokernelConfig {
         /** Require the token for inference too. */
         @WithDefault("false")
         boolean protectInference();
+
+        /**
+         * Let loopback clients mutate without the token. Turn off behind a reverse proxy on the
+         * same host, where every client arrives from loopback.
+         */
+        @WithDefault("true")
+        boolean trustLoopback();
     }
 }

@@ -360,9 +360,15 @@ public final class RequestTranslator {
 
         void requireFinite(double v, JsonNode value, String dtype) {
             if (!Double.isFinite(v)) {
+                String found;
+                if (value != null && value.isNumber()) {
+                    double parsed = value.doubleValue();
+                    found = Double.isFinite(parsed) ? value.asText() + " (outside the " + dtype + " range)" : String.valueOf(parsed);
+                } else {
+                    found = describe(value);
+                }
                 throw new InputValidationException(InputProblem.NOT_FINITE, what + " element " + next
-                        + ": expected a finite " + dtype + " value, found " + (value != null && value.isNumber() && Double.isFinite(value.doubleValue())
-                                ? value.asText() + " (outside the " + dtype + " range)" : describe(value)));
+                        + ": expected a finite " + dtype + " value, found " + found);
             }
         }
 

@@ -1,5 +1,7 @@
 package io.microkernel.training;
 
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -16,6 +18,7 @@ import java.util.Map;
  * @param perClassSupport holdout samples of each class, by class name; empty for regression
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record EvaluationMetrics(int samples, double loss, Double accuracy, Double mse,
         Map<String, Double> perClassRecall, Map<String, Integer> perClassSupport) {
 
@@ -26,6 +29,7 @@ public record EvaluationMetrics(int samples, double loss, Double accuracy, Doubl
                 perClassSupport == null ? Map.of() : perClassSupport));
     }
 
+    @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isClassification() {
         return accuracy != null;
     }

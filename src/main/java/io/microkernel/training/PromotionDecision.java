@@ -1,5 +1,7 @@
 package io.microkernel.training;
 
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
 
 /**
@@ -9,6 +11,7 @@ import java.util.List;
  * @param reason   one readable sentence with every rule's numbers
  * @param failures the rules the candidate broke, each with its numbers; empty when promoted
  */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record PromotionDecision(boolean promote, String reason, List<String> failures) {
 
     public PromotionDecision {

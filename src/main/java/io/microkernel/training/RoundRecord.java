@@ -1,5 +1,7 @@
 package io.microkernel.training;
 
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 
@@ -24,6 +26,7 @@ import java.time.Instant;
  * @param cause            why the round failed or was cancelled
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record RoundRecord(
         long id,
         String model,
@@ -52,6 +55,7 @@ public record RoundRecord(
      * @param holdout   held-out samples both versions were scored on
      * @param throughId the newest sample id the round saw
      */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record SampleCounts(int train, int fresh, int replay, int holdout, long throughId) {
     }
 
@@ -65,6 +69,7 @@ public record RoundRecord(
      * @param runningLoss mean training loss of the current epoch so far
      * @param phase       {@code training}, {@code evaluating}, {@code publishing} or {@code done}
      */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Progress(int epoch, int epochs, long step, long steps, double runningLoss, String phase) {
     }
 

@@ -1,5 +1,7 @@
 package io.microkernel.training;
 
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 /**
  * How a round trains: the configured defaults with a request's overrides applied. Immutable.
  *
@@ -9,6 +11,7 @@ package io.microkernel.training;
  * @param learningRateDecay factor applied to the learning rate after each epoch (1.0 = constant)
  * @param replayFraction    share of each minibatch drawn from samples an earlier promoted round learned from
  */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record RoundSettings(int epochs, int batchSize, double learningRate, double learningRateDecay,
         double replayFraction) {
 

@@ -115,7 +115,7 @@ final class ResultsReport {
 
     /** One bar chart per model, stacked: p50 and p99 of every latency phase. */
     static void writeChart(Map<String, Map<String, Object>> models, Path file) throws IOException {
-        int width = 1100;
+        int width = 1200;
         int height = 420;
         BufferedImage image = new BufferedImage(width, height * models.size(), BufferedImage.TYPE_INT_RGB);
         Graphics2D canvas = image.createGraphics();
@@ -126,7 +126,7 @@ final class ResultsReport {
             String[][] phases = {
                     {"inprocess_concurrency1", "in-process, c=1"},
                     {"http_concurrency1", "HTTP, c=1"},
-                    {"steady_open_loop", "HTTP open loop, steady"},
+                    {"steady_open_loop", "HTTP, steady"},
                     {"during_swaps", "HTTP, swap windows"},
                     {"during_rounds", "HTTP, during rounds"}};
             for (String[] phase : phases) {

@@ -35,12 +35,21 @@ final class Rounds {
             return "promoted".equals(state);
         }
 
-        /** Optimizer steps times batch size: the samples the round pushed through train steps. */
+        /**
+         * The samples the round pushed through train steps: fresh samples times epochs when nothing
+         * was replayed, else optimizer steps times batch size (which counts a partial last batch as full).
+         */
         long trainedSamples() {
             JsonNode progress = field(record, "progress");
             JsonNode settings = field(record, "settings");
+            JsonNode samples = field(record, "samples");
             if (progress == null || settings == null) {
                 return -1;
+            }
+            JsonNode epochs = field(settings, "epochs");
+            if (samples != null && epochs != null && field(samples, "replay") != null
+                    && field(samples, "replay").asLong() == 0 && field(samples, "fresh") != null) {
+                return field(samples, "fresh").asLong() * epochs.asLong();
             }
             JsonNode steps = field(progress, "step");
             JsonNode batch = field(settings, "batch_size", "batchSize");

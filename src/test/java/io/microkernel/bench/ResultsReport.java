@@ -51,9 +51,10 @@ final class ResultsReport {
             new String[] {"infer_p99_during_round_over_idle", "p99 during rounds / idle p99"},
             new String[] {"latencies.during_rounds.p99_ms", "  p99 during rounds ms"},
             new String[] {"rss_growth_mb_per_10k_requests", "RSS growth, MB per 10k requests"},
-            new String[] {"rss.after_warmup_mb", "  RSS after warm-up MB"},
-            new String[] {"rss.after_requests_mb", "  RSS after 10k more requests MB"},
-            new String[] {"rss.after_rounds_mb", "  RSS after the rounds with swaps MB"},
+            new String[] {"rss.after_warmup_after_full_gc_mb", "  RSS after warm-up MB (after full GC)"},
+            new String[] {"rss.after_requests_after_full_gc_mb", "  RSS after 10k more requests MB"},
+            new String[] {"rss.after_rounds_after_full_gc_mb", "  RSS after 50 rounds with swaps MB"},
+            new String[] {"rss.slope_mb_per_10k_requests", "  slope without forcing GC, MB/10k"},
             new String[] {"startup_to_first_inference_ms", "start-up to first inference ms"},
             new String[] {"rss_mb_idle", "RSS idle after start-up MB"});
 

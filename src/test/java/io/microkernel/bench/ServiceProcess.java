@@ -82,6 +82,27 @@ final class ServiceProcess implements AutoCloseable {
         throw new IOException("no VmRSS line for process " + process.pid());
     }
 
+    /**
+     * Asks the service JVM for a full garbage collection ({@code jcmd <pid> GC.run}) and returns its
+     * RSS afterwards, so that heap garbage neither hides nor fakes a trend; {@code NaN} when jcmd is
+     * not available.
+     */
+    double rssMbAfterFullGc() throws IOException, InterruptedException {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        if (!Files.isExecutable(jcmd)) {
+            return Double.NaN;
+        }
+        Process gc = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.run")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        if (!gc.waitFor(60, TimeUnit.SECONDS) || gc.exitValue() != 0) {
+            gc.destroyForcibly();
+            return Double.NaN;
+        }
+        return rssMb();
+    }
+
     /** The last lines of the service log, for error messages. */
     String logTail() {
         try {

@@ -65,8 +65,10 @@ public final class OrtRuntime {
 
     /** The ORT version the Java API on the classpath was built for. */
     public static String expectedVersion() {
+        // In the uber-jar the package reports the application's manifest, not onnxruntime's.
         Package p = OrtEnvironment.class.getPackage();
-        String v = p == null ? null : p.getImplementationVersion();
+        boolean own = p != null && "onnxruntime".equals(p.getImplementationTitle());
+        String v = own ? p.getImplementationVersion() : null;
         return v != null ? v : "1.24.1";
     }
 

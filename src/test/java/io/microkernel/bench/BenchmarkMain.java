@@ -66,6 +66,7 @@ public final class BenchmarkMain {
         }
         Files.createDirectories(work);
         long started = System.nanoTime();
+        String loadAtStart = loadAverage();
 
         var env = OrtRuntime.get().environment();
         Map<String, Map<String, Object>> models = new LinkedHashMap<>();
@@ -91,6 +92,9 @@ public final class BenchmarkMain {
         context.put("ort_threads", THREADS.asJson());
         context.put("ort_version", env.getVersion());
         context.put("machine", machine());
+        // Other work on a shared machine moves absolute times; the load average says how much there was.
+        context.put("load_average_at_start", loadAtStart);
+        context.put("load_average_at_end", loadAverage());
         context.put("quick", quick);
         context.put("plans", plans);
         context.put("finished_at", Instant.now().toString());
@@ -139,6 +143,11 @@ public final class BenchmarkMain {
         machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version")
                 + " " + System.getProperty("os.arch"));
         return machine;
+    }
+
+    private static String loadAverage() throws IOException {
+        Path loadavg = Path.of("/proc/loadavg");
+        return Files.isReadable(loadavg) ? Files.readString(loadavg).trim() : "unknown";
     }
 
     private static String firstValue(Path file, String key) throws IOException {

@@ -66,9 +66,16 @@ public final class OrtRuntime {
     /** The ORT version the Java API on the classpath was built for. */
     public static String expectedVersion() {
         Package p = OrtEnvironment.class.getPackage();
-        String v = p == null ? null : p.getImplementationVersion();
-        return v != null ? v : "1.24.1";
+        // Inside the uber jar the package reports the application's manifest, not ONNX Runtime's,
+        // so the jar's version is trusted only when the manifest is ONNX Runtime's own.
+        if (p != null && "onnxruntime".equals(p.getImplementationTitle()) && p.getImplementationVersion() != null) {
+            return p.getImplementationVersion();
+        }
+        return PINNED_VERSION;
     }
+
+    /** The ONNX Runtime version the build pins ({@code onnxruntime.version} in pom.xml). */
+    private static final String PINNED_VERSION = "1.24.1";
 
     public OrtEnvironment environment() {
         return environment;

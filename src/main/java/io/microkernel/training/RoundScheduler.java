@@ -270,9 +270,9 @@ public final class RoundScheduler implements AutoCloseable {
             }
             if (last.state().isFinal()) {
                 metrics.roundFinished(last, Duration.ofNanos(System.nanoTime() - started), lastTrainLoss);
-                LOG.infof("round %d %s%s", last.id(), last.state().wireName(),
-                        last.decision() != null ? ": " + last.decision().reason()
-                                : last.cause() != null ? ": " + last.cause() : "");
+                LOG.infof("round %d %s", last.id(), last.decision() != null && last.cause() == null
+                        ? last.decision().reason()
+                        : last.state().wireName() + (last.cause() != null ? ": " + last.cause() : ""));
             }
         }
     }

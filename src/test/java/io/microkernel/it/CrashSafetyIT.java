@@ -85,7 +85,7 @@ class CrashSafetyIT {
                 try {
                     postsSent.incrementAndGet();
                     acknowledgedDuringRound.addAndGet(postSamples(5, i++));
-                } catch (RuntimeException | AssertionError e) {
+                } catch (Exception | AssertionError e) {
                     return; // the process is gone
                 }
             }

@@ -18,7 +18,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** Open Inference Protocol v2 inference. */
-@Path("/v2/models/{model}")
+@Path("/v2")
 @Tag(name = "Inference (v2)", description = "Open Inference Protocol v2 (KServe, Triton)")
 @Consumes(MediaType.APPLICATION_JSON)
 @Produces(MediaType.APPLICATION_JSON)
@@ -32,7 +32,7 @@ public class InferenceResource {
     RequestTranslator translator;
 
     @POST
-    @Path("/infer")
+    @Path("/models/{model}/infer")
     @Operation(summary = "Run the active version", description = "Inputs as OIP tensors (FP32, FP64, INT32, INT64, BOOL);"
             + " the answer names the version that ran. Classifiers get an extra BYTES output 'predicted_class'.")
     @APIResponse(responseCode = "200", description = "Outputs of the model")
@@ -46,7 +46,7 @@ public class InferenceResource {
     }
 
     @POST
-    @Path("/versions/{version}/infer")
+    @Path("/models/{model}/versions/{version}/infer")
     @Operation(summary = "Run a retained version", description = "Loads the version on demand when it is not the active one.")
     @APIResponse(responseCode = "200", description = "Outputs of the model")
     @APIResponse(responseCode = "400", description = "The inputs do not fit the model",

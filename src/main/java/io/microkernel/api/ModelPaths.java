@@ -29,6 +29,19 @@ public class ModelPaths {
         return Integer.parseInt(text);
     }
 
+    /**
+     * The part of a path segment before {@code :verb} ({@code default:predict} gives {@code default}).
+     *
+     * @throws NotFoundException when the segment does not end with the verb
+     */
+    public static String beforeVerb(String segment, String verb) {
+        String suffix = ":" + verb;
+        if (segment == null || !segment.endsWith(suffix) || segment.length() == suffix.length()) {
+            throw new NotFoundException("expected a path ending in '" + suffix + "', found '" + segment + "'");
+        }
+        return segment.substring(0, segment.length() - suffix.length());
+    }
+
     public static OptionalInt optionalVersion(String text) {
         return OptionalInt.of(version(text));
     }

@@ -34,8 +34,12 @@ public class V1ModelResource {
     @Inject
     RequestTranslator translator;
 
+    /**
+     * {@code POST /v1/models/{model}:predict}. JAX-RS templates cannot put a literal after a
+     * parameter in one segment, so the segment is matched whole and split here.
+     */
     @POST
-    @Path("/{model}:predict")
+    @Path("/{model}")
     @Consumes(MediaType.APPLICATION_JSON)
     @InferenceEndpoint
     @Operation(summary = "Predict rows", description = "{\"instances\":[...]} in, {\"predictions\":[...]} out."
@@ -46,8 +50,8 @@ public class V1ModelResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "503", description = "No version loaded")
-    public V1.PredictResponse predict(@PathParam("model") String model, V1.PredictRequest request) {
-        ServedModel served = paths.model(model);
+    public V1.PredictResponse predict(@PathParam("model") String segment, V1.PredictRequest request) {
+        ServedModel served = paths.model(ModelPaths.beforeVerb(segment, "predict"));
         if (request == null || request.instances() == null) {
             String found = request != null && request.inputs() != null ? "the columnar 'inputs' form, which is not supported" : "none";
             throw new InputValidationException(InputProblem.MALFORMED, "expected {\"instances\": [...]}, found " + found);
@@ -96,8 +100,9 @@ public class V1ModelResource {
         return V1.VersionInfo.of(found, active.isPresent() && active.getAsInt() == found.version());
     }
 
+    /** {@code POST /v1/models/{model}/versions/{version}:activate}; the segment is split as for predict. */
     @POST
-    @Path("/{model}/versions/{version}:activate")
+    @Path("/{model}/versions/{version}")
     @Mutating
     @Operation(summary = "Activate a retained version (roll back or forward)", description = "Loads and warms the version,"
             + " then switches serving to it atomically; requests in flight finish on the version they started with."
@@ -106,10 +111,11 @@ public class V1ModelResource {
     @APIResponse(responseCode = "401", description = "Not loopback and no valid token")
     @APIResponse(responseCode = "404", description = "Unknown model or version")
     @APIResponse(responseCode = "409", description = "The version does not load; serving is unchanged")
-    public V1.Activation activate(@PathParam("model") String model, @PathParam("version") String version) {
+    public V1.Activation activate(@PathParam("model") String model, @PathParam("version") String segment) {
         ServedModel served = paths.model(model);
+        int version = ModelPaths.version(ModelPaths.beforeVerb(segment, "activate"));
         OptionalInt previous = served.activeVersion();
-        ModelVersion now = served.swap(ModelPaths.version(version));
+        ModelVersion now = served.swap(version);
         return new V1.Activation(served.name(), now.version(), previous.isPresent() ? previous.getAsInt() : null);
     }
 }

@@ -440,7 +440,6 @@ public final class ArtifactBuilder {
                     .setProducerName("onnx-microkernel")
                     .setGraph(g);
             m.addAllFunctions(model.getFunctionsList());
-            Set<String> domains = new HashSet<>();
             for (OperatorSetIdProto o : model.getOpsetImportList()) {
                 String d = o.getDomain().equals("ai.onnx") ? "" : o.getDomain();
                 if (d.isEmpty()) {
@@ -449,7 +448,6 @@ public final class ArtifactBuilder {
                 } else if (!d.equals(Onnx.MICROSOFT)) {
                     m.addOpsetImport(o);
                 }
-                domains.add(d);
             }
             m.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(Onnx.MICROSOFT).setVersion(
                     Math.max(1, Onnx.opset(model, Onnx.MICROSOFT))));

@@ -63,19 +63,21 @@ public final class OrtRuntime {
         return current != null ? current : start(Optional.empty());
     }
 
-    /** The ORT version the Java API on the classpath was built for. */
+    /** The ORT version the Java API on the classpath was built for, recorded at build time. */
     public static String expectedVersion() {
-        Package p = OrtEnvironment.class.getPackage();
-        // Inside the uber jar the package reports the application's manifest, not ONNX Runtime's,
-        // so the jar's version is trusted only when the manifest is ONNX Runtime's own.
-        if (p != null && "onnxruntime".equals(p.getImplementationTitle()) && p.getImplementationVersion() != null) {
-            return p.getImplementationVersion();
+        try (var in = OrtRuntime.class.getResourceAsStream("ort-version.properties")) {
+            if (in == null) {
+                throw new RuntimeSetupException("ort-version.properties is missing from the application",
+                        "build the application with ./mvnw package");
+            }
+            var properties = new java.util.Properties();
+            properties.load(in);
+            return properties.getProperty("onnxruntime.version");
+        } catch (java.io.IOException e) {
+            throw new RuntimeSetupException("cannot read ort-version.properties: " + e.getMessage(),
+                    "build the application with ./mvnw package");
         }
-        return PINNED_VERSION;
     }
-
-    /** The ONNX Runtime version the build pins ({@code onnxruntime.version} in pom.xml). */
-    private static final String PINNED_VERSION = "1.24.1";
 
     public OrtEnvironment environment() {
         return environment;

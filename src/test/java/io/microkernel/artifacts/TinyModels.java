@@ -49,6 +49,21 @@ public final class TinyModels {
             return this;
         }
 
+        /** A float initializer with values uniform in [low, high]. */
+        public Graph weight(String name, double low, double high, long... dims) {
+            float[] v = new float[(int) Onnx.elementCount(dims)];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (low + random.nextDouble() * (high - low));
+            }
+            g.addInitializer(Onnx.floatTensor(name, dims, v));
+            return this;
+        }
+
+        public Graph ints(String name, long... values) {
+            g.addInitializer(Onnx.int64Vector(name, values));
+            return this;
+        }
+
         public Graph initializer(TensorProto t) {
             g.addInitializer(t);
             return this;

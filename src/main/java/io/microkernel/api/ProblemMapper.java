@@ -56,7 +56,13 @@ public class ProblemMapper {
                 .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"onnx-microkernel\"").build();
     }
 
-    @ServerExceptionMapper
+    /** Takes precedence over the JSON extension's own mapper, which answers in a different format. */
+    @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER - 100)
+    public Response mismatchedJson(MismatchedInputException e) {
+        return malformedJson(e);
+    }
+
+    @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER - 100)
     public Response malformedJson(JsonProcessingException e) {
         return problem(Problem.of("malformed-request", "Malformed request", 400, jsonDetail(e)));
     }

@@ -49,6 +49,7 @@ public class RoundsResource {
     @APIResponse(responseCode = "401", description = "Not loopback and no valid token")
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "409", description = "A round is already running (named in the detail), or too few samples")
+    @APIResponse(responseCode = "503", description = "No version is served to train from")
     public Response start(@PathParam("model") String model, TrainingApi.RoundRequest request, @jakarta.ws.rs.core.Context UriInfo uri) {
         paths.model(model);
         RoundOverrides overrides = request == null ? RoundOverrides.NONE

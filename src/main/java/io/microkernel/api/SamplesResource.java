@@ -5,6 +5,7 @@ import io.microkernel.artifacts.ArtifactDescription;
 import io.microkernel.serving.InputProblem;
 import io.microkernel.serving.InputTensor;
 import io.microkernel.serving.InputValidationException;
+import io.microkernel.serving.ModelNotReadyException;
 import io.microkernel.serving.RequestTranslator;
 import io.microkernel.training.InvalidSampleException;
 import io.microkernel.training.LabelDomain;
@@ -69,8 +70,9 @@ public class SamplesResource {
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "413", description = "Body over the size limit")
     @APIResponse(responseCode = "429", description = "The buffer is full; retry after the Retry-After seconds")
+    @APIResponse(responseCode = "503", description = "No version is served")
     public Response add(@PathParam("model") String model, TrainingApi.SamplesRequest request) {
-        paths.model(model);
+        requireReady(model);
         List<LabelledInput> batch;
         try {
             batch = toSamples(request);
@@ -97,12 +99,20 @@ public class SamplesResource {
     @APIResponse(responseCode = "200", description = "Counts")
     @APIResponse(responseCode = "404", description = "Unknown model")
     public TrainingApi.BufferStats stats(@PathParam("model") String model) {
-        paths.model(model);
+        requireReady(model);
         SampleJournal journal = scheduler.journal();
         SampleStats stats = journal.stats();
         Map<String, Long> perLabel = scheduler.labelDomain().byName(stats.perClass());
         return new TrainingApi.BufferStats(model, stats.total(), stats.train(), stats.holdout(), stats.capacity(),
                 journal.countNewerThan(stats.consumedThrough()), perLabel);
+    }
+
+    /** Samples are validated against the served model's artifact set, so there must be one. */
+    private void requireReady(String model) {
+        if (!paths.model(model).isReady()) {
+            throw new ModelNotReadyException("model '" + model + "' is not ready: expected a served version to take "
+                    + "samples for, found none");
+        }
     }
 
     private List<LabelledInput> toSamples(TrainingApi.SamplesRequest request) {

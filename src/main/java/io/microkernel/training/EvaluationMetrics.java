@@ -16,13 +16,24 @@ import java.util.Map;
  * @param mse            mean squared error of the inference output; {@code null} for classification
  * @param perClassRecall recall of each class present in the holdout, by class name; empty for regression
  * @param perClassSupport holdout samples of each class, by class name; empty for regression
+ * @param perClassFalsePositiveRate for each class present, the share of the other classes' samples
+ *                       predicted as that class; empty for regression
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record EvaluationMetrics(int samples, double loss, Double accuracy, Double mse,
-        Map<String, Double> perClassRecall, Map<String, Integer> perClassSupport) {
+        Map<String, Double> perClassRecall, Map<String, Integer> perClassSupport,
+        Map<String, Double> perClassFalsePositiveRate) {
+
+    /** Metrics without false-positive rates (regression, or recall judged on its own). */
+    public EvaluationMetrics(int samples, double loss, Double accuracy, Double mse, Map<String, Double> perClassRecall,
+            Map<String, Integer> perClassSupport) {
+        this(samples, loss, accuracy, mse, perClassRecall, perClassSupport, Map.of());
+    }
 
     public EvaluationMetrics {
+        perClassFalsePositiveRate = Collections.unmodifiableMap(new LinkedHashMap<>(
+                perClassFalsePositiveRate == null ? Map.of() : perClassFalsePositiveRate));
         perClassRecall = Collections.unmodifiableMap(new LinkedHashMap<>(
                 perClassRecall == null ? Map.of() : perClassRecall));
         perClassSupport = Collections.unmodifiableMap(new LinkedHashMap<>(
@@ -46,6 +57,19 @@ public record EvaluationMetrics(int samples, double loss, Double accuracy, Doubl
             return false;
         }
         return perClassRecall.values().stream().allMatch(Double::isFinite);
+    }
+
+    /**
+     * Recall of a class above its false-positive rate (informedness): how much better than a guess
+     * the version tells this class from the others. A version that labels every sample with one
+     * class has recall 1 for it but informedness 0, because it knows nothing about that class.
+     */
+    public double informedness(String className) {
+        Double recall = perClassRecall.get(className);
+        if (recall == null) {
+            return Double.NaN;
+        }
+        return recall - perClassFalsePositiveRate.getOrDefault(className, 0.0);
     }
 
     /** A flat name-to-number view, for version lineage and metrics export. */

@@ -91,10 +91,14 @@ final class HoldoutScorer {
         int classes = Math.max(description.numClasses(), classNames.size());
         int[] support = new int[Math.max(1, classes)];
         int[] hits = new int[support.length];
+        int[] predictedAs = new int[support.length];
         int correct = 0;
         for (int i = 0; i < holdout.size(); i++) {
             int label = ((SampleLabel.ClassIndex) holdout.get(i).label()).index();
             int predicted = argmax(outputs.get(i));
+            if (predicted >= 0 && predicted < predictedAs.length) {
+                predictedAs[predicted]++;
+            }
             if (label < support.length) {
                 support[label]++;
                 if (predicted == label) {
@@ -107,15 +111,18 @@ final class HoldoutScorer {
         }
         Map<String, Double> recall = new LinkedHashMap<>();
         Map<String, Integer> supportByName = new LinkedHashMap<>();
+        Map<String, Double> falsePositiveRate = new LinkedHashMap<>();
         for (int c = 0; c < support.length; c++) {
             if (support[c] > 0) {
                 String name = c < classNames.size() ? classNames.get(c) : Integer.toString(c);
                 recall.put(name, (double) hits[c] / support[c]);
                 supportByName.put(name, support[c]);
+                int others = holdout.size() - support[c];
+                falsePositiveRate.put(name, others == 0 ? 0.0 : (double) (predictedAs[c] - hits[c]) / others);
             }
         }
         double accuracy = holdout.isEmpty() ? Double.NaN : (double) correct / holdout.size();
-        return new EvaluationMetrics(holdout.size(), loss, accuracy, null, recall, supportByName);
+        return new EvaluationMetrics(holdout.size(), loss, accuracy, null, recall, supportByName, falsePositiveRate);
     }
 
     /** An argmax that lets a NaN score win, so a diverged model is never credited with a right answer by chance. */

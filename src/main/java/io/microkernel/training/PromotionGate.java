@@ -17,7 +17,10 @@ import java.util.OptionalDouble;
  *       rise by at most that share of the active value (0.02 = 2%);</li>
  *   <li>when {@code minImprovement} is set, it is better by at least that much: accuracy up by that
  *       many points for classification, MSE down by that share for regression;</li>
- *   <li>no class present in the holdout loses more than {@code maxClassRecallDrop} of recall.</li>
+ *   <li>no class present in the holdout loses more than {@code maxClassRecallDrop} of recall. Recall
+ *       is counted above the class's false-positive rate, so a version that labels every sample
+ *       with one class (recall 1 for it, and it knows nothing) cannot block a candidate that
+ *       actually tells the classes apart; without false-positive rates plain recall is used.</li>
  * </ul>
  * An empty holdout never promotes: there is nothing to compare on.
  *
@@ -116,15 +119,18 @@ public final class PromotionGate {
         String worstClass = null;
         double worstDrop = Double.NEGATIVE_INFINITY;
         for (Map.Entry<String, Double> entry : active.perClassRecall().entrySet()) {
-            Double after = candidate.perClassRecall().get(entry.getKey());
+            String name = entry.getKey();
+            Double after = candidate.perClassRecall().get(name);
             if (after == null) {
                 continue;
             }
-            double drop = entry.getValue() - after;
+            double drop = active.informedness(name) - candidate.informedness(name);
             if (!(drop <= thresholds.maxClassRecallDrop())) {
-                failures.add("recall of class '" + entry.getKey() + "' " + fmt(after) + " vs active "
-                        + fmt(entry.getValue()) + " drops more than max-class-recall-drop "
-                        + fmt(thresholds.maxClassRecallDrop()));
+                boolean corrected = active.perClassFalsePositiveRate().containsKey(name);
+                failures.add("recall of class '" + name + "' " + fmt(after) + " vs active " + fmt(entry.getValue())
+                        + (corrected ? " (above its false-positive rate: " + fmt(candidate.informedness(name))
+                                + " vs " + fmt(active.informedness(name)) + ")" : "")
+                        + " drops more than max-class-recall-drop " + fmt(thresholds.maxClassRecallDrop()));
             }
             if (drop > worstDrop || Double.isNaN(drop)) {
                 worstDrop = drop;

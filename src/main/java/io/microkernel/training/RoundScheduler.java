@@ -118,6 +118,7 @@ public final class RoundScheduler implements AutoCloseable {
      *
      * @param trigger {@code manual}, {@code min-new-samples} or {@code interval}
      * @throws RoundConflictException      when a round is queued or running, or the samples cannot make a round
+     * @throws io.microkernel.serving.ModelNotReadyException when no version is served to train from
      * @throws InvalidRoundRequestException when an override is out of range
      */
     public RoundRecord start(String trigger, RoundOverrides overrides) {
@@ -126,6 +127,10 @@ public final class RoundScheduler implements AutoCloseable {
             if (closed) {
                 throw new RoundConflictException("the server is shutting down: expected a running server, found it stopping",
                         null);
+            }
+            if (served.activeVersion().isEmpty()) {
+                throw new io.microkernel.serving.ModelNotReadyException("model '" + model
+                        + "' is not ready: expected a served version to train from, found none");
             }
             if (active != null) {
                 RoundRecord running = active.record().get();
@@ -255,7 +260,12 @@ public final class RoundScheduler implements AutoCloseable {
             journal.markConsumed(outcome.samples().throughId());
             publish(handle, handle.record().get().promoted(promoted.version()), true);
         } catch (RoundCancelledException e) {
-            publish(handle, handle.record().get().cancelled(e.getMessage()), true);
+            boolean shuttingDown;
+            synchronized (lock) {
+                shuttingDown = closed;
+            }
+            publish(handle, handle.record().get().cancelled(shuttingDown
+                    ? "the server shut down during the round" : e.getMessage()), true);
         } catch (RuntimeException e) {
             LOG.errorf("round %d failed: %s", handle.id(), e.getMessage());
             LOG.debug("round failure", e);
@@ -270,9 +280,9 @@ public final class RoundScheduler implements AutoCloseable {
             }
             if (last.state().isFinal()) {
                 metrics.roundFinished(last, Duration.ofNanos(System.nanoTime() - started), lastTrainLoss);
-                LOG.infof("round %d %s%s", last.id(), last.state().wireName(),
-                        last.decision() != null ? ": " + last.decision().reason()
-                                : last.cause() != null ? ": " + last.cause() : "");
+                LOG.infof("round %d %s", last.id(), last.decision() != null && last.cause() == null
+                        ? last.decision().reason()
+                        : last.state().wireName() + (last.cause() != null ? ": " + last.cause() : ""));
             }
         }
     }

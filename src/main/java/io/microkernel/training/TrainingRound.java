@@ -242,7 +242,7 @@ public final class TrainingRound {
             }
         }
         PromotionDecision decision = gate.decide(active, candidate);
-        LOG.infof("round from version %d: %s", base.version(), decision.reason());
+        LOG.debugf("round from version %d: %s", base.version(), decision.reason());
         return new Outcome(counts, active, candidate, decision, candidateDir, lastEpochLoss, diverged);
     }
 

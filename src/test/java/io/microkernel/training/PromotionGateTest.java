@@ -80,6 +80,28 @@ class PromotionGateTest {
     }
 
     @Test
+    void aVersionThatLabelsEverythingOneClassDoesNotBlockACandidateThatTellsClassesApart() {
+        // Active: every sample called 'a' (recall 1 for 'a', but every 'b' is a false positive for 'a').
+        EvaluationMetrics active = new EvaluationMetrics(100, 1.1, 0.5, null, Map.of("a", 1.0, "b", 0.0),
+                Map.of("a", 50, "b", 50), Map.of("a", 1.0, "b", 0.0));
+        EvaluationMetrics candidate = new EvaluationMetrics(100, 0.4, 0.85, null, Map.of("a", 0.8, "b", 0.9),
+                Map.of("a", 50, "b", 50), Map.of("a", 0.1, "b", 0.2));
+        PromotionDecision decision = STRICT.decide(active, candidate);
+        assertThat(decision.promote()).as(decision.reason()).isTrue();
+
+        // A candidate that forgets 'a' is caught, with both numbers; 'b' gained recall only by over-predicting it.
+        EvaluationMetrics knowing = new EvaluationMetrics(100, 0.5, 0.8, null, Map.of("a", 0.9, "b", 0.7),
+                Map.of("a", 50, "b", 50), Map.of("a", 0.3, "b", 0.1));
+        EvaluationMetrics forgetting = new EvaluationMetrics(100, 0.45, 0.8, null, Map.of("a", 0.4, "b", 1.0),
+                Map.of("a", 50, "b", 50), Map.of("a", 0.0, "b", 0.4));
+        PromotionDecision rejected = STRICT.decide(knowing, forgetting);
+        assertThat(rejected.promote()).isFalse();
+        assertThat(rejected.reason()).contains(
+                "recall of class 'a' 0.4000 vs active 0.9000 (above its false-positive rate: 0.4000 vs 0.6000)")
+                .doesNotContain("recall of class 'b'");
+    }
+
+    @Test
     void regressionIsJudgedOnMseAndItsRelativeImprovement() {
         EvaluationMetrics active = regression(0.40, 0.40);
         assertThat(STRICT.decide(active, regression(0.30, 0.30)).promote()).isTrue();

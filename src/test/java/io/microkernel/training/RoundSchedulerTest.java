@@ -155,5 +155,11 @@ class RoundSchedulerTest {
         // Nothing new since that round: neither trigger starts another.
         assertThat(scheduler.samplesAdded()).isEmpty();
         assertThat(scheduler.intervalElapsed()).isEmpty();
+        // One new sample is enough for the interval trigger, not for min-new-samples.
+        journal.append(TrainingFixtures.samples(1, 26, false));
+        assertThat(scheduler.samplesAdded()).isEmpty();
+        RoundRecord byInterval = scheduler.intervalElapsed().orElseThrow();
+        assertThat(byInterval.trigger()).isEqualTo("interval");
+        assertThat(awaitFinal(byInterval.id()).samples().throughId()).isEqualTo(121);
     }
 }

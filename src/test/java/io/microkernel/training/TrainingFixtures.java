@@ -28,6 +28,39 @@ final class TrainingFixtures {
                 .build(dir.resolve("set"));
     }
 
+    /**
+     * A regression set: {@code input [N,4]} through a frozen Gemm+Tanh backbone into a trainable Gemm
+     * head {@code value [N,1]}, trained with MSE.
+     */
+    static ArtifactSet regressionSet(Path dir) {
+        var model = new TinyModels.Graph("regressor", 3)
+                .input("input", io.microkernel.artifacts.onnx.Onnx.FLOAT, -1, 4)
+                .weight("backbone.w", 0.8, 4, 8).weight("backbone.b", 0.1, 8)
+                .weight("head.weight", 0.3, 1, 8).weight("head.bias", 0.1, 1)
+                .node("Gemm", List.of("input", "backbone.w", "backbone.b"), List.of("h"))
+                .node("Tanh", List.of("h"), List.of("features"))
+                .node("Gemm", List.of("features", "head.weight", "head.bias"), List.of("value"),
+                        io.microkernel.artifacts.onnx.Onnx.attr("transB", 1L))
+                .output("value", io.microkernel.artifacts.onnx.Onnx.FLOAT, -1, 1)
+                .build();
+        return ArtifactBuilder.fromModel(model)
+                .trainablePattern(Pattern.compile("head\\..*"))
+                .loss(io.microkernel.artifacts.LossKind.MSE)
+                .build(dir.resolve("regression-set"));
+    }
+
+    /** Samples whose target is a fixed smooth function of the features. */
+    static List<LabelledInput> regressionSamples(int n, long seed) {
+        float[][] x = TinyModels.dataset(n, 4, seed);
+        List<LabelledInput> samples = new ArrayList<>(n);
+        for (float[] row : x) {
+            float target = (float) (0.8 * Math.tanh(row[0]) - 0.5 * Math.tanh(row[1]) + 0.3);
+            samples.add(new LabelledInput(Map.of("input", SampleTensor.ofFloats(new long[] {4}, row)),
+                    new SampleLabel.Target(new long[] {1}, new float[] {target})));
+        }
+        return samples;
+    }
+
     /** A version folder (checkpoint and inference model) made from the set's own checkpoint. */
     static TrainingRound.Base baseVersion(ArtifactSet set, Path dir) throws Exception {
         Path version = Files.createDirectories(dir.resolve("v1"));

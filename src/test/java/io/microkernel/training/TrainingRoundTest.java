@@ -119,6 +119,23 @@ class TrainingRoundTest {
     }
 
     @Test
+    void anMseSetLearnsAndIsJudgedOnMse() throws Exception {
+        set = TrainingFixtures.regressionSet(dir);
+        base = TrainingFixtures.baseVersion(set, dir.resolve("regression"));
+        assertThat(set.description().loss()).isEqualTo(io.microkernel.artifacts.LossKind.MSE);
+        journal.append(TrainingFixtures.regressionSamples(300, 17));
+        TrainingRound.Outcome outcome = round(new RoundSettings(10, 16, 0.05, 1.0, 0.3), 4, "work", new ArrayList<>(),
+                () -> false).run();
+        assertThat(outcome.decision().promote()).as(outcome.decision().reason()).isTrue();
+        assertThat(outcome.candidate().accuracy()).isNull();
+        assertThat(outcome.candidate().perClassRecall()).isEmpty();
+        assertThat(outcome.candidate().mse()).isLessThan(outcome.active().mse() * 0.5);
+        // The MSE from the exported inference model and the eval graph's loss measure the same thing.
+        assertThat(outcome.candidate().mse()).isCloseTo(outcome.candidate().loss(), org.assertj.core.data.Offset.offset(1e-4));
+        assertThat(outcome.decision().reason()).contains("mse ");
+    }
+
+    @Test
     void theSameSeedTrainsTheSameCandidate() throws Exception {
         journal.append(TrainingFixtures.samples(200, 16, false));
         RoundSettings settings = new RoundSettings(2, 16, 0.05, 1.0, 0.3);

@@ -1,0 +1,506 @@
+package io.microkernel.artifacts;
+
+import static io.microkernel.artifacts.onnx.Onnx.attr;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import io.microkernel.artifacts.checkpoint.Checkpoint;
+import io.microkernel.artifacts.checkpoint.CheckpointTensor;
+import io.microkernel.artifacts.onnx.Autodiff;
+import io.microkernel.artifacts.onnx.GraphEmitter;
+import io.microkernel.artifacts.onnx.GraphException;
+import io.microkernel.artifacts.onnx.Onnx;
+import io.microkernel.artifacts.onnx.ShapeOracle;
+import io.microkernel.runtime.OrtRuntime;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Builds a standard ONNX Runtime training artifact set from an inference model, in pure Java: the
+ * equivalent of Python's {@code onnxruntime.training.artifacts.generate_artifacts}.
+ *
+ * <p>Every float initializer of the model becomes a parameter: the chosen ones trainable, the rest
+ * frozen. Other initializers (shapes, indices) stay constants. The frozen part of the graph may use any
+ * operator; nodes between a trainable parameter and the loss must be among {@link Autodiff#SUPPORTED}.
+ * For cross-entropy, a final {@code Softmax} or {@code LogSoftmax} is folded into the loss while the
+ * eval graph keeps the model's own output, so exporting that output gives back the original model.
+ *
+ * <p>A builder is a mutable, single-threaded configuration; {@link #build(Path)} may be called more than
+ * once. Building loads the model once in ONNX Runtime to learn every tensor's shape.
+ */
+public final class ArtifactBuilder {
+
+    /** Graph input that tells the accumulators to overwrite instead of add. */
+    public static final String LAZY_RESET_GRAD = "lazy_reset_grad";
+    public static final String GRAD_BUFFER_SUFFIX = "_grad.accumulation.buffer";
+    public static final String GRAD_OUT_SUFFIX = "_grad.accumulation.out";
+
+    private static final long MIN_OPSET = 13;
+    private static final long TARGET_OPSET = 17;
+    private static final long IR_VERSION = 10;
+
+    private final ModelProto model;
+    private final Path source;
+    private Set<String> trainableNames;
+    private Pattern trainablePattern;
+    private boolean allTrainable;
+    private LossKind loss = LossKind.CROSS_ENTROPY;
+    private String output;
+    private double alpha = 0.9;
+    private double beta = 0.999;
+    private double epsilon = 1e-6;
+    private double weightDecay = 0.0;
+    private List<String> classNames = List.of();
+    private Double learningRateHint;
+    private String description;
+
+    private ArtifactBuilder(ModelProto model, Path source) {
+        this.model = model;
+        this.source = source;
+    }
+
+    /** Starts from an inference model file. */
+    public static ArtifactBuilder fromModel(Path inferenceOnnx) {
+        return new ArtifactBuilder(Onnx.read(inferenceOnnx), inferenceOnnx);
+    }
+
+    /** Starts from an inference model in memory. */
+    public static ArtifactBuilder fromModel(ModelProto model) {
+        Objects.requireNonNull(model, "model");
+        String name = model.getGraph().getName().isBlank() ? "model" : model.getGraph().getName();
+        return new ArtifactBuilder(model, Path.of(name.replaceAll("[^A-Za-z0-9_.-]", "_") + ".onnx"));
+    }
+
+    /** Trains exactly these initializers; all others are frozen. */
+    public ArtifactBuilder trainable(Collection<String> initializerNames) {
+        this.trainableNames = new LinkedHashSet<>(initializerNames);
+        this.trainablePattern = null;
+        this.allTrainable = false;
+        return this;
+    }
+
+    /** Trains the float initializers whose whole name matches {@code pattern}. */
+    public ArtifactBuilder trainablePattern(Pattern pattern) {
+        this.trainablePattern = Objects.requireNonNull(pattern);
+        this.trainableNames = null;
+        this.allTrainable = false;
+        return this;
+    }
+
+    /** Trains every float initializer (to pretrain a whole network). */
+    public ArtifactBuilder allTrainable() {
+        this.allTrainable = true;
+        this.trainableNames = null;
+        this.trainablePattern = null;
+        return this;
+    }
+
+    /** The loss; cross-entropy (int64 class indices) unless set. */
+    public ArtifactBuilder loss(LossKind loss) {
+        this.loss = Objects.requireNonNull(loss);
+        return this;
+    }
+
+    /** The model output to train and export; by default the model's only output. */
+    public ArtifactBuilder output(String graphOutputName) {
+        this.output = Objects.requireNonNull(graphOutputName);
+        return this;
+    }
+
+    /** AdamW hyper-parameters (first and second moment decay, epsilon, weight decay). */
+    public ArtifactBuilder adamW(double alpha, double beta, double epsilon, double weightDecay) {
+        if (!(alpha >= 0 && alpha < 1 && beta >= 0 && beta < 1 && epsilon > 0 && weightDecay >= 0)) {
+            throw new IllegalArgumentException("AdamW expects 0 <= alpha, beta < 1, epsilon > 0, weight decay >= 0; found "
+                    + alpha + ", " + beta + ", " + epsilon + ", " + weightDecay);
+        }
+        this.alpha = alpha;
+        this.beta = beta;
+        this.epsilon = epsilon;
+        this.weightDecay = weightDecay;
+        return this;
+    }
+
+    /** Class names, in class-index order; written to {@code manifest.json}. */
+    public ArtifactBuilder classNames(List<String> names) {
+        this.classNames = List.copyOf(names);
+        return this;
+    }
+
+    /** A suggested learning rate, written to {@code manifest.json}. */
+    public ArtifactBuilder learningRateHint(double learningRate) {
+        if (!(learningRate > 0 && Double.isFinite(learningRate))) {
+            throw new IllegalArgumentException("learning rate must be positive, found " + learningRate);
+        }
+        this.learningRateHint = learningRate;
+        return this;
+    }
+
+    /** Free text for {@code manifest.json}. */
+    public ArtifactBuilder description(String text) {
+        this.description = text;
+        return this;
+    }
+
+    /**
+     * Writes {@code training_model.onnx}, {@code eval_model.onnx}, {@code optimizer_model.onnx},
+     * {@code checkpoint} and, when class names, a learning rate or a description were given,
+     * {@code manifest.json} into {@code outDir} (created when missing), then opens the result.
+     *
+     * @throws ArtifactException one line naming the model and the cause: an unsupported operator on the
+     *                           trainable path, an unknown initializer or output, an old opset...
+     */
+    public ArtifactSet build(Path outDir) {
+        Graphs graphs;
+        try {
+            graphs = new Assembly().assemble();
+        } catch (GraphException e) {
+            throw new ArtifactException(source, e.getMessage(), e);
+        }
+        try {
+            Files.createDirectories(outDir);
+        } catch (IOException e) {
+            throw new ArtifactException(outDir, "cannot create folder: " + e.getMessage(), e);
+        }
+        Onnx.write(graphs.training, outDir.resolve(ArtifactSet.TRAINING_MODEL));
+        Onnx.write(graphs.eval, outDir.resolve(ArtifactSet.EVAL_MODEL));
+        Onnx.write(graphs.optimizer, outDir.resolve(ArtifactSet.OPTIMIZER_MODEL));
+        graphs.checkpoint.write(outDir.resolve(ArtifactSet.CHECKPOINT));
+        Path manifestFile = outDir.resolve(ArtifactSet.MANIFEST);
+        if (!classNames.isEmpty() || learningRateHint != null || description != null) {
+            new Manifest(classNames.isEmpty() ? null : classNames, graphs.inferenceOutput, graphs.label,
+                    Manifest.lossName(loss), description, learningRateHint).write(manifestFile);
+        } else {
+            try {
+                Files.deleteIfExists(manifestFile);
+            } catch (IOException e) {
+                throw new ArtifactException(manifestFile, "cannot remove a stale manifest: " + e.getMessage(), e);
+            }
+        }
+        return ArtifactSet.open(outDir);
+    }
+
+    private record Graphs(ModelProto training, ModelProto eval, ModelProto optimizer, Checkpoint checkpoint,
+            String inferenceOutput, String label) {
+    }
+
+    /** One build: all the derived state of turning the model into training graphs. */
+    private final class Assembly {
+        private final GraphProto graph = model.getGraph();
+        private final Map<String, TensorProto> initializers = new LinkedHashMap<>();
+        private final Map<String, NodeProto> producers = new HashMap<>();
+
+        Graphs assemble() {
+            long opset = Onnx.opset(model, "");
+            if (opset < MIN_OPSET) {
+                throw new GraphException("model imports ONNX opset " + opset + "; expected " + MIN_OPSET
+                        + " or later (convert it with onnx.version_converter)");
+            }
+            for (TensorProto t : graph.getInitializerList()) {
+                if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+                    throw new GraphException("initializer '" + t.getName()
+                            + "' keeps its data in an external file; save the model with its data inside");
+                }
+                initializers.put(t.getName(), t);
+            }
+            for (NodeProto n : graph.getNodeList()) {
+                for (String o : n.getOutputList()) {
+                    producers.put(o, n);
+                }
+            }
+            List<String> parameters = initializers.values().stream()
+                    .filter(t -> t.getDataType() == Onnx.FLOAT).map(TensorProto::getName).toList();
+            List<String> trainable = chooseTrainable(parameters);
+            List<ValueInfoProto> userInputs = graph.getInputList().stream()
+                    .filter(i -> !initializers.containsKey(i.getName())).toList();
+            if (userInputs.isEmpty()) {
+                throw new GraphException("model has no inputs besides its initializers");
+            }
+            String out = chooseOutput();
+
+            ShapeOracle shapes;
+            try {
+                shapes = ShapeOracle.of(OrtRuntime.get().environment(), model);
+            } catch (IllegalArgumentException e) {
+                throw new GraphException("ONNX Runtime cannot load the model: " + e.getMessage());
+            }
+            ShapeOracle.TensorType outType = shapes.type(out).orElseThrow(
+                    () -> new GraphException("the type of output '" + out + "' cannot be inferred"));
+            if (outType.elemType() != Onnx.FLOAT) {
+                throw new GraphException("output '" + out + "' has element type " + outType.elemType()
+                        + "; expected float (1) to train it");
+            }
+
+            String lossInput = out;
+            NodeProto last = producers.get(out);
+            if (loss == LossKind.CROSS_ENTROPY && last != null && last.getDomain().isEmpty()
+                    && (last.getOpType().equals("Softmax") || last.getOpType().equals("LogSoftmax"))) {
+                long axis = Onnx.intAttr(last, "axis", -1);
+                if (axis == -1 || axis == outType.rank() - 1) {
+                    lossInput = last.getInput(0);
+                }
+            }
+            long[] lossInputDims = shapes.type(lossInput).map(ShapeOracle.TensorType::dims).orElse(outType.dims());
+
+            Set<String> taken = new HashSet<>();
+            graph.getInputList().forEach(i -> taken.add(i.getName()));
+            graph.getOutputList().forEach(i -> taken.add(i.getName()));
+            taken.addAll(initializers.keySet());
+            for (NodeProto n : graph.getNodeList()) {
+                taken.addAll(n.getOutputList());
+                taken.add(n.getName());
+            }
+            GraphEmitter emitter = new GraphEmitter(taken);
+            String resetName = emitter.reserve(LAZY_RESET_GRAD);
+            Map<String, String> bufferNames = new LinkedHashMap<>();
+            Map<String, String> flagNames = new LinkedHashMap<>();
+            for (String p : trainable) {
+                bufferNames.put(p, emitter.reserve(p + GRAD_BUFFER_SUFFIX));
+                flagNames.put(p, emitter.reserve(p + GRAD_OUT_SUFFIX));
+            }
+            String label = emitter.fresh("labels");
+            String lossName = emitter.fresh("loss");
+            String seed = emitter.fresh(lossName + "_grad");
+            TensorProto seedTensor = Onnx.scalarFloat(seed, 1f);
+
+            List<NodeProto> evalLoss = new ArrayList<>();
+            List<NodeProto> trainLoss = new ArrayList<>();
+            List<TensorProto> lossConstants = new ArrayList<>();
+            ValueInfoProto labelInfo;
+            String lossInputGrad;
+            if (loss == LossKind.CROSS_ENTROPY) {
+                if (lossInputDims.length < 2) {
+                    throw new GraphException("cross-entropy needs scores of shape [batch, classes], but '" + lossInput
+                            + "' has rank " + lossInputDims.length);
+                }
+                long[] labelDims = new long[lossInputDims.length - 1];
+                labelDims[0] = lossInputDims[0];
+                System.arraycopy(lossInputDims, 2, labelDims, 1, lossInputDims.length - 2);
+                labelInfo = Onnx.valueInfo(label, Onnx.INT64, labelDims);
+                String logProb = emitter.fresh(lossName + "_log_prob");
+                evalLoss.add(Onnx.node("SoftmaxCrossEntropyLoss", emitter.fresh("SoftmaxCrossEntropyLoss"),
+                        List.of(lossInput, label), List.of(lossName), attr("reduction", "mean")));
+                trainLoss.add(Onnx.node("SoftmaxCrossEntropyLoss", emitter.fresh("SoftmaxCrossEntropyLoss"),
+                        List.of(lossInput, label), List.of(lossName, logProb), attr("reduction", "mean")));
+                lossInputGrad = emitter.emitTo(Onnx.MICROSOFT, "SoftmaxCrossEntropyLossGrad",
+                        List.of(seed, logProb, label), emitter.fresh(lossInput + "_grad"), attr("reduction", "mean"));
+            } else {
+                labelInfo = Onnx.valueInfo(label, Onnx.FLOAT, lossInputDims);
+                String diff = emitter.fresh(lossName + "_diff");
+                String squared = emitter.fresh(lossName + "_squared");
+                String two = emitter.fresh(lossName + "_exponent");
+                lossConstants.add(Onnx.scalarFloat(two, 2f));
+                List<NodeProto> mse = List.of(
+                        Onnx.node("Sub", emitter.fresh("MSE/Sub"), List.of(lossInput, label), List.of(diff)),
+                        Onnx.node("Pow", emitter.fresh("MSE/Pow"), List.of(diff, two), List.of(squared)),
+                        Onnx.node("ReduceMean", emitter.fresh("MSE/ReduceMean"), List.of(squared), List.of(lossName),
+                                attr("keepdims", 0L)));
+                evalLoss.addAll(mse);
+                trainLoss.addAll(mse);
+                // d/dpred mean((pred - y)^2) = 2 (pred - y) / count
+                String count = emitter.emit("Cast", List.of(emitter.emit("Size", List.of(diff))),
+                        attr("to", (long) Onnx.FLOAT));
+                String scale = emitter.emit("Div", List.of(two, count));
+                lossInputGrad = emitter.emitTo("", "Mul", List.of(emitter.emit("Mul", List.of(diff, scale)), seed),
+                        emitter.fresh(lossInput + "_grad"));
+            }
+
+            Map<String, String> gradients = Autodiff.gradients(graph.getNodeList(), trainable, lossInput, lossInputGrad,
+                    shapes, emitter);
+            for (String p : trainable) {
+                String g = gradients.get(p);
+                String named = p + "_grad";
+                if (!g.equals(named) && !taken.contains(named)) {
+                    g = emitter.emitTo("", "Identity", List.of(g), emitter.fresh(named));
+                }
+                emitter.emitTo(Onnx.MICROSOFT, "InPlaceAccumulatorV2", List.of(bufferNames.get(p), g, resetName),
+                        flagNames.get(p));
+            }
+
+            List<ValueInfoProto> parameterInputs = parameters.stream()
+                    .map(p -> Onnx.valueInfo(p, Onnx.FLOAT, Onnx.dims(initializers.get(p)))).toList();
+            List<TensorProto> constants = initializers.values().stream()
+                    .filter(t -> t.getDataType() != Onnx.FLOAT).toList();
+
+            // training graph
+            List<ValueInfoProto> trainInputs = new ArrayList<>(userInputs);
+            trainInputs.add(labelInfo);
+            trainInputs.addAll(parameterInputs);
+            for (String p : trainable) {
+                trainInputs.add(Onnx.valueInfo(bufferNames.get(p), Onnx.FLOAT, Onnx.dims(initializers.get(p))));
+            }
+            trainInputs.add(Onnx.valueInfo(resetName, Onnx.BOOL, 1));
+            List<ValueInfoProto> trainOutputs = new ArrayList<>();
+            trainOutputs.add(Onnx.valueInfo(lossName, Onnx.FLOAT));
+            for (String p : trainable) {
+                trainOutputs.add(Onnx.valueInfo(flagNames.get(p), Onnx.BOOL, 1));
+            }
+            List<NodeProto> trainNodes = new ArrayList<>(graph.getNodeList());
+            trainNodes.addAll(trainLoss);
+            trainNodes.addAll(emitter.nodes());
+            List<TensorProto> trainConstants = new ArrayList<>(constants);
+            trainConstants.addAll(lossConstants);
+            trainConstants.add(seedTensor);
+            trainConstants.addAll(emitter.initializers());
+            ModelProto training = model("training", trainInputs, trainOutputs, trainNodes, trainConstants);
+
+            // eval graph
+            List<ValueInfoProto> evalInputs = new ArrayList<>(userInputs);
+            evalInputs.add(labelInfo);
+            evalInputs.addAll(parameterInputs);
+            List<ValueInfoProto> evalOutputs = List.of(Onnx.valueInfo(lossName, Onnx.FLOAT),
+                    Onnx.valueInfo(out, Onnx.FLOAT, outType.dims()));
+            List<NodeProto> evalNodes = new ArrayList<>(graph.getNodeList());
+            evalNodes.addAll(evalLoss);
+            List<TensorProto> evalConstants = new ArrayList<>(constants);
+            evalConstants.addAll(lossConstants);
+            ModelProto eval = model("eval", evalInputs, evalOutputs, evalNodes, evalConstants);
+
+            List<CheckpointTensor> trainableTensors = new ArrayList<>();
+            List<CheckpointTensor> frozenTensors = new ArrayList<>();
+            for (String p : parameters) {
+                TensorProto t = initializers.get(p);
+                CheckpointTensor c = new CheckpointTensor(p, Onnx.dims(t), Onnx.FLOAT, Onnx.rawBytes(t), List.of());
+                (trainable.contains(p) ? trainableTensors : frozenTensors).add(c);
+            }
+            return new Graphs(training, eval, optimizer(), Checkpoint.ofParameters(trainableTensors, frozenTensors),
+                    out, label);
+        }
+
+        private List<String> chooseTrainable(List<String> parameters) {
+            List<String> chosen;
+            if (allTrainable) {
+                chosen = parameters;
+            } else if (trainablePattern != null) {
+                chosen = parameters.stream().filter(p -> trainablePattern.matcher(p).matches()).toList();
+                if (chosen.isEmpty()) {
+                    throw new GraphException("no float initializer matches /" + trainablePattern.pattern()
+                            + "/; initializers: " + abbreviate(parameters));
+                }
+            } else if (trainableNames != null) {
+                for (String name : trainableNames) {
+                    if (!initializers.containsKey(name)) {
+                        throw new GraphException("no initializer named '" + name + "'; initializers: " + abbreviate(parameters));
+                    }
+                    if (initializers.get(name).getDataType() != Onnx.FLOAT) {
+                        throw new GraphException("initializer '" + name + "' has element type "
+                                + initializers.get(name).getDataType() + "; only float initializers can be trained");
+                    }
+                }
+                chosen = parameters.stream().filter(trainableNames::contains).toList();
+            } else {
+                throw new GraphException("no trainable parameters chosen: name them, give a pattern, or make all trainable");
+            }
+            if (chosen.isEmpty()) {
+                throw new GraphException("the model has no float initializers to train");
+            }
+            return chosen;
+        }
+
+        private String chooseOutput() {
+            List<String> outputs = graph.getOutputList().stream().map(ValueInfoProto::getName).toList();
+            if (output != null) {
+                if (!outputs.contains(output) && !producers.containsKey(output)) {
+                    throw new GraphException("no output named '" + output + "'; outputs: " + outputs);
+                }
+                return output;
+            }
+            if (outputs.size() != 1) {
+                throw new GraphException("model has " + outputs.size() + " outputs " + outputs + "; choose the one to train");
+            }
+            return outputs.get(0);
+        }
+
+        private ModelProto model(String suffix, List<ValueInfoProto> inputs, List<ValueInfoProto> outputs,
+                List<NodeProto> nodes, List<TensorProto> constants) {
+            List<NodeProto> kept = prune(nodes, outputs);
+            Set<String> used = new HashSet<>();
+            kept.forEach(n -> used.addAll(n.getInputList()));
+            GraphProto.Builder g = GraphProto.newBuilder()
+                    .setName((graph.getName().isBlank() ? "model" : graph.getName()) + "_" + suffix)
+                    .addAllInput(inputs).addAllOutput(outputs).addAllNode(kept);
+            constants.stream().filter(c -> used.contains(c.getName())).forEach(g::addInitializer);
+            ModelProto.Builder m = ModelProto.newBuilder()
+                    .setIrVersion(Math.max(IR_VERSION, model.getIrVersion()))
+                    .setProducerName("onnx-microkernel")
+                    .setGraph(g);
+            m.addAllFunctions(model.getFunctionsList());
+            for (OperatorSetIdProto o : model.getOpsetImportList()) {
+                String d = o.getDomain().equals("ai.onnx") ? "" : o.getDomain();
+                if (d.isEmpty()) {
+                    m.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("")
+                            .setVersion(Math.max(TARGET_OPSET, o.getVersion())));
+                } else if (!d.equals(Onnx.MICROSOFT)) {
+                    m.addOpsetImport(o);
+                }
+            }
+            m.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(Onnx.MICROSOFT).setVersion(
+                    Math.max(1, Onnx.opset(model, Onnx.MICROSOFT))));
+            return m.build();
+        }
+
+        private ModelProto optimizer() {
+            GraphProto.Builder g = GraphProto.newBuilder().setName("AdamW_optimizer")
+                    .addInput(Onnx.valueInfo("learning_rate", Onnx.FLOAT, 1))
+                    .addInput(Onnx.valueInfo("step", Onnx.INT64, 1))
+                    .addInput(Onnx.sequenceInfo("params", Onnx.FLOAT))
+                    .addInput(Onnx.sequenceInfo("gradients", Onnx.FLOAT))
+                    .addInput(Onnx.sequenceInfo("first_order_moments", Onnx.FLOAT))
+                    .addInput(Onnx.sequenceInfo("second_order_moments", Onnx.FLOAT))
+                    .addOutput(Onnx.valueInfo("updated_flag", Onnx.BOOL, 1))
+                    .addNode(Onnx.node(Onnx.MICROSOFT, "AdamWOptimizer", "AdamWOptimizer",
+                            List.of("learning_rate", "step", "params", "gradients", "first_order_moments",
+                                    "second_order_moments"),
+                            List.of("updated_flag"),
+                            attr("alpha", (float) alpha), attr("beta", (float) beta), attr("epsilon", (float) epsilon),
+                            attr("weight_decay", (float) weightDecay), attr("adam_mode", 1L), attr("correct_bias", 1L)));
+            return ModelProto.newBuilder().setIrVersion(IR_VERSION).setProducerName("onnx-microkernel").setGraph(g)
+                    .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(TARGET_OPSET))
+                    .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(Onnx.MICROSOFT).setVersion(1))
+                    .build();
+        }
+    }
+
+    /** Keeps only the nodes the outputs depend on, in their original order. */
+    static List<NodeProto> prune(List<NodeProto> nodes, List<ValueInfoProto> outputs) {
+        Set<String> needed = new HashSet<>();
+        outputs.forEach(o -> needed.add(o.getName()));
+        boolean[] keep = new boolean[nodes.size()];
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            NodeProto n = nodes.get(i);
+            if (n.getOutputList().stream().anyMatch(needed::contains)) {
+                keep[i] = true;
+                needed.addAll(n.getInputList());
+            }
+        }
+        List<NodeProto> kept = new ArrayList<>();
+        for (int i = 0; i < keep.length; i++) {
+            if (keep[i]) {
+                kept.add(nodes.get(i));
+            }
+        }
+        return kept;
+    }
+
+    private static String abbreviate(List<String> names) {
+        if (names.size() <= 12) {
+            return names.toString();
+        }
+        return names.subList(0, 12) + " and " + (names.size() - 12) + " more";
+    }
+}

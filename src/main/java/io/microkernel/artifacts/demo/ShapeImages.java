@@ -1,6 +1,9 @@
 package io.microkernel.artifacts.demo;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -87,6 +90,21 @@ public final class ShapeImages {
                 System.arraycopy(pixels[index], y * SIZE, image[0][y], 0, SIZE);
             }
             return image;
+        }
+
+        /**
+         * The images as labelled samples the way the samples endpoint takes them:
+         * {@code {"input": [[[...16 floats] x16]], "label": "circle"}}, ready for a JSON mapper.
+         */
+        public List<Map<String, Object>> asJsonSamples() {
+            List<Map<String, Object>> samples = new ArrayList<>(size());
+            for (int i = 0; i < size(); i++) {
+                Map<String, Object> sample = new LinkedHashMap<>();
+                sample.put("input", instance(i));
+                sample.put("label", className(i));
+                samples.add(sample);
+            }
+            return samples;
         }
 
         /** The class name of one image. */
@@ -198,7 +216,7 @@ public final class ShapeImages {
     }
 
     /** Box-Muller, so the sequence depends only on the seed (no hidden state as in java.util.Random). */
-    private static double gaussian(SplittableRandom random) {
+    static double gaussian(SplittableRandom random) {
         double u1 = 1.0 - random.nextDouble();
         double u2 = random.nextDouble();
         return Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2.0 * Math.PI * u2);

@@ -110,14 +110,21 @@ public interface MicrokernelConfig {
         interface Buffer {
             @WithDefault("100000")
             int maxSamples();
+
+            /** What a full buffer's 429 answer tells clients to wait (Retry-After). */
+            @WithDefault("30s")
+            Duration retryAfter();
         }
 
         interface Gate {
-            /** How much worse (holdout loss, or 1 - accuracy) the candidate may be than the active version. */
+            /**
+             * How much worse than the active version the candidate may be: accuracy may drop by this
+             * many points (0.02 = two percentage points); holdout loss and MSE may rise by this share.
+             */
             @WithDefault("0.0")
             double maxRegression();
 
-            /** How much better the candidate must be, when set. */
+            /** How much better the candidate must be, when set: accuracy points up, or the share MSE falls. */
             OptionalDouble minImprovement();
 
             /** The largest drop of any class's recall the gate accepts. */
@@ -133,5 +140,12 @@ public interface MicrokernelConfig {
         /** Require the token for inference too. */
         @WithDefault("false")
         boolean protectInference();
+
+        /**
+         * Let loopback clients mutate without the token. Turn off behind a reverse proxy on the
+         * same host, where every client arrives from loopback.
+         */
+        @WithDefault("true")
+        boolean trustLoopback();
     }
 }

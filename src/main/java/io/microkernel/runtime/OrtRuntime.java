@@ -63,11 +63,20 @@ public final class OrtRuntime {
         return current != null ? current : start(Optional.empty());
     }
 
-    /** The ORT version the Java API on the classpath was built for. */
+    /** The ORT version the Java API on the classpath was built for, recorded at build time. */
     public static String expectedVersion() {
-        Package p = OrtEnvironment.class.getPackage();
-        String v = p == null ? null : p.getImplementationVersion();
-        return v != null ? v : "1.24.1";
+        try (var in = OrtRuntime.class.getResourceAsStream("ort-version.properties")) {
+            if (in == null) {
+                throw new RuntimeSetupException("ort-version.properties is missing from the application",
+                        "build the application with ./mvnw package");
+            }
+            var properties = new java.util.Properties();
+            properties.load(in);
+            return properties.getProperty("onnxruntime.version");
+        } catch (java.io.IOException e) {
+            throw new RuntimeSetupException("cannot read ort-version.properties: " + e.getMessage(),
+                    "build the application with ./mvnw package");
+        }
     }
 
     public OrtEnvironment environment() {

@@ -1,0 +1,37 @@
+package io.microkernel.api;
+
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SocketAddress;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Priorities;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ResourceInfo;
+import jakarta.ws.rs.core.HttpHeaders;
+import java.lang.reflect.Method;
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+
+/** Applies {@link AccessGuard} to endpoints marked {@link Mutating} or {@link InferenceEndpoint}. */
+public class AccessFilter {
+
+    @Inject
+    AccessGuard guard;
+
+    @ServerRequestFilter(priority = Priorities.AUTHENTICATION)
+    public void guard(ContainerRequestContext context, ResourceInfo resource, HttpServerRequest request) {
+        Method method = resource.getResourceMethod();
+        if (method == null) {
+            return;
+        }
+        boolean mutating = marked(resource, Mutating.class);
+        boolean inference = marked(resource, InferenceEndpoint.class);
+        if (mutating || (inference && guard.protectsInference())) {
+            SocketAddress peer = request.remoteAddress();
+            guard.check(peer == null ? null : peer.hostAddress(), context.getHeaderString(HttpHeaders.AUTHORIZATION));
+        }
+    }
+
+    private static boolean marked(ResourceInfo resource, Class<? extends java.lang.annotation.Annotation> annotation) {
+        return resource.getResourceMethod().isAnnotationPresent(annotation)
+                || resource.getResourceClass().isAnnotationPresent(annotation);
+    }
+}

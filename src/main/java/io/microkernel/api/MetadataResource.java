@@ -1,0 +1,81 @@
+package io.microkernel.api;
+
+import io.microkernel.serving.ModelSignature;
+import io.microkernel.serving.ServedModel;
+import io.microkernel.store.ModelVersion;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** Open Inference Protocol v2 server and model metadata and health. */
+@Path("/v2")
+@Tag(name = "Metadata and health (v2)", description = "Open Inference Protocol v2 metadata and health")
+@Produces(MediaType.APPLICATION_JSON)
+public class MetadataResource {
+
+    @Inject
+    ModelPaths paths;
+
+    @Inject
+    ServedModel served;
+
+    @GET
+    @Operation(summary = "Server metadata")
+    public Oip.ServerMetadata server() {
+        return new Oip.ServerMetadata("onnx-microkernel", MetadataResource.class.getPackage().getImplementationVersion() != null
+                ? MetadataResource.class.getPackage().getImplementationVersion() : "0.1.0", List.of());
+    }
+
+    @GET
+    @Path("/health/live")
+    @Operation(summary = "Liveness: 200 while the process runs")
+    public Oip.Liveness live() {
+        return new Oip.Liveness(true);
+    }
+
+    @GET
+    @Path("/health/ready")
+    @Operation(summary = "Readiness: 200 while a version is served, else 503")
+    @APIResponse(responseCode = "503", description = "No version loaded")
+    public Response ready() {
+        return readiness(served.name());
+    }
+
+    @GET
+    @Path("/models/{model}")
+    @Operation(summary = "Model metadata: versions, inputs, outputs, classes")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    @APIResponse(responseCode = "503", description = "No version loaded")
+    public Oip.ModelMetadata model(@PathParam("model") String model) {
+        ServedModel target = paths.model(model);
+        ModelSignature signature = target.signature().orElseThrow(() -> new io.microkernel.serving.ModelNotReadyException(
+                "model '" + model + "' is not ready: expected a loaded version, found none"));
+        List<String> versions = target.store().versions().stream().map(ModelVersion::version).map(String::valueOf).toList();
+        return new Oip.ModelMetadata(target.name(), versions, "onnxruntime_onnx",
+                signature.inputs().stream().map(Oip.TensorMetadata::of).toList(),
+                signature.outputs().stream().map(Oip.TensorMetadata::of).toList(),
+                signature.classNames());
+    }
+
+    @GET
+    @Path("/models/{model}/ready")
+    @Operation(summary = "Model readiness: 200 while a version is served, else 503")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    @APIResponse(responseCode = "503", description = "No version loaded")
+    public Response modelReady(@PathParam("model") String model) {
+        return readiness(paths.model(model).name());
+    }
+
+    private Response readiness(String name) {
+        boolean ready = served.isReady();
+        return Response.status(ready ? 200 : 503).type(MediaType.APPLICATION_JSON).entity(new Oip.Readiness(name, ready)).build();
+    }
+}

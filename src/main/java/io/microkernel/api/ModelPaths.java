@@ -1,0 +1,48 @@
+package io.microkernel.api;
+
+import io.microkernel.serving.ServedModel;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.NotFoundException;
+import java.util.OptionalInt;
+
+/** Checks the model name and version number in a path before anything else looks at the request. */
+@ApplicationScoped
+public class ModelPaths {
+
+    @Inject
+    ServedModel served;
+
+    /** @throws UnknownModelException when {@code name} is not the served model */
+    public ServedModel model(String name) {
+        if (!served.name().equals(name)) {
+            throw new UnknownModelException(served.name(), name);
+        }
+        return served;
+    }
+
+    /** @throws NotFoundException when {@code text} is not a version number */
+    public static int version(String text) {
+        if (text == null || !text.matches("[1-9][0-9]{0,8}")) {
+            throw new NotFoundException("expected a version number such as 1, found '" + text + "'");
+        }
+        return Integer.parseInt(text);
+    }
+
+    /**
+     * The part of a path segment before {@code :verb} ({@code default:predict} gives {@code default}).
+     *
+     * @throws NotFoundException when the segment does not end with the verb
+     */
+    public static String beforeVerb(String segment, String verb) {
+        String suffix = ":" + verb;
+        if (segment == null || !segment.endsWith(suffix) || segment.length() == suffix.length()) {
+            throw new NotFoundException("expected a path ending in '" + suffix + "', found '" + segment + "'");
+        }
+        return segment.substring(0, segment.length() - suffix.length());
+    }
+
+    public static OptionalInt optionalVersion(String text) {
+        return OptionalInt.of(version(text));
+    }
+}

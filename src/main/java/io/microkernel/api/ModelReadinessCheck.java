@@ -1,0 +1,24 @@
+package io.microkernel.api;
+
+import io.microkernel.serving.ServedModel;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Readiness;
+
+/** Ready only while a model version is served, so traffic goes elsewhere during start-up and shutdown. */
+@Readiness
+@ApplicationScoped
+public class ModelReadinessCheck implements HealthCheck {
+
+    @Inject
+    ServedModel served;
+
+    @Override
+    public HealthCheckResponse call() {
+        var builder = HealthCheckResponse.named("model " + served.name()).status(served.isReady());
+        served.activeVersion().ifPresent(v -> builder.withData("version", v));
+        return builder.build();
+    }
+}

@@ -1,0 +1,182 @@
+package io.microkernel.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.microkernel.artifacts.ArtifactDescription;
+import io.microkernel.serving.InputProblem;
+import io.microkernel.serving.InputTensor;
+import io.microkernel.serving.InputValidationException;
+import io.microkernel.serving.ModelNotReadyException;
+import io.microkernel.serving.RequestTranslator;
+import io.microkernel.training.InvalidSampleException;
+import io.microkernel.training.LabelDomain;
+import io.microkernel.training.LabelledInput;
+import io.microkernel.training.RoundRecord;
+import io.microkernel.training.RoundScheduler;
+import io.microkernel.training.Sample;
+import io.microkernel.training.SampleBufferFullException;
+import io.microkernel.training.SampleJournal;
+import io.microkernel.training.SampleLabel;
+import io.microkernel.training.SampleStats;
+import io.microkernel.training.SampleTensor;
+import io.microkernel.training.TrainingMetrics;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** Labelled samples: validated like inference inputs, appended durably to the journal, counted. */
+@Path("/v1/models/{model}/samples")
+@Tag(name = "Training", description = "Labelled samples and training rounds")
+@Produces(MediaType.APPLICATION_JSON)
+public class SamplesResource {
+
+    @Inject
+    ModelPaths paths;
+
+    @Inject
+    RequestTranslator translator;
+
+    @Inject
+    RoundScheduler scheduler;
+
+    @Inject
+    TrainingMetrics metrics;
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Mutating
+    @Operation(summary = "Add labelled samples", description = "{\"samples\":[{\"input\": <one instance>, \"label\": "
+            + "<class name, class index or target>}]}; multi-input models use \"inputs\": {name: value}. Answered"
+            + " after the samples are on disk. May start a round when microkernel.training.min-new-samples is reached.")
+    @APIResponse(responseCode = "202", description = "Stored durably; ids and buffer counts")
+    @APIResponse(responseCode = "400", description = "A sample or label does not fit the model",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "401", description = "Not loopback and no valid token")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    @APIResponse(responseCode = "413", description = "Body over the size limit")
+    @APIResponse(responseCode = "429", description = "The buffer is full; retry after the Retry-After seconds")
+    @APIResponse(responseCode = "503", description = "No version is served")
+    public Response add(@PathParam("model") String model, TrainingApi.SamplesRequest request) {
+        requireReady(model);
+        List<LabelledInput> batch;
+        try {
+            batch = toSamples(request);
+        } catch (InputValidationException | InvalidSampleException e) {
+            metrics.samplesRejected("invalid", request == null || request.samples() == null ? 1 : request.samples().size());
+            throw e;
+        }
+        List<Sample> stored;
+        try {
+            stored = scheduler.journal().append(batch);
+        } catch (SampleBufferFullException e) {
+            metrics.samplesRejected("buffer-full", batch.size());
+            throw e;
+        }
+        metrics.samplesAccepted(stored.size());
+        Optional<RoundRecord> started = scheduler.samplesAdded();
+        TrainingApi.SamplesAccepted body = new TrainingApi.SamplesAccepted(stored.size(),
+                stored.stream().map(Sample::id).toList(), stats(model), started.map(RoundRecord::id).orElse(null));
+        return Response.accepted(body).build();
+    }
+
+    @GET
+    @Operation(summary = "Buffer statistics", description = "Total, train and holdout sizes, and counts per label.")
+    @APIResponse(responseCode = "200", description = "Counts")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    public TrainingApi.BufferStats stats(@PathParam("model") String model) {
+        requireReady(model);
+        SampleJournal journal = scheduler.journal();
+        SampleStats stats = journal.stats();
+        Map<String, Long> perLabel = scheduler.labelDomain().byName(stats.perClass());
+        return new TrainingApi.BufferStats(model, stats.total(), stats.train(), stats.holdout(), stats.capacity(),
+                journal.countNewerThan(stats.consumedThrough()), perLabel);
+    }
+
+    /** Samples are validated against the served model's artifact set, so there must be one. */
+    private void requireReady(String model) {
+        if (!paths.model(model).isReady()) {
+            throw new ModelNotReadyException("model '" + model + "' is not ready: expected a served version to take "
+                    + "samples for, found none");
+        }
+    }
+
+    private List<LabelledInput> toSamples(TrainingApi.SamplesRequest request) {
+        if (request == null || request.samples() == null) {
+            throw new InputValidationException(InputProblem.MALFORMED,
+                    "expected {\"samples\": [{\"input\": ..., \"label\": ...}]}, found no 'samples'");
+        }
+        List<JsonNode> samples = request.samples();
+        if (samples.isEmpty()) {
+            throw new InputValidationException(InputProblem.EMPTY_BATCH, "expected at least 1 sample, found 0");
+        }
+        ArtifactDescription description = scheduler.description();
+        LabelDomain labels = scheduler.labelDomain();
+        List<JsonNode> instances = new ArrayList<>(samples.size());
+        List<SampleLabel> parsed = new ArrayList<>(samples.size());
+        for (int row = 0; row < samples.size(); row++) {
+            JsonNode sample = samples.get(row);
+            if (sample == null || !sample.isObject()) {
+                throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
+                        + ": expected an object with 'input' (or 'inputs') and 'label', found "
+                        + (sample == null ? "null" : sample.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
+            }
+            JsonNode input = sample.get("input");
+            JsonNode inputs = sample.get("inputs");
+            if ((input == null) == (inputs == null)) {
+                throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
+                        + ": expected exactly one of 'input' or 'inputs', found "
+                        + (input == null ? "neither" : "both"));
+            }
+            if (inputs != null && !inputs.isObject()) {
+                throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
+                        + ": expected 'inputs' to be an object of input name to value, found " + inputs.getNodeType());
+            }
+            instances.add(input != null ? input : inputs);
+            parsed.add(labels.parse(row, sample.get("label")));
+        }
+        List<InputTensor> tensors = translator.fromInstances(description.inputs(), instances);
+        List<LabelledInput> batch = new ArrayList<>(samples.size());
+        for (int row = 0; row < samples.size(); row++) {
+            Map<String, SampleTensor> perInput = new LinkedHashMap<>();
+            for (InputTensor tensor : tensors) {
+                perInput.put(tensor.name(), slice(tensor, row));
+            }
+            batch.add(new LabelledInput(perInput, parsed.get(row)));
+        }
+        return batch;
+    }
+
+    /** Row {@code row} of a batched tensor, as one sample's tensor without the batch dimension. */
+    private static SampleTensor slice(InputTensor tensor, int row) {
+        long[] shape = tensor.shape();
+        long[] instance = java.util.Arrays.copyOfRange(shape, 1, shape.length);
+        int per = 1;
+        for (long d : instance) {
+            per *= (int) d;
+        }
+        int from = row * per;
+        Object data = switch (tensor.dtype()) {
+            case FLOAT -> java.util.Arrays.copyOfRange(tensor.floats(), from, from + per);
+            case DOUBLE -> java.util.Arrays.copyOfRange(tensor.doubles(), from, from + per);
+            case INT32 -> java.util.Arrays.copyOfRange(tensor.ints(), from, from + per);
+            case INT64 -> java.util.Arrays.copyOfRange(tensor.longs(), from, from + per);
+            case BOOL -> java.util.Arrays.copyOfRange(tensor.booleans(), from, from + per);
+        };
+        return SampleTensor.of(tensor.dtype(), instance, data);
+    }
+}

@@ -1,0 +1,56 @@
+package io.microkernel.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.microkernel.training.RoundRecord;
+import java.util.List;
+import java.util.Map;
+
+/** Request and response bodies of the samples and rounds endpoints. */
+public final class TrainingApi {
+
+    private TrainingApi() {
+    }
+
+    /**
+     * {@code {"samples":[{"input": <one instance>, "label": ...}]}}; a multi-input model takes
+     * {@code "inputs": {"name": <value>, ...}} instead of {@code input}.
+     */
+    public record SamplesRequest(List<JsonNode> samples) {
+    }
+
+    /** The buffer as {@code GET /v1/models/{m}/samples} reports it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record BufferStats(
+            String model,
+            long total,
+            long train,
+            long holdout,
+            long capacity,
+            @JsonProperty("new_since_last_promotion") long fresh,
+            @JsonProperty("per_label") Map<String, Long> perLabel) {
+    }
+
+    /** The answer to an accepted batch of samples. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record SamplesAccepted(
+            int accepted,
+            List<Long> ids,
+            BufferStats buffer,
+            @JsonProperty("round_started") Long roundStarted) {
+    }
+
+    /** Optional overrides of a round; absent fields keep the configuration. */
+    public record RoundRequest(
+            Integer epochs,
+            @JsonProperty("batch_size") Integer batchSize,
+            @JsonProperty("learning_rate") Double learningRate,
+            Long seed) {
+    }
+
+    /** The round history, oldest first. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record RoundList(String model, Long running, List<RoundRecord> rounds) {
+    }
+}

@@ -1,0 +1,130 @@
+package io.microkernel.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.microkernel.serving.Classification;
+import io.microkernel.serving.OutputTensor;
+import io.microkernel.serving.Prediction;
+import io.microkernel.store.ModelVersion;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Request and response bodies of the TF Serving / KServe v1 row API and the version endpoints. */
+public final class V1 {
+
+    private V1() {
+    }
+
+    /** {@code {"instances":[...]}}; {@code inputs} (the columnar form) is recognised only to explain it is not supported. */
+    public record PredictRequest(List<JsonNode> instances, JsonNode inputs,
+            @JsonProperty("signature_name") String signatureName) {
+    }
+
+    /**
+     * {@code {"predictions":[...]}}: per row, the output's value for single-output models, an object
+     * by output name for several outputs, and for classifiers {@code {"class", "class_index", "scores"}}.
+     */
+    public record PredictResponse(List<Object> predictions, @JsonProperty("model_version") String modelVersion) {
+
+        static PredictResponse of(Prediction prediction) {
+            List<OutputTensor> outputs = prediction.outputs();
+            int rows = outputs.isEmpty() || outputs.get(0).shape().isEmpty() ? 1 : outputs.get(0).shape().get(0).intValue();
+            List<Object> predictions = new ArrayList<>(rows);
+            for (int row = 0; row < rows; row++) {
+                if (prediction.isClassification()) {
+                    Classification c = prediction.classifications().get(row);
+                    Map<String, Object> answer = new LinkedHashMap<>();
+                    answer.put("class", c.className());
+                    answer.put("class_index", c.index());
+                    answer.put("scores", c.scores());
+                    if (outputs.size() > 1) {
+                        for (OutputTensor output : outputs) {
+                            answer.put(output.name(), row(output, row));
+                        }
+                    }
+                    predictions.add(answer);
+                } else if (outputs.size() == 1) {
+                    predictions.add(row(outputs.get(0), row));
+                } else {
+                    Map<String, Object> answer = new LinkedHashMap<>();
+                    for (OutputTensor output : outputs) {
+                        answer.put(output.name(), row(output, row));
+                    }
+                    predictions.add(answer);
+                }
+            }
+            return new PredictResponse(predictions, Integer.toString(prediction.version()));
+        }
+
+        /** One batch row of an output, nested as its shape says (a scalar for a [batch] output). */
+        private static Object row(OutputTensor output, int row) {
+            List<Long> shape = output.shape();
+            if (shape.isEmpty()) {
+                return element(output, 0);
+            }
+            int length = output.rowLength();
+            return nest(output, shape.subList(1, shape.size()), row * length, length);
+        }
+
+        private static Object nest(OutputTensor output, List<Long> shape, int offset, int length) {
+            if (shape.isEmpty()) {
+                return element(output, offset);
+            }
+            int parts = shape.get(0).intValue();
+            int step = parts == 0 ? 0 : length / parts;
+            List<Object> list = new ArrayList<>(parts);
+            for (int i = 0; i < parts; i++) {
+                list.add(nest(output, shape.subList(1, shape.size()), offset + i * step, step));
+            }
+            return list;
+        }
+
+        private static Object element(OutputTensor output, int index) {
+            return switch (output.dtype()) {
+                case FLOAT -> ((float[]) output.data())[index];
+                case DOUBLE -> ((double[]) output.data())[index];
+                case INT32 -> ((int[]) output.data())[index];
+                case INT64 -> ((long[]) output.data())[index];
+                case BOOL -> ((boolean[]) output.data())[index];
+            };
+        }
+    }
+
+    /** TF Serving's model status. */
+    public record ModelStatus(@JsonProperty("model_version_status") List<VersionStatus> versions) {
+    }
+
+    public record VersionStatus(String version, String state, Status status) {
+    }
+
+    public record Status(@JsonProperty("error_code") String errorCode, @JsonProperty("error_message") String errorMessage) {
+    }
+
+    /** A version with its lineage, metrics, file hashes and creation time. */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record VersionInfo(
+            int version,
+            boolean active,
+            Integer parent,
+            @JsonProperty("round_id") String roundId,
+            long samples,
+            Map<String, Double> metrics,
+            List<String> classes,
+            @JsonProperty("sha256") Map<String, String> fileHashes,
+            String created) {
+
+        static VersionInfo of(ModelVersion v, boolean active) {
+            return new VersionInfo(v.version(), active, v.lineage().parentVersion(), v.lineage().roundId(),
+                    v.lineage().sampleCount(), v.lineage().metrics(), v.classNames(), v.fileHashes(), v.created().toString());
+        }
+    }
+
+    public record VersionList(String model, Integer active, List<VersionInfo> versions) {
+    }
+
+    public record Activation(String model, int active, Integer previous) {
+    }
+}

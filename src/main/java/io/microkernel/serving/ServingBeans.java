@@ -1,0 +1,51 @@
+package io.microkernel.serving;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.microkernel.config.MicrokernelConfig;
+import io.microkernel.runtime.OrtRuntime;
+import io.microkernel.store.ModelStore;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import java.nio.file.Path;
+
+/** Builds the store and the served model from configuration; one of each per process. */
+@ApplicationScoped
+public class ServingBeans {
+
+    @Produces
+    @Singleton
+    ModelStore modelStore(MicrokernelConfig config) {
+        return ModelStore.open(modelRoot(config), config.store().retain());
+    }
+
+    @Produces
+    @Singleton
+    RequestTranslator requestTranslator(MicrokernelConfig config) {
+        return new RequestTranslator(config.serving().maxBatch());
+    }
+
+    @Produces
+    @Singleton
+    ServedModel servedModel(MicrokernelConfig config, ModelStore store, MeterRegistry registry) {
+        MicrokernelConfig.Serving serving = config.serving();
+        SessionSettings settings = new SessionSettings(serving.intraOpThreads(), serving.interOpThreads(),
+                Device.parse(config.device()), config.deviceId());
+        ModelLoader loader = new ModelLoader(() -> OrtRuntime.get().environment(), settings);
+        return new ServedModel(config.model().name(), store, loader, new ServingMetrics(registry, config.model().name()));
+    }
+
+    void closeServedModel(@Disposes ServedModel served) {
+        served.close();
+    }
+
+    /** {@code {data-dir}/models/{name}}; the name becomes a folder, so it must be a plain one. */
+    static Path modelRoot(MicrokernelConfig config) {
+        String name = config.model().name();
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+            throw new IllegalArgumentException("microkernel.model.name: expected letters, digits, '.', '_' or '-', found '" + name + "'");
+        }
+        return config.dataDir().resolve("models").resolve(name);
+    }
+}

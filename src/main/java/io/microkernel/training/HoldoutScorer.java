@@ -1,0 +1,194 @@
+package io.microkernel.training;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtTrainingSession;
+import io.microkernel.artifacts.ArtifactDescription;
+import io.microkernel.artifacts.LossKind;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Scores one model version on the holdout: the loss with the artifact set's own eval graph, and
+ * accuracy, per-class recall or MSE from the version's inference model (what serving answers with).
+ *
+ * <p>Not thread-safe; a round uses it on its own thread. It closes every tensor and result it
+ * creates and never closes the sessions it is given.
+ */
+final class HoldoutScorer {
+
+    private final OrtEnvironment env;
+    private final ArtifactDescription description;
+    private final List<Sample> holdout;
+    private final int batchSize;
+
+    HoldoutScorer(OrtEnvironment env, ArtifactDescription description, List<Sample> holdout, int batchSize) {
+        this.env = env;
+        this.description = description;
+        this.holdout = List.copyOf(holdout);
+        this.batchSize = Math.max(1, batchSize);
+    }
+
+    /** Mean eval loss over the holdout, weighting each eval step by its batch size. */
+    double evalLoss(OrtTrainingSession session) throws OrtException {
+        if (holdout.isEmpty()) {
+            return Double.NaN;
+        }
+        double weighted = 0;
+        for (List<Sample> batch : batches()) {
+            try (TensorBatch tensors = TensorBatch.of(env, session.getEvalInputNames(), description.label(), batch);
+                    OrtSession.Result result = session.evalStep(tensors.inputs())) {
+                weighted += scalar(result.get(0)) * batch.size();
+            }
+        }
+        return weighted / holdout.size();
+    }
+
+    /** The inference model's answer for every holdout sample, flattened per sample. */
+    List<double[]> predict(OrtSession inference, String outputName) throws OrtException {
+        List<String> names = description.inputs().stream().map(io.microkernel.artifacts.TensorSpec::name).toList();
+        List<double[]> outputs = new ArrayList<>(holdout.size());
+        for (List<Sample> batch : batches()) {
+            try (TensorBatch tensors = TensorBatch.of(env, names, null, batch);
+                    OrtSession.Result result = inference.run(tensors.inputs(), java.util.Set.of(outputName))) {
+                OnnxValue value = result.get(outputName).orElseThrow(() -> new IllegalStateException(
+                        "the inference model did not return output '" + outputName + "'"));
+                outputs.addAll(rows((OnnxTensor) value, batch.size()));
+            }
+        }
+        return outputs;
+    }
+
+    /** Builds the metrics from the eval loss and the inference outputs (in holdout order). */
+    EvaluationMetrics metrics(double loss, List<double[]> outputs) {
+        if (description.loss() == LossKind.MSE) {
+            double squared = 0;
+            long count = 0;
+            for (int i = 0; i < holdout.size(); i++) {
+                float[] target = ((SampleLabel.Target) holdout.get(i).label()).values();
+                double[] out = outputs.get(i);
+                if (out.length != target.length) {
+                    throw new IllegalStateException("the inference output has " + out.length
+                            + " values per sample, expected " + target.length + " like the target");
+                }
+                for (int k = 0; k < target.length; k++) {
+                    double d = out[k] - target[k];
+                    squared += d * d;
+                    count++;
+                }
+            }
+            return new EvaluationMetrics(holdout.size(), loss, null, count == 0 ? Double.NaN : squared / count,
+                    Map.of(), Map.of());
+        }
+        List<String> classNames = description.classNames();
+        int classes = Math.max(description.numClasses(), classNames.size());
+        int[] support = new int[Math.max(1, classes)];
+        int[] hits = new int[support.length];
+        int[] predictedAs = new int[support.length];
+        int correct = 0;
+        for (int i = 0; i < holdout.size(); i++) {
+            int label = ((SampleLabel.ClassIndex) holdout.get(i).label()).index();
+            int predicted = argmax(outputs.get(i));
+            if (predicted >= 0 && predicted < predictedAs.length) {
+                predictedAs[predicted]++;
+            }
+            if (label < support.length) {
+                support[label]++;
+                if (predicted == label) {
+                    hits[label]++;
+                }
+            }
+            if (predicted == label) {
+                correct++;
+            }
+        }
+        Map<String, Double> recall = new LinkedHashMap<>();
+        Map<String, Integer> supportByName = new LinkedHashMap<>();
+        Map<String, Double> falsePositiveRate = new LinkedHashMap<>();
+        for (int c = 0; c < support.length; c++) {
+            if (support[c] > 0) {
+                String name = c < classNames.size() ? classNames.get(c) : Integer.toString(c);
+                recall.put(name, (double) hits[c] / support[c]);
+                supportByName.put(name, support[c]);
+                int others = holdout.size() - support[c];
+                falsePositiveRate.put(name, others == 0 ? 0.0 : (double) (predictedAs[c] - hits[c]) / others);
+            }
+        }
+        double accuracy = holdout.isEmpty() ? Double.NaN : (double) correct / holdout.size();
+        return new EvaluationMetrics(holdout.size(), loss, accuracy, null, recall, supportByName, falsePositiveRate);
+    }
+
+    /** An argmax that lets a NaN score win, so a diverged model is never credited with a right answer by chance. */
+    private static int argmax(double[] scores) {
+        int best = 0;
+        for (int k = 0; k < scores.length; k++) {
+            if (Double.isNaN(scores[k])) {
+                return -1;
+            }
+            if (scores[k] > scores[best]) {
+                best = k;
+            }
+        }
+        return best;
+    }
+
+    private List<List<Sample>> batches() {
+        List<List<Sample>> batches = new ArrayList<>();
+        for (int start = 0; start < holdout.size(); start += batchSize) {
+            batches.add(holdout.subList(start, Math.min(holdout.size(), start + batchSize)));
+        }
+        return batches;
+    }
+
+    private static double scalar(OnnxValue value) throws OrtException {
+        Object v = value.getValue();
+        if (v instanceof Float f) {
+            return f;
+        }
+        if (v instanceof Double d) {
+            return d;
+        }
+        if (v instanceof float[] a && a.length > 0) {
+            return a[0];
+        }
+        if (v instanceof double[] a && a.length > 0) {
+            return a[0];
+        }
+        throw new IllegalStateException("expected a scalar loss from the eval graph, found " + value.getInfo());
+    }
+
+    private static List<double[]> rows(OnnxTensor tensor, int n) {
+        long total = tensor.getInfo().getNumElements();
+        int per = (int) (total / Math.max(1, n));
+        List<double[]> rows = new ArrayList<>(n);
+        switch (tensor.getInfo().type) {
+            case FLOAT -> {
+                FloatBuffer data = tensor.getFloatBuffer();
+                for (int i = 0; i < n; i++) {
+                    double[] row = new double[per];
+                    for (int k = 0; k < per; k++) {
+                        row[k] = data.get(i * per + k);
+                    }
+                    rows.add(row);
+                }
+            }
+            case DOUBLE -> {
+                DoubleBuffer data = tensor.getDoubleBuffer();
+                for (int i = 0; i < n; i++) {
+                    double[] row = new double[per];
+                    data.get(i * per, row, 0, per);
+                    rows.add(row);
+                }
+            }
+            default -> throw new IllegalStateException("expected a float inference output, found " + tensor.getInfo().type);
+        }
+        return rows;
+    }
+}

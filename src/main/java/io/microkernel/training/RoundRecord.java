@@ -1,0 +1,119 @@
+package io.microkernel.training;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.time.Instant;
+
+/**
+ * Everything known about one training round: what it started from, how it trained, how the
+ * candidate and the active version scored, and what the gate decided and why. Persisted as one JSON
+ * file per round. Immutable (each change makes a new record); safe to share between threads.
+ *
+ * @param id               round number, 1, 2, 3 ... per model
+ * @param model            the model name
+ * @param state            queued, running, promoted, rejected, failed or cancelled
+ * @param trigger          what started it: {@code manual}, {@code min-new-samples} or {@code interval}
+ * @param baseVersion      the active version the round trained from ({@code null} until it starts)
+ * @param promotedVersion  the version it published, when promoted
+ * @param seed             the shuffling seed, so the round can be repeated
+ * @param settings         epochs, batch size, learning rate and the rest the round used
+ * @param samples          how many samples it trained and evaluated on
+ * @param progress         epoch, step and running loss while it runs; the last values afterwards
+ * @param activeMetrics    the active version on the holdout
+ * @param candidateMetrics the candidate on the same holdout
+ * @param decision         the gate's decision with its numbers
+ * @param cause            why the round failed or was cancelled
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record RoundRecord(
+        long id,
+        String model,
+        RoundState state,
+        String trigger,
+        Integer baseVersion,
+        Integer promotedVersion,
+        long seed,
+        RoundSettings settings,
+        SampleCounts samples,
+        Progress progress,
+        EvaluationMetrics activeMetrics,
+        EvaluationMetrics candidateMetrics,
+        PromotionDecision decision,
+        String cause,
+        Instant createdAt,
+        Instant startedAt,
+        Instant finishedAt) {
+
+    /**
+     * Samples a round used.
+     *
+     * @param train     training samples available (new plus replay)
+     * @param fresh     training samples newer than the last promoted round
+     * @param replay    older training samples mixed into minibatches
+     * @param holdout   held-out samples both versions were scored on
+     * @param throughId the newest sample id the round saw
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record SampleCounts(int train, int fresh, int replay, int holdout, long throughId) {
+    }
+
+    /**
+     * Where a running round is.
+     *
+     * @param epoch       the current epoch, from 1
+     * @param epochs      epochs in the round
+     * @param step        optimizer steps done so far in the round
+     * @param steps       optimizer steps the round will take in all
+     * @param runningLoss mean training loss of the current epoch so far
+     * @param phase       {@code training}, {@code evaluating}, {@code publishing} or {@code done}
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Progress(int epoch, int epochs, long step, long steps, double runningLoss, String phase) {
+    }
+
+    public static RoundRecord queued(long id, String model, String trigger, long seed, RoundSettings settings) {
+        return new RoundRecord(id, model, RoundState.QUEUED, trigger, null, null, seed, settings, null, null, null,
+                null, null, null, Instant.now(), null, null);
+    }
+
+    public RoundRecord running(int base, SampleCounts counts, long totalSteps) {
+        return new RoundRecord(id, model, RoundState.RUNNING, trigger, base, null, seed, settings, counts,
+                new Progress(0, settings.epochs(), 0, totalSteps, Double.NaN, "training"), null, null, null, null,
+                createdAt, Instant.now(), null);
+    }
+
+    public RoundRecord withProgress(Progress next) {
+        return new RoundRecord(id, model, state, trigger, baseVersion, promotedVersion, seed, settings, samples, next,
+                activeMetrics, candidateMetrics, decision, cause, createdAt, startedAt, finishedAt);
+    }
+
+    public RoundRecord withMetrics(EvaluationMetrics active, EvaluationMetrics candidate, PromotionDecision verdict) {
+        return new RoundRecord(id, model, state, trigger, baseVersion, promotedVersion, seed, settings, samples,
+                progress, active, candidate, verdict, cause, createdAt, startedAt, finishedAt);
+    }
+
+    public RoundRecord promoted(int version) {
+        return finish(RoundState.PROMOTED, version, null);
+    }
+
+    public RoundRecord rejected() {
+        return finish(RoundState.REJECTED, null, null);
+    }
+
+    public RoundRecord failed(String why) {
+        return finish(RoundState.FAILED, null, why);
+    }
+
+    public RoundRecord cancelled(String why) {
+        return finish(RoundState.CANCELLED, null, why);
+    }
+
+    private RoundRecord finish(RoundState end, Integer version, String why) {
+        Progress last = progress == null ? null : new Progress(progress.epoch(), progress.epochs(), progress.step(),
+                progress.steps(), progress.runningLoss(), "done");
+        return new RoundRecord(id, model, end, trigger, baseVersion, version, seed, settings, samples, last,
+                activeMetrics, candidateMetrics, decision, why, createdAt, startedAt, Instant.now());
+    }
+}

@@ -1,0 +1,340 @@
+package io.microkernel.training;
+
+import ai.onnxruntime.OrtEnvironment;
+import io.microkernel.artifacts.ArtifactSet;
+import io.microkernel.serving.ServedModel;
+import io.microkernel.store.Lineage;
+import io.microkernel.store.ModelVersion;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.jboss.logging.Logger;
+
+/**
+ * Starts training rounds (on request, after {@code min-new-samples} new samples, or every
+ * {@code interval} when there are new samples), runs them one at a time on a dedicated thread,
+ * records each step in {@link RoundRecords}, and promotes a candidate the gate accepts: publish it
+ * into the store with its lineage, swap it into serving, and mark its samples as learned.
+ *
+ * <p>Only one round exists at a time, queued or running; a second trigger gets a
+ * {@link RoundConflictException} naming the running round. Cancelling sets a flag the round checks
+ * between steps.
+ *
+ * <p>Thread-safe. {@link #close()} cancels a running round and waits for its thread.
+ */
+public final class RoundScheduler implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(RoundScheduler.class);
+
+    /**
+     * What the scheduler needs to know from configuration.
+     *
+     * @param defaults      the training settings a round uses unless a request overrides them
+     * @param threads       ORT intra-op threads of a round ({@code microkernel.training.threads})
+     * @param minNewSamples start a round when this many samples arrived since the last one (0 = never)
+     * @param workRoot      where rounds keep their temporary files; cleared at start-up
+     */
+    public record Options(RoundSettings defaults, int threads, int minNewSamples, Path workRoot) {
+    }
+
+    /** The round in flight, and its cancel flag. */
+    private record Active(long id, AtomicBoolean cancel, AtomicReference<RoundRecord> record) {
+    }
+
+    private final String model;
+    private final Supplier<OrtEnvironment> env;
+    private final Supplier<ArtifactSet> artifacts;
+    private final ServedModel served;
+    private final SampleJournal journal;
+    private final RoundRecords records;
+    private final PromotionGate gate;
+    private final Options options;
+    private final TrainingMetrics metrics;
+    private final ExecutorService executor;
+    private final Object lock = new Object();
+    private Active active;
+    private boolean closed;
+
+    public RoundScheduler(String model, Supplier<OrtEnvironment> env, Supplier<ArtifactSet> artifacts,
+            ServedModel served, SampleJournal journal, RoundRecords records, PromotionGate gate, Options options,
+            TrainingMetrics metrics) {
+        this.model = model;
+        this.env = env;
+        this.artifacts = artifacts;
+        this.served = served;
+        this.journal = journal;
+        this.records = records;
+        this.gate = gate;
+        this.options = options;
+        this.metrics = metrics;
+        this.executor = Executors.newSingleThreadExecutor(r -> {
+            Thread thread = new Thread(r, "training-round-" + model);
+            thread.setDaemon(true);
+            // Serving threads come first when the cores are busy.
+            thread.setPriority(Thread.NORM_PRIORITY - 1);
+            return thread;
+        });
+        deleteRecursively(options.workRoot());
+    }
+
+    /** What the model takes and learns, from its artifact set (read when first asked). */
+    public io.microkernel.artifacts.ArtifactDescription description() {
+        return artifacts.get().description();
+    }
+
+    /** The labels the model accepts. */
+    public LabelDomain labelDomain() {
+        return new LabelDomain(description());
+    }
+
+    public SampleJournal journal() {
+        return journal;
+    }
+
+    public RoundRecords records() {
+        return records;
+    }
+
+    /** The round queued or running now, if any. */
+    public Optional<RoundRecord> current() {
+        synchronized (lock) {
+            return active == null ? Optional.empty() : Optional.of(active.record().get());
+        }
+    }
+
+    /**
+     * Queues a round and returns its record.
+     *
+     * @param trigger {@code manual}, {@code min-new-samples} or {@code interval}
+     * @throws RoundConflictException      when a round is queued or running, or the samples cannot make a round
+     * @throws io.microkernel.serving.ModelNotReadyException when no version is served to train from
+     * @throws InvalidRoundRequestException when an override is out of range
+     */
+    public RoundRecord start(String trigger, RoundOverrides overrides) {
+        RoundSettings settings = overrides.applyTo(options.defaults());
+        synchronized (lock) {
+            if (closed) {
+                throw new RoundConflictException("the server is shutting down: expected a running server, found it stopping",
+                        null);
+            }
+            if (served.activeVersion().isEmpty()) {
+                throw new io.microkernel.serving.ModelNotReadyException("model '" + model
+                        + "' is not ready: expected a served version to train from, found none");
+            }
+            if (active != null) {
+                RoundRecord running = active.record().get();
+                throw new RoundConflictException("round " + running.id() + " is " + running.state().wireName()
+                        + ": expected no round in progress, found round " + running.id(), running.id());
+            }
+            SampleJournal.Snapshot snapshot = journal.snapshot();
+            int train = snapshot.train().size();
+            int holdout = snapshot.holdout().size();
+            if (train == 0 || holdout == 0) {
+                throw new RoundConflictException("not enough samples for a round: expected at least 1 training and 1 "
+                        + "held-out sample, found " + train + " training and " + holdout + " held-out (holdout-fraction "
+                        + journal.settings().holdoutFraction() + ")", null);
+            }
+            long seed = overrides.seed().orElseGet(() -> ThreadLocalRandom.current().nextLong(1L << 48));
+            RoundRecord queued = RoundRecord.queued(records.nextId(), model, trigger, seed, settings);
+            records.save(queued);
+            Active handle = new Active(queued.id(), new AtomicBoolean(), new AtomicReference<>(queued));
+            active = handle;
+            executor.execute(() -> execute(handle));
+            LOG.infof("round %d queued (%s): %d epochs, batch %d, learning rate %s, seed %d", queued.id(), trigger,
+                    settings.epochs(), settings.batchSize(), settings.learningRate(), seed);
+            return queued;
+        }
+    }
+
+    /**
+     * Asks a queued or running round to stop; it ends as {@code cancelled} at its next step.
+     *
+     * @return the round's record as it is now
+     * @throws RoundNotFoundException when no such round exists
+     * @throws RoundConflictException when the round already finished
+     */
+    public RoundRecord cancel(long id) {
+        synchronized (lock) {
+            if (active != null && active.id() == id) {
+                active.cancel().set(true);
+                LOG.infof("round %d: cancel requested", id);
+                return active.record().get();
+            }
+        }
+        RoundRecord record = find(id);
+        throw new RoundConflictException("round " + id + " already finished: expected a queued or running round, found "
+                + record.state().wireName(), null);
+    }
+
+    /** One round by id. */
+    public RoundRecord find(long id) {
+        return records.find(id).orElseThrow(() -> new RoundNotFoundException(id,
+                records.latest().map(RoundRecord::id).orElse(0L)));
+    }
+
+    /** Starts a round when {@code min-new-samples} samples arrived since the last one; returns it if it did. */
+    public Optional<RoundRecord> samplesAdded() {
+        if (options.minNewSamples() <= 0) {
+            return Optional.empty();
+        }
+        long fresh = journal.countNewerThan(lastRoundThroughId());
+        if (fresh < options.minNewSamples()) {
+            return Optional.empty();
+        }
+        return tryStart("min-new-samples");
+    }
+
+    /** Starts a round when samples arrived since the last one; the interval trigger calls this. */
+    public Optional<RoundRecord> intervalElapsed() {
+        if (journal.countNewerThan(lastRoundThroughId()) == 0) {
+            return Optional.empty();
+        }
+        return tryStart("interval");
+    }
+
+    private Optional<RoundRecord> tryStart(String trigger) {
+        try {
+            return Optional.of(start(trigger, RoundOverrides.NONE));
+        } catch (RoundConflictException e) {
+            LOG.debugf("no %s round: %s", trigger, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** The newest sample id the latest round that got to training saw; 0 before any. */
+    private long lastRoundThroughId() {
+        return records.list().stream().filter(r -> r.samples() != null)
+                .max(Comparator.comparingLong(RoundRecord::id))
+                .map(r -> r.samples().throughId()).orElse(0L);
+    }
+
+    private void execute(Active handle) {
+        long started = System.nanoTime();
+        double lastTrainLoss = Double.NaN;
+        Path workDir = options.workRoot().resolve("round-" + handle.id());
+        try {
+            if (handle.cancel().get()) {
+                throw new RoundCancelledException("cancelled on request before it started");
+            }
+            int baseNumber = served.activeVersion().orElseThrow(() -> new RoundFailedException(
+                    "no version is served: expected an active version to train from, found none", null));
+            ModelVersion base = served.store().version(baseNumber);
+            SampleJournal.Snapshot snapshot = journal.snapshot();
+            RoundRecord queued = handle.record().get();
+            TrainingRound round = new TrainingRound(env.get(), artifacts.get(),
+                    new TrainingRound.Base(base.version(), base.checkpoint(), base.inferenceModel(), base.inferenceOutput()),
+                    snapshot, queued.settings(), queued.seed(), options.threads(), gate, workDir,
+                    progress -> publish(handle, handle.record().get().withProgress(progress), false),
+                    () -> handle.cancel().get());
+            RoundRecord running = queued.running(base.version(), TrainingRound.countSamples(snapshot, queued.settings()),
+                    round.plannedSteps());
+            publish(handle, running, true);
+
+            TrainingRound.Outcome outcome = round.run();
+            lastTrainLoss = outcome.lastTrainLoss();
+            RoundRecord scored = handle.record().get().withMetrics(outcome.active(), outcome.candidate(),
+                    outcome.decision());
+            if (!outcome.decision().promote()) {
+                publish(handle, scored.rejected(), true);
+                return;
+            }
+            if (handle.cancel().get()) {
+                throw new RoundCancelledException("cancelled on request before publishing");
+            }
+            RoundRecord.Progress last = scored.progress();
+            publish(handle, scored.withProgress(new RoundRecord.Progress(last.epoch(), last.epochs(), last.step(),
+                    last.steps(), last.runningLoss(), "publishing")), true);
+            ModelVersion promoted = served.promote(outcome.candidateDir(), Lineage.fromRound(base.version(),
+                    Long.toString(handle.id()), outcome.samples().train(), outcome.candidate().asMap("")));
+            journal.markConsumed(outcome.samples().throughId());
+            publish(handle, handle.record().get().promoted(promoted.version()), true);
+        } catch (RoundCancelledException e) {
+            boolean shuttingDown;
+            synchronized (lock) {
+                shuttingDown = closed;
+            }
+            publish(handle, handle.record().get().cancelled(shuttingDown
+                    ? "the server shut down during the round" : e.getMessage()), true);
+        } catch (RuntimeException e) {
+            LOG.errorf("round %d failed: %s", handle.id(), e.getMessage());
+            LOG.debug("round failure", e);
+            publish(handle, handle.record().get().failed(e.getMessage()), true);
+        } finally {
+            deleteRecursively(workDir);
+            RoundRecord last = handle.record().get();
+            synchronized (lock) {
+                if (active == handle) {
+                    active = null;
+                }
+            }
+            if (last.state().isFinal()) {
+                metrics.roundFinished(last, Duration.ofNanos(System.nanoTime() - started), lastTrainLoss);
+                LOG.infof("round %d %s", last.id(), last.decision() != null && last.cause() == null
+                        ? last.decision().reason()
+                        : last.state().wireName() + (last.cause() != null ? ": " + last.cause() : ""));
+            }
+        }
+    }
+
+    private void publish(Active handle, RoundRecord record, boolean durable) {
+        handle.record().set(record);
+        if (durable) {
+            try {
+                records.save(record);
+            } catch (RuntimeException e) {
+                // The round goes on; its in-memory record stays current and the next save retries.
+                LOG.errorf("cannot save round %d: %s", record.id(), e.getMessage());
+                records.update(record);
+            }
+        } else {
+            records.update(record);
+        }
+    }
+
+    /** Cancels a running round and waits for its thread to finish; safe to call twice. */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            closed = true;
+            if (active != null) {
+                active.cancel().set(true);
+            }
+        }
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warn("a training round did not stop within 30 s of shutdown");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    LOG.debugf("cannot delete %s: %s", p, e.getMessage());
+                }
+            });
+        } catch (IOException e) {
+            LOG.warnf("cannot clear %s: %s", dir, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,477 @@
+package io.microkernel.training;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import org.jboss.logging.Logger;
+
+/**
+ * The durable buffer of labelled samples of one model: append-only segment files under
+ * {@code data/models/{m}/samples/}.
+ *
+ * <p><b>Durability.</b> {@link #append} returns only after the records are written and forced to
+ * disk, so a sample acknowledged to a client survives a crash. Recovery keeps every complete record
+ * and cuts a torn last record off (with a log line): a crash can lose only what was never
+ * acknowledged.
+ *
+ * <p><b>Ids and holdout.</b> Ids increase by one per sample and are never reused. Whether a sample
+ * is held out for the promotion gate depends on its id alone ({@link #isHoldout(long, double)}), so
+ * the split is the same after every restart and for every round.
+ *
+ * <p><b>Bound.</b> The buffer holds at most {@code maxSamples}. When a new batch would not fit,
+ * whole segments that a promoted round has already learned from ({@link #markConsumed}) are
+ * retired, oldest first; when that frees too little the batch is refused with
+ * {@link SampleBufferFullException}.
+ *
+ * <p><b>Thread safety.</b> All methods are safe to call from any thread; they are serialised on the
+ * journal. {@link #snapshot()} returns an immutable list that stays valid while appends go on.
+ */
+public final class SampleJournal implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(SampleJournal.class);
+    private static final String SEGMENT_PREFIX = "segment-";
+    private static final String SEGMENT_SUFFIX = ".journal";
+    private static final String CONSUMED_FILE = "consumed";
+
+    /**
+     * How the journal is bounded and split.
+     *
+     * @param maxSamples        the most samples the buffer holds
+     * @param holdoutFraction   the share of sample ids held out for the gate, in [0, 1)
+     * @param segmentMaxSamples records per segment file before a new one is started
+     * @param retryAfterSeconds what a full buffer tells clients to wait
+     */
+    public record Settings(int maxSamples, double holdoutFraction, int segmentMaxSamples, long retryAfterSeconds) {
+
+        public Settings {
+            if (maxSamples < 1) {
+                throw new IllegalArgumentException("buffer.max-samples must be at least 1, found " + maxSamples);
+            }
+            if (!(holdoutFraction >= 0.0 && holdoutFraction < 1.0)) {
+                throw new IllegalArgumentException("holdout-fraction must be in [0, 1), found " + holdoutFraction);
+            }
+            if (segmentMaxSamples < 1) {
+                throw new IllegalArgumentException("segment size must be at least 1, found " + segmentMaxSamples);
+            }
+        }
+
+        /** Segments of a quarter of the buffer (at most 4096 records), so retiring one frees a useful share. */
+        public static Settings of(int maxSamples, double holdoutFraction) {
+            return new Settings(maxSamples, holdoutFraction, Math.max(1, Math.min(4096, maxSamples / 4)), 30);
+        }
+    }
+
+    /**
+     * The buffer at one moment.
+     *
+     * @param samples         every buffered sample, by increasing id
+     * @param consumedThrough the newest id a promoted round learned from; older samples are "replay" samples
+     */
+    public record Snapshot(List<Sample> samples, long consumedThrough, double holdoutFraction) {
+
+        public Snapshot {
+            samples = List.copyOf(samples);
+        }
+
+        public List<Sample> holdout() {
+            return samples.stream().filter(s -> isHoldout(s.id(), holdoutFraction)).toList();
+        }
+
+        public List<Sample> train() {
+            return samples.stream().filter(s -> !isHoldout(s.id(), holdoutFraction)).toList();
+        }
+
+        /** The newest id in the snapshot, 0 when empty. */
+        public long lastId() {
+            return samples.isEmpty() ? 0 : samples.get(samples.size() - 1).id();
+        }
+    }
+
+    private static final class Segment {
+        final Path path;
+        final long firstId;
+        long lastId;
+        int count;
+
+        Segment(Path path, long firstId) {
+            this.path = path;
+            this.firstId = firstId;
+            this.lastId = firstId - 1;
+        }
+    }
+
+    private final Path dir;
+    private final Settings settings;
+    private final List<Segment> segments = new ArrayList<>();
+    private final List<Sample> samples = new ArrayList<>();
+    private final TreeMap<Integer, Long> perClass = new TreeMap<>();
+    private long holdoutCount;
+    private long nextId = 1;
+    private long consumedThrough;
+    private FileChannel current;
+    private boolean closed;
+
+    private SampleJournal(Path dir, Settings settings) {
+        this.dir = dir;
+        this.settings = settings;
+    }
+
+    /** Opens (and recovers) the journal in {@code dir}, creating the folder when needed. */
+    public static SampleJournal open(Path dir, Settings settings) {
+        SampleJournal journal = new SampleJournal(dir, settings);
+        try {
+            Files.createDirectories(dir);
+            journal.recover();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the sample journal in " + dir + ": " + e.getMessage(), e);
+        }
+        return journal;
+    }
+
+    /** Whether the sample with this id belongs to the holdout: a fixed hash of the id against the fraction. */
+    public static boolean isHoldout(long id, double holdoutFraction) {
+        long z = id + 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z = z ^ (z >>> 31);
+        double unit = (z >>> 11) * 0x1.0p-53;
+        return unit < holdoutFraction;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /**
+     * Appends a batch durably and returns the stored samples with their ids.
+     *
+     * @throws SampleBufferFullException when the batch does not fit and nothing can be retired
+     * @throws InvalidSampleException    when the batch is empty or larger than the whole buffer
+     * @throws UncheckedIOException      when the disk write fails (nothing of the batch is acknowledged)
+     */
+    public synchronized List<Sample> append(List<LabelledInput> batch) {
+        ensureOpen();
+        if (batch.isEmpty()) {
+            throw new InvalidSampleException("expected at least one sample, found 0");
+        }
+        if (batch.size() > settings.maxSamples()) {
+            throw new InvalidSampleException("expected at most " + settings.maxSamples()
+                    + " samples in one request (the buffer size), found " + batch.size());
+        }
+        if (samples.size() + batch.size() > settings.maxSamples()) {
+            retireConsumed(samples.size() + batch.size() - settings.maxSamples());
+        }
+        if (samples.size() + batch.size() > settings.maxSamples()) {
+            throw new SampleBufferFullException("the sample buffer is full: it holds " + samples.size() + " of "
+                    + settings.maxSamples() + " samples and none has been learned by a promoted round yet; "
+                    + "expected room for " + batch.size() + " more", settings.retryAfterSeconds());
+        }
+        long now = System.currentTimeMillis();
+        List<Sample> stored = new ArrayList<>(batch.size());
+        int bytes = 0;
+        List<byte[]> records = new ArrayList<>(batch.size());
+        for (LabelledInput input : batch) {
+            Sample sample = new Sample(nextId + stored.size(), now, input.inputs(), input.label());
+            byte[] record = SampleCodec.encode(sample);
+            stored.add(sample);
+            records.add(record);
+            bytes += record.length;
+        }
+        try {
+            Segment segment = segmentFor(batch.size(), stored.get(0).id());
+            ByteBuffer buffer = ByteBuffer.allocate(bytes);
+            records.forEach(buffer::put);
+            buffer.flip();
+            long before = current.size();
+            try {
+                while (buffer.hasRemaining()) {
+                    current.write(buffer);
+                }
+                current.force(false);
+            } catch (IOException e) {
+                // Leave no partial batch behind for recovery to find; the client was not told "accepted".
+                tryTruncate(before);
+                throw e;
+            }
+            segment.count += stored.size();
+            segment.lastId = stored.get(stored.size() - 1).id();
+        } catch (IOException e) {
+            nextId += stored.size();
+            throw new UncheckedIOException("cannot write the sample journal in " + dir + ": " + e.getMessage(), e);
+        }
+        nextId += stored.size();
+        stored.forEach(this::remember);
+        return Collections.unmodifiableList(stored);
+    }
+
+    /** Counts of the buffer now. */
+    public synchronized SampleStats stats() {
+        return new SampleStats(samples.size(), samples.size() - holdoutCount, holdoutCount,
+                (SortedMap<Integer, Long>) perClass.clone(), settings.maxSamples(), nextId - 1, consumedThrough);
+    }
+
+    /** Every buffered sample now; the list does not change when more arrive. */
+    public synchronized Snapshot snapshot() {
+        return new Snapshot(samples, consumedThrough, settings.holdoutFraction());
+    }
+
+    /** Samples newer than {@code id}. */
+    public synchronized long countNewerThan(long id) {
+        long n = 0;
+        for (int i = samples.size() - 1; i >= 0 && samples.get(i).id() > id; i--) {
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * Records that a promoted version learned from every sample up to {@code id}: those become replay
+     * samples for later rounds, and their segments may be retired when the buffer fills.
+     */
+    public synchronized void markConsumed(long id) {
+        ensureOpen();
+        if (id <= consumedThrough) {
+            return;
+        }
+        try {
+            DurableFiles.writeAtomically(dir.resolve(CONSUMED_FILE),
+                    (id + "\n").getBytes(StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot record consumed samples in " + dir + ": " + e.getMessage(), e);
+        }
+        consumedThrough = id;
+    }
+
+    public synchronized long consumedThrough() {
+        return consumedThrough;
+    }
+
+    /** Closes the open segment; safe to call twice. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (current != null) {
+            try {
+                current.close();
+            } catch (IOException e) {
+                LOG.warnf("closing the sample journal in %s: %s", dir, e.getMessage());
+            }
+            current = null;
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the sample journal in " + dir + " is closed");
+        }
+    }
+
+    private void remember(Sample sample) {
+        samples.add(sample);
+        if (isHoldout(sample.id(), settings.holdoutFraction())) {
+            holdoutCount++;
+        }
+        if (sample.label() instanceof SampleLabel.ClassIndex c) {
+            perClass.merge(c.index(), 1L, Long::sum);
+        }
+    }
+
+    private void forget(Sample sample) {
+        if (isHoldout(sample.id(), settings.holdoutFraction())) {
+            holdoutCount--;
+        }
+        if (sample.label() instanceof SampleLabel.ClassIndex c) {
+            perClass.computeIfPresent(c.index(), (k, v) -> v == 1 ? null : v - 1);
+        }
+    }
+
+    /** The segment the next batch goes to, starting a new file when the current one is full. */
+    private Segment segmentFor(int batchSize, long firstId) throws IOException {
+        Segment last = segments.isEmpty() ? null : segments.get(segments.size() - 1);
+        if (last != null && current != null
+                && (last.count == 0 || last.count + batchSize <= settings.segmentMaxSamples())) {
+            return last;
+        }
+        if (current != null) {
+            current.close();
+            current = null;
+        }
+        Segment segment = new Segment(dir.resolve(segmentName(firstId)), firstId);
+        current = FileChannel.open(segment.path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        DurableFiles.syncDirectory(dir);
+        segments.add(segment);
+        return segment;
+    }
+
+    private static String segmentName(long firstId) {
+        return String.format("%s%016d%s", SEGMENT_PREFIX, firstId, SEGMENT_SUFFIX);
+    }
+
+    /** Deletes the oldest fully consumed segments (never the one being written) until {@code needed} samples are freed. */
+    private void retireConsumed(long needed) {
+        long freed = 0;
+        while (freed < needed && segments.size() > 1) {
+            Segment oldest = segments.get(0);
+            if (oldest.lastId > consumedThrough) {
+                break;
+            }
+            try {
+                Files.deleteIfExists(oldest.path);
+            } catch (IOException e) {
+                LOG.warnf("cannot retire sample segment %s: %s", oldest.path, e.getMessage());
+                break;
+            }
+            segments.remove(0);
+            int removed = 0;
+            while (removed < samples.size() && samples.get(removed).id() <= oldest.lastId) {
+                forget(samples.get(removed));
+                removed++;
+            }
+            samples.subList(0, removed).clear();
+            freed += removed;
+            LOG.infof("retired sample segment %s (%d samples already learned by a promoted round)",
+                    oldest.path.getFileName(), removed);
+        }
+        if (freed > 0) {
+            DurableFiles.syncDirectory(dir);
+        }
+    }
+
+    private void tryTruncate(long size) {
+        try {
+            current.truncate(size);
+            current.force(false);
+        } catch (IOException e) {
+            LOG.warnf("cannot cut a failed write off the sample journal in %s: %s", dir, e.getMessage());
+        }
+    }
+
+    private void recover() throws IOException {
+        Path consumed = dir.resolve(CONSUMED_FILE);
+        if (Files.exists(consumed)) {
+            String text = Files.readString(consumed, StandardCharsets.US_ASCII).trim();
+            try {
+                consumedThrough = Long.parseLong(text);
+            } catch (NumberFormatException e) {
+                LOG.warnf("ignoring %s: expected a sample id, found '%s'", consumed, text);
+            }
+        }
+        List<Path> files;
+        try (Stream<Path> list = Files.list(dir)) {
+            files = list.filter(p -> {
+                String name = p.getFileName().toString();
+                return name.startsWith(SEGMENT_PREFIX) && name.endsWith(SEGMENT_SUFFIX);
+            }).sorted().toList();
+        }
+        long lastId = 0;
+        for (Path file : files) {
+            String name = file.getFileName().toString();
+            long firstId;
+            try {
+                firstId = Long.parseLong(name.substring(SEGMENT_PREFIX.length(), name.length() - SEGMENT_SUFFIX.length()));
+            } catch (NumberFormatException e) {
+                LOG.warnf("ignoring %s: not a journal segment name", file);
+                continue;
+            }
+            Segment segment = new Segment(file, firstId);
+            for (Sample sample : readSegment(file)) {
+                if (sample.id() <= lastId) {
+                    LOG.warnf("ignoring sample %d in %s: ids must increase, the previous one was %d",
+                            sample.id(), file.getFileName(), lastId);
+                    continue;
+                }
+                remember(sample);
+                segment.count++;
+                segment.lastId = sample.id();
+                lastId = sample.id();
+            }
+            segments.add(segment);
+        }
+        nextId = Math.max(lastId, consumedThrough) + 1;
+        if (!segments.isEmpty()) {
+            current = FileChannel.open(segments.get(segments.size() - 1).path, StandardOpenOption.WRITE,
+                    StandardOpenOption.APPEND);
+        }
+        if (!samples.isEmpty()) {
+            LOG.infof("sample journal %s: %d samples recovered (ids %d..%d)", dir, samples.size(),
+                    samples.get(0).id(), lastId);
+        }
+    }
+
+    /** Reads the complete records of one segment, cutting off a torn or corrupt tail. */
+    private static List<Sample> readSegment(Path file) throws IOException {
+        List<Sample> read = new ArrayList<>();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long size = channel.size();
+            long position = 0;
+            String problem = null;
+            while (position < size) {
+                if (size - position < SampleCodec.HEADER_BYTES) {
+                    problem = "a record header is cut short";
+                    break;
+                }
+                ByteBuffer header = ByteBuffer.allocate(SampleCodec.HEADER_BYTES);
+                readFully(channel, header, position);
+                header.flip();
+                int magic = header.getInt();
+                int length = header.getInt();
+                int crc = header.getInt();
+                if (magic != SampleCodec.MAGIC) {
+                    problem = "expected a record marker, found garbage";
+                    break;
+                }
+                if (length < 0 || length > SampleCodec.MAX_PAYLOAD_BYTES
+                        || length > size - position - SampleCodec.HEADER_BYTES) {
+                    problem = "a record of " + length + " bytes is cut short";
+                    break;
+                }
+                ByteBuffer payload = ByteBuffer.allocate(length);
+                readFully(channel, payload, position + SampleCodec.HEADER_BYTES);
+                CRC32 check = new CRC32();
+                check.update(payload.array());
+                if ((int) check.getValue() != crc) {
+                    problem = "a record fails its checksum";
+                    break;
+                }
+                try {
+                    read.add(SampleCodec.decodePayload(payload.array()));
+                } catch (IOException | IllegalArgumentException e) {
+                    problem = "a record cannot be decoded (" + e.getMessage() + ")";
+                    break;
+                }
+                position += SampleCodec.HEADER_BYTES + length;
+            }
+            if (problem != null) {
+                LOG.warnf("sample journal %s: %s at byte %d; keeping the %d complete records before it and "
+                        + "dropping the last %d bytes (a write the crash interrupted was never acknowledged)",
+                        file, problem, position, read.size(), size - position);
+                channel.truncate(position);
+                channel.force(true);
+            }
+        }
+        return read;
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        long at = position;
+        while (buffer.hasRemaining()) {
+            int n = channel.read(buffer, at);
+            if (n < 0) {
+                throw new IOException("unexpected end of file");
+            }
+            at += n;
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package io.microkernel.training;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.microkernel.artifacts.ArtifactSet;
+import io.microkernel.config.MicrokernelConfig;
+import io.microkernel.runtime.OrtRuntime;
+import io.microkernel.serving.ServedModel;
+import io.microkernel.store.ModelStore;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import java.nio.file.Path;
+import java.util.function.Supplier;
+import org.jboss.logging.Logger;
+
+/**
+ * Builds the training side from configuration: the sample journal, the round history and the round
+ * scheduler of the served model, and runs the interval trigger. The round history is opened at
+ * start-up so a round a stopped process left open is marked failed before anyone asks.
+ */
+@ApplicationScoped
+public class TrainingBeans {
+
+    private static final Logger LOG = Logger.getLogger(TrainingBeans.class);
+
+    @Inject
+    jakarta.enterprise.inject.Instance<RoundScheduler> scheduler;
+
+    @Produces
+    @Singleton
+    SampleJournal sampleJournal(MicrokernelConfig config, ModelStore store) {
+        MicrokernelConfig.Training training = config.training();
+        int maxSamples = training.buffer().maxSamples();
+        SampleJournal.Settings settings = new SampleJournal.Settings(maxSamples, training.holdoutFraction(),
+                Math.max(1, Math.min(4096, maxSamples / 4)), Math.max(1, training.buffer().retryAfter().toSeconds()));
+        return SampleJournal.open(store.root().resolve("samples"), settings);
+    }
+
+    void closeJournal(@Disposes SampleJournal journal) {
+        journal.close();
+    }
+
+    @Produces
+    @Singleton
+    RoundRecords roundRecords(ModelStore store) {
+        return RoundRecords.open(store.root().resolve("rounds"));
+    }
+
+    @Produces
+    @Singleton
+    TrainingMetrics trainingMetrics(MicrokernelConfig config, MeterRegistry registry, SampleJournal journal) {
+        return new TrainingMetrics(registry, config.model().name(), () -> journal.stats().total());
+    }
+
+    @Produces
+    @Singleton
+    RoundScheduler roundScheduler(MicrokernelConfig config, ModelStore store, ServedModel served,
+            SampleJournal journal, RoundRecords records, TrainingMetrics metrics) {
+        MicrokernelConfig.Training training = config.training();
+        RoundSettings defaults = new RoundSettings(training.epochs(), training.batchSize(), training.learningRate(),
+                training.learningRateDecay(), training.replayFraction());
+        PromotionGate gate = new PromotionGate(new PromotionGate.Thresholds(training.gate().maxRegression(),
+                training.gate().minImprovement(), training.gate().maxClassRecallDrop()));
+        Path workRoot = store.root().resolve("training-work");
+        Supplier<ArtifactSet> artifacts = memoize(() -> ArtifactSet.open(store.baseDir()));
+        return new RoundScheduler(config.model().name(), () -> OrtRuntime.get().environment(), artifacts, served,
+                journal, records, gate,
+                new RoundScheduler.Options(defaults, training.threads(), training.minNewSamples(), workRoot), metrics);
+    }
+
+    void closeScheduler(@Disposes RoundScheduler scheduler) {
+        scheduler.close();
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        try {
+            RoundScheduler rounds = scheduler.get();
+            LOG.infof("training ready: %d samples buffered, %d rounds recorded", rounds.journal().stats().total(),
+                    rounds.records().list().size());
+        } catch (RuntimeException e) {
+            LOG.error("training is unavailable: " + e.getMessage());
+        }
+    }
+
+    @Scheduled(identity = "training-interval", every = "${microkernel.training.interval:off}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP, delayed = "${microkernel.training.interval:0s}")
+    void intervalElapsed() {
+        scheduler.get().intervalElapsed()
+                .ifPresent(r -> LOG.infof("interval trigger started round %d", r.id()));
+    }
+
+    /** The artifact set is read once, when the first round needs it (the store may bootstrap it at start-up). */
+    private static <T> Supplier<T> memoize(Supplier<T> source) {
+        return new Supplier<>() {
+            private volatile T value;
+
+            @Override
+            public T get() {
+                T v = value;
+                if (v == null) {
+                    synchronized (this) {
+                        v = value;
+                        if (v == null) {
+                            v = source.get();
+                            value = v;
+                        }
+                    }
+                }
+                return v;
+            }
+        };
+    }
+}

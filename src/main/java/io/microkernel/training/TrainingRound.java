@@ -1,0 +1,309 @@
+package io.microkernel.training;
+
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtTrainingSession;
+import io.microkernel.artifacts.ArtifactDescription;
+import io.microkernel.artifacts.ArtifactException;
+import io.microkernel.artifacts.ArtifactSet;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+
+/**
+ * One training round: trains a candidate from the active version's checkpoint on the buffered
+ * samples, scores the candidate and the active version on the same holdout, and lets the
+ * {@link PromotionGate} decide. It does not publish: the caller publishes
+ * {@link Outcome#candidateDir()} when the decision says so.
+ *
+ * <p>The active version's files are only read: the round copies the checkpoint into its own work
+ * folder and trains the copy. Every step is {@code trainStep}, {@code optimizerStep},
+ * {@code lazyResetGrad}, with the inputs in {@code getTrainInputNames()} order. Minibatches are
+ * shuffled from a recorded seed ({@link MinibatchPlan}). Training stops early when the loss stops
+ * being finite; the gate then rejects the candidate with its numbers.
+ *
+ * <p>Not thread-safe: {@link #run()} runs once, on the caller's thread. {@code cancelled} is polled
+ * between steps from that thread and may be set from any other.
+ */
+public final class TrainingRound {
+
+    private static final Logger LOG = Logger.getLogger(TrainingRound.class);
+    /** Holdout samples per inference or eval call; large enough to be quick, small enough for any model. */
+    private static final int EVAL_BATCH = 256;
+    /** Progress is reported at most this many times per epoch, so listeners are not flooded. */
+    private static final int REPORTS_PER_EPOCH = 50;
+
+    /**
+     * The version a round starts from.
+     *
+     * @param version         its number
+     * @param checkpoint      its training checkpoint (read, never written)
+     * @param inferenceModel  the inference graph serving runs for it
+     * @param inferenceOutput the output of that graph carrying scores or values
+     */
+    public record Base(int version, Path checkpoint, Path inferenceModel, String inferenceOutput) {
+        public Base {
+            Objects.requireNonNull(checkpoint, "checkpoint");
+            Objects.requireNonNull(inferenceModel, "inferenceModel");
+            Objects.requireNonNull(inferenceOutput, "inferenceOutput");
+        }
+    }
+
+    /**
+     * What a finished round produced.
+     *
+     * @param samples       the samples it trained and scored on
+     * @param active        the active version on the holdout
+     * @param candidate     the candidate on the same holdout
+     * @param decision      the gate's decision
+     * @param candidateDir  a folder with the candidate's {@code checkpoint} and {@code inference.onnx}
+     * @param lastTrainLoss the mean training loss of the last epoch
+     * @param diverged      whether training stopped early on a non-finite loss
+     */
+    public record Outcome(RoundRecord.SampleCounts samples, EvaluationMetrics active, EvaluationMetrics candidate,
+            PromotionDecision decision, Path candidateDir, double lastTrainLoss, boolean diverged) {
+    }
+
+    /** File names inside {@link Outcome#candidateDir()}, the layout {@code ModelStore.publish} takes. */
+    public static final String CHECKPOINT = "checkpoint";
+    public static final String INFERENCE_MODEL = "inference.onnx";
+
+    private final OrtEnvironment env;
+    private final ArtifactSet artifacts;
+    private final ArtifactDescription description;
+    private final Base base;
+    private final SampleJournal.Snapshot snapshot;
+    private final RoundSettings settings;
+    private final long seed;
+    private final int threads;
+    private final PromotionGate gate;
+    private final Path workDir;
+    private final Consumer<RoundRecord.Progress> progress;
+    private final BooleanSupplier cancelled;
+
+    /**
+     * @param workDir   an empty folder the round owns; the caller deletes it after publishing
+     * @param threads   ORT intra-op threads for the round's sessions
+     * @param progress  called on the round's thread with epoch, step and running loss
+     * @param cancelled polled between steps; true stops the round with {@link RoundCancelledException}
+     */
+    public TrainingRound(OrtEnvironment env, ArtifactSet artifacts, Base base, SampleJournal.Snapshot snapshot,
+            RoundSettings settings, long seed, int threads, PromotionGate gate, Path workDir,
+            Consumer<RoundRecord.Progress> progress, BooleanSupplier cancelled) {
+        this.env = env;
+        this.artifacts = artifacts;
+        this.description = artifacts.description();
+        this.base = base;
+        this.snapshot = snapshot;
+        this.settings = settings;
+        this.seed = seed;
+        this.threads = Math.max(1, threads);
+        this.gate = gate;
+        this.workDir = workDir;
+        this.progress = progress;
+        this.cancelled = cancelled;
+    }
+
+    /** How a snapshot splits into fresh, replay and holdout samples, as a round would use it. */
+    public static RoundRecord.SampleCounts countSamples(SampleJournal.Snapshot snapshot, RoundSettings settings) {
+        List<Sample> train = snapshot.train();
+        int fresh = (int) train.stream().filter(s -> s.id() > snapshot.consumedThrough()).count();
+        int replay = train.size() - fresh;
+        if (fresh == 0) {
+            fresh = train.size();
+            replay = 0;
+        }
+        return new RoundRecord.SampleCounts(train.size(), fresh, settings.replayFraction() > 0 ? replay : 0,
+                snapshot.holdout().size(), snapshot.lastId());
+    }
+
+    /** The optimizer steps {@link #run()} will take, for progress reporting. */
+    public long plannedSteps() {
+        return plan().totalSteps();
+    }
+
+    /**
+     * Trains, scores and decides.
+     *
+     * @throws RoundCancelledException when {@code cancelled} turned true
+     * @throws RoundFailedException    on a native, artifact or disk error
+     */
+    public Outcome run() {
+        try {
+            return runChecked();
+        } catch (OrtException | ArtifactException | IllegalStateException e) {
+            throw new RoundFailedException("training round failed: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new RoundFailedException("training round failed on disk: " + e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            throw new RoundFailedException("training round failed on disk: " + e.getCause().getMessage(), e);
+        }
+    }
+
+    private MinibatchPlan plan() {
+        List<Sample> train = snapshot.train();
+        List<Sample> fresh = train.stream().filter(s -> s.id() > snapshot.consumedThrough()).toList();
+        List<Sample> replay = settings.replayFraction() > 0
+                ? train.stream().filter(s -> s.id() <= snapshot.consumedThrough()).toList()
+                : List.of();
+        if (fresh.isEmpty()) {
+            // Nothing new since the last promotion: retrain on everything rather than on nothing.
+            fresh = train;
+            replay = List.of();
+        }
+        return MinibatchPlan.build(fresh, replay, settings, seed);
+    }
+
+    private Outcome runChecked() throws OrtException, IOException {
+        MinibatchPlan plan = plan();
+        List<Sample> holdout = snapshot.holdout();
+        RoundRecord.SampleCounts counts = new RoundRecord.SampleCounts(plan.freshCount() + plan.replayCount(),
+                plan.freshCount(), plan.replayCount(), holdout.size(), snapshot.lastId());
+        Files.createDirectories(workDir);
+        Path startCheckpoint = workDir.resolve("start-checkpoint");
+        Files.copy(base.checkpoint(), startCheckpoint, StandardCopyOption.REPLACE_EXISTING);
+        // A private copy, so activating or retiring versions during the round cannot pull the file away.
+        Path activeInference = workDir.resolve("active-inference.onnx");
+        Files.copy(base.inferenceModel(), activeInference, StandardCopyOption.REPLACE_EXISTING);
+        Path candidateDir = Files.createDirectories(workDir.resolve("candidate"));
+        Path candidateCheckpoint = candidateDir.resolve(CHECKPOINT);
+        HoldoutScorer scorer = new HoldoutScorer(env, description, holdout, EVAL_BATCH);
+
+        OrtTrainingSession.setSeed(seed);
+        double activeLoss;
+        double lastEpochLoss = Double.NaN;
+        boolean diverged = false;
+        try (OrtSession.SessionOptions options = sessionOptions();
+                OrtTrainingSession session = artifacts.openTrainingSession(env, startCheckpoint, options)) {
+            // Scored before the first step, the session still holds exactly the active version's parameters.
+            activeLoss = scorer.evalLoss(session);
+            long step = 0;
+            long totalSteps = plan.totalSteps();
+            training:
+            for (int epoch = 0; epoch < plan.epochCount(); epoch++) {
+                session.setLearningRate((float) settings.learningRateAt(epoch + 1));
+                List<List<Sample>> batches = plan.epoch(epoch);
+                int reportEvery = Math.max(1, batches.size() / REPORTS_PER_EPOCH);
+                double lossSum = 0;
+                int lossCount = 0;
+                for (int b = 0; b < batches.size(); b++) {
+                    checkCancelled();
+                    double loss = trainStep(session, batches.get(b));
+                    step++;
+                    lossSum += loss;
+                    lossCount++;
+                    lastEpochLoss = lossSum / lossCount;
+                    if (!Double.isFinite(loss)) {
+                        diverged = true;
+                        LOG.warnf("training loss became %s at epoch %d step %d; stopping the round's training",
+                                loss, epoch + 1, step);
+                        progress.accept(new RoundRecord.Progress(epoch + 1, plan.epochCount(), step, totalSteps,
+                                lastEpochLoss, "training"));
+                        break training;
+                    }
+                    if (b % reportEvery == 0 || b == batches.size() - 1) {
+                        progress.accept(new RoundRecord.Progress(epoch + 1, plan.epochCount(), step, totalSteps,
+                                lastEpochLoss, "training"));
+                    }
+                }
+            }
+            checkCancelled();
+            progress.accept(new RoundRecord.Progress(plan.epochCount(), plan.epochCount(), step, totalSteps,
+                    lastEpochLoss, "evaluating"));
+            double candidateLoss = scorer.evalLoss(session);
+            saveCheckpoint(session, candidateCheckpoint);
+            return finish(scorer, counts, activeLoss, candidateLoss, activeInference, candidateDir, lastEpochLoss, diverged);
+        }
+    }
+
+    private Outcome finish(HoldoutScorer scorer, RoundRecord.SampleCounts counts, double activeLoss,
+            double candidateLoss, Path activeInference, Path candidateDir, double lastEpochLoss, boolean diverged)
+            throws OrtException, IOException {
+        Path inference = candidateDir.resolve(INFERENCE_MODEL);
+        artifacts.exportInference(env, candidateDir.resolve(CHECKPOINT), inference);
+        checkCancelled();
+        EvaluationMetrics active;
+        EvaluationMetrics candidate;
+        try (OrtSession.SessionOptions options = sessionOptions()) {
+            try (OrtSession session = env.createSession(activeInference.toString(), options)) {
+                active = scorer.metrics(activeLoss, scorer.predict(session, base.inferenceOutput()));
+            }
+            try (OrtSession session = env.createSession(inference.toString(), options)) {
+                candidate = scorer.metrics(candidateLoss, scorer.predict(session, description.inferenceOutput()));
+            }
+        }
+        PromotionDecision decision = gate.decide(active, candidate);
+        LOG.debugf("round from version %d: %s", base.version(), decision.reason());
+        return new Outcome(counts, active, candidate, decision, candidateDir, lastEpochLoss, diverged);
+    }
+
+    private double trainStep(OrtTrainingSession session, List<Sample> batch) throws OrtException {
+        double loss;
+        try (TensorBatch tensors = TensorBatch.of(env, session.getTrainInputNames(), description.label(), batch);
+                OrtSession.Result result = session.trainStep(tensors.inputs())) {
+            loss = scalar(result.get(0));
+        }
+        session.optimizerStep();
+        session.lazyResetGrad();
+        return loss;
+    }
+
+    /** ORT writes the checkpoint in place without syncing; write beside it, sync, then rename. */
+    private static void saveCheckpoint(OrtTrainingSession session, Path target) throws OrtException, IOException {
+        Path temp = target.resolveSibling(target.getFileName() + ".tmp");
+        Files.deleteIfExists(temp);
+        // Parameters only: each round starts its optimizer afresh, so a round's learning rate means
+        // the same thing whichever version it starts from.
+        session.saveCheckpoint(temp, false);
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(temp,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        DurableFiles.syncDirectory(target.getParent());
+    }
+
+    private OrtSession.SessionOptions sessionOptions() throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try {
+            options.setIntraOpNumThreads(threads);
+            options.setInterOpNumThreads(1);
+            return options;
+        } catch (OrtException e) {
+            options.close();
+            throw e;
+        }
+    }
+
+    private void checkCancelled() {
+        if (cancelled.getAsBoolean()) {
+            throw new RoundCancelledException("cancelled on request");
+        }
+    }
+
+    private static double scalar(OnnxValue value) throws OrtException {
+        Object v = value.getValue();
+        if (v instanceof Float f) {
+            return f;
+        }
+        if (v instanceof float[] a && a.length > 0) {
+            return a[0];
+        }
+        if (v instanceof Double d) {
+            return d;
+        }
+        if (v instanceof double[] a && a.length > 0) {
+            return a[0];
+        }
+        throw new IllegalStateException("expected a scalar loss from the training graph, found " + value.getInfo());
+    }
+}

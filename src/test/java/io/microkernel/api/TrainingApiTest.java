@@ -1,0 +1,193 @@
+package io.microkernel.api;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.hasSize;
+
+import io.microkernel.artifacts.TinyModels;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+
+/** The HTTP contract of samples and rounds on a tiny classifier bootstrapped into an empty data dir. */
+@QuarkusTest
+@TestProfile(TrainingProfiles.Open.class)
+class TrainingApiTest {
+
+    private static final List<String> CLASSES = List.of("a", "b", "c");
+
+    /** Labelled rows; even rows name their class, odd rows give its index, so both forms are exercised. */
+    static String samplesJson(int n, long seed) {
+        float[][] x = TinyModels.dataset(n, 4, seed);
+        long[] y = TinyModels.labels(x);
+        List<String> samples = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String label = i % 2 == 0 ? "\"" + CLASSES.get((int) y[i]) + "\"" : Long.toString(y[i]);
+            samples.add(String.format(Locale.ROOT, "{\"input\":[%s,%s,%s,%s],\"label\":%s}",
+                    x[i][0], x[i][1], x[i][2], x[i][3], label));
+        }
+        return "{\"samples\":[" + String.join(",", samples) + "]}";
+    }
+
+    private static long total() {
+        return given().get("/v1/models/default/samples").then().statusCode(200).extract().jsonPath().getLong("total");
+    }
+
+    @Test
+    void samplesAreAcknowledgedWithIdsAndCounted() {
+        long before = total();
+        JsonPath accepted = given().contentType(ContentType.JSON).body(samplesJson(30, 1))
+                .when().post("/v1/models/default/samples")
+                .then().statusCode(202)
+                .body("accepted", equalTo(30))
+                .body("ids", hasSize(30))
+                .body("buffer.total", equalTo((int) before + 30))
+                .extract().jsonPath();
+        List<Long> ids = accepted.getList("ids", Long.class);
+        assertThat(ids).isSorted().doesNotHaveDuplicates();
+
+        JsonPath stats = given().get("/v1/models/default/samples").then().statusCode(200)
+                .body("total", equalTo((int) before + 30)).extract().jsonPath();
+        assertThat(stats.getLong("train") + stats.getLong("holdout")).isEqualTo(stats.getLong("total"));
+        assertThat(stats.getMap("per_label", String.class, Long.class).keySet()).isSubsetOf(CLASSES);
+        assertThat(stats.getMap("per_label", String.class, Long.class).values().stream().mapToLong(Long::longValue).sum())
+                .isEqualTo(stats.getLong("total"));
+    }
+
+    @Test
+    void aSampleThatDoesNotFitIsA400ProblemAndNothingIsStored() {
+        long before = total();
+        given().contentType(ContentType.JSON).body("{\"samples\":[{\"input\":[1,2,3],\"label\":\"a\"}]}")
+                .when().post("/v1/models/default/samples")
+                .then().statusCode(400).contentType("application/problem+json")
+                .body("detail", containsString("expected shape [4], found [3]"));
+        given().contentType(ContentType.JSON).body("{\"samples\":[{\"input\":[1,2,3,4],\"label\":\"zebra\"}]}")
+                .when().post("/v1/models/default/samples")
+                .then().statusCode(400).contentType("application/problem+json")
+                .body("detail", equalTo("sample 0 label: expected a class name of [a, b, c] or a class index in [0, 3), found \"zebra\""));
+        given().contentType(ContentType.JSON).body("{\"samples\":[{\"input\":[1,2,3,4],\"label\":\"a\"},{\"input\":[1,2,3,4],\"label\":3}]}")
+                .when().post("/v1/models/default/samples")
+                .then().statusCode(400).body("detail", containsString("sample 1 label"))
+                .body("detail", containsString("found 3"));
+        given().contentType(ContentType.JSON).body("{\"samples\":[{\"input\":[1,2,3,4]}]}")
+                .when().post("/v1/models/default/samples")
+                .then().statusCode(400).body("detail", containsString("found none"));
+        given().contentType(ContentType.JSON).body("{\"samples\":[{\"input\":[1,\"x\",3,4],\"label\":0}]}")
+                .when().post("/v1/models/default/samples")
+                .then().statusCode(400).body("detail", containsString("expected a FP32 number"));
+        given().contentType(ContentType.JSON).body("{\"samples\":[{\"input\":[1,NaN,3,4],\"label\":0}]}")
+                .when().post("/v1/models/default/samples")
+                .then().statusCode(400).body("detail", containsString("expected a finite FP32 value"));
+        given().contentType(ContentType.JSON).body("{\"samples\":[]}")
+                .when().post("/v1/models/default/samples")
+                .then().statusCode(400).body("detail", equalTo("expected at least 1 sample, found 0"));
+        given().contentType(ContentType.JSON).body("{\"samples\":[{\"input\":[1,2,3,4],\"inputs\":{},\"label\":0}]}")
+                .when().post("/v1/models/default/samples")
+                .then().statusCode(400).body("detail", containsString("found both"));
+        given().contentType(ContentType.JSON).body("{\"samples\":[{\"input\":[1,2,3,4],\"label\":0}]}")
+                .when().post("/v1/models/nope/samples")
+                .then().statusCode(404);
+        assertThat(total()).isEqualTo(before);
+    }
+
+    @Test
+    void aRoundPromotesANewVersionThatServesAndTheHistoryExplainsIt() {
+        // Two requests: one may carry at most microkernel.serving.max-batch (256) samples.
+        given().contentType(ContentType.JSON).body(samplesJson(200, 2)).post("/v1/models/default/samples")
+                .then().statusCode(202);
+        given().contentType(ContentType.JSON).body(samplesJson(200, 5)).post("/v1/models/default/samples")
+                .then().statusCode(202);
+        int activeBefore = given().get("/v1/models/default/versions").then().extract().jsonPath().getInt("active");
+
+        String location = given().contentType(ContentType.JSON)
+                .body("{\"epochs\":8,\"batch_size\":32,\"learning_rate\":0.05,\"seed\":3}")
+                .when().post("/v1/models/default/rounds")
+                .then().statusCode(202)
+                .body("state", equalTo("queued"))
+                .body("settings.epochs", equalTo(8))
+                .body("seed", equalTo(3))
+                .extract().header("Location");
+        long id = given().get(location).then().statusCode(200).extract().jsonPath().getLong("id");
+        // One round at a time: the second trigger is refused and names the first.
+        given().contentType(ContentType.JSON).body("{}").when().post("/v1/models/default/rounds")
+                .then().statusCode(409).contentType("application/problem+json")
+                .body("detail", containsString("round " + id));
+
+        await().atMost(Duration.ofMinutes(3)).until(() ->
+                !List.of("queued", "running").contains(given().get(location).then().extract().jsonPath().getString("state")));
+
+        JsonPath round = given().get(location).then().statusCode(200)
+                .body("state", equalTo("promoted"))
+                .extract().jsonPath();
+        assertThat(round.getInt("base_version")).isEqualTo(activeBefore);
+        assertThat(round.getString("decision.reason")).startsWith("promoted: accuracy");
+        assertThat(round.getDouble("candidate_metrics.accuracy")).isGreaterThan(round.getDouble("active_metrics.accuracy"));
+        int promoted = round.getInt("promoted_version");
+
+        given().get("/v1/models/default/versions").then().statusCode(200).body("active", equalTo(promoted));
+        given().get("/v1/models/default/versions/" + promoted).then().statusCode(200)
+                .body(containsString("\"" + id + "\""));
+        given().contentType(ContentType.JSON)
+                .body("{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,0,0,0]}]}")
+                .post("/v2/models/default/infer").then().statusCode(200)
+                .body("model_version", equalTo(Integer.toString(promoted)));
+        given().get("/v1/models/default/rounds").then().statusCode(200)
+                .body("rounds.find { it.id == " + id + " }.state", equalTo("promoted"));
+
+        // The event stream of a finished round is its final record, and then it ends.
+        String events = given().accept("text/event-stream").get(location + "/events").then().statusCode(200)
+                .extract().asString();
+        assertThat(events).contains("data:").contains("\"promoted\"");
+        // Cancelling a finished round is a conflict.
+        given().delete(location).then().statusCode(409).body("detail", containsString("already finished"));
+        given().get("/q/metrics").then().statusCode(200)
+                .body(containsString("microkernel_training_rounds_total"))
+                .body(containsString("outcome=\"promoted\""))
+                .body(containsString("microkernel_training_samples_buffered"));
+    }
+
+    @Test
+    void theEventStreamFollowsARunningRoundToItsEnd() {
+        given().contentType(ContentType.JSON).body(samplesJson(200, 4)).post("/v1/models/default/samples")
+                .then().statusCode(202);
+        await().atMost(Duration.ofMinutes(3)).until(() -> given().get("/v1/models/default/rounds").then()
+                .extract().jsonPath().get("running") == null);
+        String location = given().contentType(ContentType.JSON).body("{\"epochs\":30,\"batch_size\":8}")
+                .post("/v1/models/default/rounds").then().statusCode(202).extract().header("Location");
+        String events = given().accept("text/event-stream").get(location + "/events").then().statusCode(200)
+                .extract().asString();
+        assertThat(events).contains("\"running\"").contains("\"training\"");
+        assertThat(events.lines().filter(l -> l.startsWith("data:")).count()).isGreaterThan(2);
+        String last = events.lines().filter(l -> l.startsWith("data:")).reduce((a, b) -> b).orElseThrow();
+        assertThat(last).containsAnyOf("\"promoted\"", "\"rejected\"");
+    }
+
+    @Test
+    void aRequestOverTheBatchLimitIsA400() {
+        given().contentType(ContentType.JSON).body(samplesJson(257, 6)).post("/v1/models/default/samples")
+                .then().statusCode(400).body("detail", containsString("expected at most 256 instances"));
+    }
+
+    @Test
+    void unknownRoundsAndBadOverridesAreAnswered() {
+        given().get("/v1/models/default/rounds/999999").then().statusCode(404).contentType("application/problem+json");
+        given().get("/v1/models/default/rounds/abc").then().statusCode(404);
+        given().delete("/v1/models/default/rounds/999999").then().statusCode(404);
+        given().contentType(ContentType.JSON).body("{\"learning_rate\":-1}").post("/v1/models/default/rounds")
+                .then().statusCode(400).body("detail", containsString("learning_rate must be a finite number above 0, found -1.0"));
+        given().contentType(ContentType.JSON).body("{\"epochs\":0}").post("/v1/models/default/rounds")
+                .then().statusCode(400).body("detail", containsString("epochs must be in [1, 10000], found 0"));
+        given().contentType(ContentType.JSON).body("{\"epochs\":\"many\"}").post("/v1/models/default/rounds")
+                .then().statusCode(400);
+    }
+}

@@ -1,0 +1,34 @@
+package io.microkernel.api;
+
+import io.quarkus.test.junit.QuarkusTestProfile;
+import java.util.List;
+import java.util.Map;
+
+/** Test profiles over {@link TinyClassifierResource}. */
+public final class TrainingProfiles {
+
+    private TrainingProfiles() {
+    }
+
+    /** Loopback trusted, no token, a roomy buffer. */
+    public static class Open implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(TinyClassifierResource.class));
+        }
+    }
+
+    /** Every mutating call needs the token {@value #TOKEN}; the buffer holds 10 samples. */
+    public static class GuardedSmallBuffer implements QuarkusTestProfile {
+        public static final String TOKEN = "training-test-token";
+
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(TinyClassifierResource.class, Map.of(
+                    "microkernel.api.token", TOKEN,
+                    "microkernel.api.trust-loopback", "false",
+                    "microkernel.training.buffer.max-samples", "10",
+                    "microkernel.training.buffer.retry-after", "45s")));
+        }
+    }
+}

@@ -1,0 +1,291 @@
+package io.microkernel.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtProvider;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.microkernel.runtime.OrtRuntime;
+import io.microkernel.store.ModelStore;
+import io.microkernel.store.ModelVersion;
+import io.microkernel.testing.StoreFixtures;
+import io.microkernel.testing.TestModels;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServedModelTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path temp;
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final RequestTranslator translator = new RequestTranslator(16);
+    private ServedModel served;
+
+    @AfterEach
+    void close() {
+        if (served != null) {
+            served.close();
+        }
+    }
+
+    private ServedModel served(ModelStore store) {
+        return served(store, SessionSettings.cpu(1, 1));
+    }
+
+    private ServedModel served(ModelStore store, SessionSettings settings) {
+        served = new ServedModel("default", store, new ModelLoader(() -> OrtRuntime.get().environment(), settings),
+                new ServingMetrics(registry, "default"));
+        return served;
+    }
+
+    private ModelStore threeVersions() throws IOException {
+        ModelStore store = StoreFixtures.bootstrapped(temp.resolve("store"), 5, StoreFixtures.classifierFavouring(0));
+        StoreFixtures.publish(store, temp, StoreFixtures.classifierFavouring(1), 1, "round-2");
+        StoreFixtures.publish(store, temp, StoreFixtures.classifierFavouring(2), 2, "round-3");
+        return store;
+    }
+
+    private Prediction classify(OptionalInt version) {
+        JsonNode row = JSON.createArrayNode().add(0.5).add(-1).add(2).add(0);
+        return served.predict(version, signature -> translator.fromTensors(signature.inputs(),
+                List.of(new TensorInput("input", List.of(1L, 4L), "FP32", row))));
+    }
+
+    @Test
+    void answersWithTheActiveVersionAndItsClassNames() throws IOException {
+        served(threeVersions()).start();
+
+        Prediction prediction = classify(OptionalInt.empty());
+
+        assertThat(prediction.version()).isEqualTo(1);
+        assertThat(prediction.outputs()).extracting(OutputTensor::name).containsExactly("probabilities");
+        assertThat(prediction.outputs().get(0).shape()).containsExactly(1L, 3L);
+        assertThat(prediction.classifications()).singleElement().satisfies(c -> {
+            assertThat(c.className()).isEqualTo("cat");
+            assertThat(c.index()).isZero();
+            assertThat(c.scores()).hasSize(3);
+            assertThat(c.scores()[0]).isGreaterThan(c.scores()[1]);
+        });
+        assertThat(registry.get("microkernel.inference").tag("version", "1").tag("outcome", "ok").timer().count()).isEqualTo(1);
+    }
+
+    @Test
+    void swapKeepsTheOldSessionOpenUntilItsLastRequestIsDone() throws Exception {
+        ModelStore store = threeVersions();
+        served(store).start();
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch swapped = new CountDownLatch(1);
+        AtomicReference<LoadedModel> held = new AtomicReference<>();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Prediction> slowRequest = pool.submit(() -> served.withModel(OptionalInt.empty(), model -> {
+                held.set(model);
+                holding.countDown();
+                await(swapped);
+                JsonNode row = JSON.createArrayNode().add(1).add(2).add(3).add(4);
+                return model.run(translator.fromInstances(model.signature().inputs(), List.of(row)));
+            }));
+            await(holding);
+
+            served.swap(2);
+            assertThat(classify(OptionalInt.empty()).version()).isEqualTo(2);
+            assertThat(held.get().isClosed()).isFalse();
+            swapped.countDown();
+
+            assertThat(slowRequest.get(30, TimeUnit.SECONDS).version()).isEqualTo(1);
+            assertThat(held.get().isClosed()).isTrue();
+            assertThat(Files.readString(store.root().resolve("ACTIVE")).trim()).isEqualTo("2");
+            assertThat(registry.get("microkernel.model.swaps").counter().count()).isEqualTo(1);
+            assertThat(registry.get("microkernel.model.active.version").gauge().value()).isEqualTo(2);
+        } finally {
+            swapped.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void concurrentRequestsNeverFailAcrossSwapsAndRollbacks() throws Exception {
+        served(threeVersions()).start();
+        // The swapper appends a version before switching to it, so while entry k is being applied the
+        // served version is entry k or k-1: a request that saw indices s..e may be answered by any of
+        // entries s-1..e.
+        List<Integer> history = new CopyOnWriteArrayList<>(List.of(1));
+        List<String> violations = Collections.synchronizedList(new ArrayList<>());
+        int threads = 4;
+        int requestsPerThread = 150;
+        ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
+        CountDownLatch clientsDone = new CountDownLatch(threads);
+        List<Future<Integer>> clients = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            clients.add(pool.submit(() -> {
+                try {
+                    int answered = 0;
+                    for (int i = 0; i < requestsPerThread; i++) {
+                        int start = history.size() - 1;
+                        Prediction prediction = classify(OptionalInt.empty());
+                        int end = history.size() - 1;
+                        List<Integer> allowed = history.subList(Math.max(0, start - 1), end + 1);
+                        if (!allowed.contains(prediction.version())) {
+                            violations.add("answered by " + prediction.version() + ", active during the request: " + allowed);
+                        }
+                        String expectedClass = StoreFixtures.CLASSES.get(prediction.version() - 1);
+                        if (!prediction.classifications().get(0).className().equals(expectedClass)) {
+                            violations.add("version " + prediction.version() + " answered " + prediction.classifications().get(0).className());
+                        }
+                        answered++;
+                    }
+                    return answered;
+                } finally {
+                    clientsDone.countDown();
+                }
+            }));
+        }
+        int[] plan = {2, 3, 1, 3, 2, 1, 2, 3, 1, 2, 1, 3};
+        int swaps = 0;
+        for (int version : plan) {
+            if (clientsDone.getCount() == 0) {
+                break;
+            }
+            history.add(version);
+            served.swap(version);
+            swaps++;
+        }
+        int answered = 0;
+        for (Future<Integer> client : clients) {
+            answered += client.get(120, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+
+        assertThat(violations).isEmpty();
+        assertThat(answered).isEqualTo(threads * requestsPerThread);
+        assertThat(swaps).isGreaterThanOrEqualTo(3);
+        assertThat(registry.get("microkernel.inference").tag("outcome", "ok").timers().stream().mapToLong(t -> t.count()).sum())
+                .isEqualTo(threads * requestsPerThread);
+    }
+
+    @Test
+    void swapToAVersionThatDoesNotLoadLeavesServingAsItWas() throws IOException {
+        ModelStore store = threeVersions();
+        served(store).start();
+        Path broken = Files.createDirectories(temp.resolve("broken"));
+        Files.write(broken.resolve("inference.onnx"), "not an onnx model".getBytes());
+        Files.write(broken.resolve("checkpoint"), new byte[] {1});
+        ModelVersion unloadable = store.publish(broken, io.microkernel.store.Lineage.fromRound(1, "bad", 1, java.util.Map.of()));
+
+        assertThatThrownBy(() -> served.swap(unloadable.version())).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("cannot load version 4");
+        assertThat(served.activeVersion()).hasValue(1);
+        assertThat(store.activeNumber()).hasValue(1);
+        assertThat(classify(OptionalInt.empty()).version()).isEqualTo(1);
+        assertThat(registry.get("microkernel.model.load.failures").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void startFallsBackToTheNewestVersionThatLoads() throws IOException {
+        ModelStore store = threeVersions();
+        Path broken = Files.createDirectories(temp.resolve("broken"));
+        Files.write(broken.resolve("inference.onnx"), "not an onnx model".getBytes());
+        Files.write(broken.resolve("checkpoint"), new byte[] {1});
+        int unloadable = store.publish(broken, io.microkernel.store.Lineage.fromRound(3, "bad", 1, java.util.Map.of())).version();
+        store.activate(unloadable);
+
+        ModelVersion started = served(ModelStore.open(store.root(), 5)).start();
+
+        assertThat(started.version()).isEqualTo(3);
+        assertThat(Files.readString(store.root().resolve("ACTIVE")).trim()).isEqualTo("3");
+        assertThat(classify(OptionalInt.empty()).classifications().get(0).className()).isEqualTo("bird");
+    }
+
+    @Test
+    void aRetainedVersionAnswersWithoutBecomingActive() throws IOException {
+        served(threeVersions()).start();
+
+        Prediction pinned = classify(OptionalInt.of(3));
+
+        assertThat(pinned.version()).isEqualTo(3);
+        assertThat(pinned.classifications().get(0).className()).isEqualTo("bird");
+        assertThat(served.activeVersion()).hasValue(1);
+        assertThatThrownBy(() -> classify(OptionalInt.of(9))).isInstanceOf(io.microkernel.store.VersionNotFoundException.class);
+    }
+
+    @Test
+    void runsModelsWithSeveralInputsAndEveryDatatype() throws IOException {
+        ModelStore store = StoreFixtures.bootstrapped(temp.resolve("store"), 5, TestModels.typed());
+        StoreFixtures.publish(store, temp, TestModels.twoInputs(), 1, "round-2");
+        served(store).start();
+
+        Prediction typed = served.predict(OptionalInt.empty(), signature -> translator.fromInstances(signature.inputs(), List.of(
+                json("{\"i32\":[1,2],\"i64\":[10,20],\"f64\":[0.5,0.25],\"flag\":[true,false]}"))));
+        Prediction sum = served.predict(OptionalInt.of(2), signature -> translator.fromInstances(signature.inputs(), List.of(
+                json("{\"a\":[1,2],\"b\":[3,4]}"), json("{\"a\":[5,6],\"b\":[7,8]}"))));
+
+        OutputTensor total = typed.outputs().stream().filter(o -> o.name().equals("total")).findFirst().orElseThrow();
+        assertThat((double[]) total.data()).containsExactly(12.5, 22.25);
+        OutputTensor flags = typed.outputs().stream().filter(o -> o.name().equals("flag_out")).findFirst().orElseThrow();
+        assertThat((boolean[]) flags.data()).containsExactly(false, true);
+        assertThat(typed.classifications()).isEmpty();
+        assertThat((float[]) sum.outputs().get(0).data()).containsExactly(4, 6, 12, 14);
+        assertThat(sum.outputs().get(0).shape()).containsExactly(2L, 2L);
+    }
+
+    @Test
+    void requestsBeforeAnyVersionIsLoadedAreNotReady() {
+        served(ModelStore.open(temp.resolve("empty"), 5));
+
+        assertThat(served.isReady()).isFalse();
+        assertThatThrownBy(() -> classify(OptionalInt.empty())).isInstanceOf(ModelNotReadyException.class);
+        assertThatThrownBy(served::start).isInstanceOf(ModelNotReadyException.class).hasMessageContaining("has no version");
+    }
+
+    @Test
+    void askingForCudaWithoutItExplainsTheRemedy() throws IOException {
+        assumeThat(OrtEnvironment.getAvailableProviders()).doesNotContain(OrtProvider.CUDA);
+        ModelStore store = threeVersions();
+
+        assertThatThrownBy(() -> served(store, new SessionSettings(1, 1, Device.CUDA, 0)).start())
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("microkernel.device=cuda: expected the CUDA execution provider")
+                .hasMessageContaining("or set microkernel.device=cpu");
+    }
+
+    private static JsonNode json(String text) {
+        try {
+            return JSON.readTree(text);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the other side never signalled");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package io.microkernel.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RoundRecordsTest {
+
+    @TempDir
+    Path dir;
+
+    private static final RoundSettings SETTINGS = new RoundSettings(3, 16, 0.05, 0.9, 0.3);
+
+    @Test
+    void aFinishedRoundReadsBackWithItsMetricsAndDecision() {
+        RoundRecords records = RoundRecords.open(dir);
+        long id = records.nextId();
+        EvaluationMetrics active = new EvaluationMetrics(10, 1.5, 0.4, null, Map.of("cat", 0.4), Map.of("cat", 10));
+        EvaluationMetrics candidate = new EvaluationMetrics(10, 0.2, 0.9, null, Map.of("cat", 0.9), Map.of("cat", 10));
+        PromotionDecision decision = new PromotionGate(new PromotionGate.Thresholds(0, java.util.OptionalDouble.empty(), 0.1))
+                .decide(active, candidate);
+        RoundRecord done = RoundRecord.queued(id, "default", "manual", 42, SETTINGS)
+                .running(1, new RoundRecord.SampleCounts(40, 30, 10, 10, 50), 9)
+                .withMetrics(active, candidate, decision)
+                .promoted(2);
+        records.save(done);
+
+        RoundRecord read = RoundRecords.open(dir).find(id).orElseThrow();
+        assertThat(read).isEqualTo(done);
+        assertThat(read.state()).isEqualTo(RoundState.PROMOTED);
+        assertThat(read.decision().reason()).startsWith("promoted: accuracy 0.9000 vs active 0.4000");
+        assertThat(RoundRecords.toJson(read)).contains("\"state\" : \"promoted\"");
+    }
+
+    @Test
+    void aRoundLeftRunningOrQueuedIsFailedWithItsCauseOnOpen() {
+        RoundRecords records = RoundRecords.open(dir);
+        RoundRecord running = RoundRecord.queued(records.nextId(), "default", "manual", 1, SETTINGS)
+                .running(1, new RoundRecord.SampleCounts(4, 4, 0, 1, 5), 3);
+        RoundRecord queued = RoundRecord.queued(records.nextId(), "default", "interval", 2, SETTINGS);
+        RoundRecord rejected = RoundRecord.queued(records.nextId(), "default", "manual", 3, SETTINGS).rejected();
+        records.save(running);
+        records.save(queued);
+        records.save(rejected);
+
+        RoundRecords reopened = RoundRecords.open(dir);
+        assertThat(reopened.list()).extracting(RoundRecord::state)
+                .containsExactly(RoundState.FAILED, RoundState.FAILED, RoundState.REJECTED);
+        assertThat(reopened.find(1).orElseThrow().cause()).isEqualTo(RoundRecords.INTERRUPTED_CAUSE);
+        assertThat(reopened.find(1).orElseThrow().finishedAt()).isNotNull();
+        assertThat(reopened.find(3).orElseThrow().cause()).isNull();
+        // The failure is on disk, not only in memory, and ids go on after the newest one.
+        assertThat(RoundRecords.open(dir).find(2).orElseThrow().state()).isEqualTo(RoundState.FAILED);
+        assertThat(reopened.nextId()).isEqualTo(4);
+    }
+
+    @Test
+    void progressUpdatesReachListenersWithoutTouchingTheFileAndAHalfWrittenTempFileIsIgnored() throws Exception {
+        RoundRecords records = RoundRecords.open(dir);
+        List<RoundRecord> seen = new ArrayList<>();
+        records.addListener(seen::add);
+        RoundRecord running = RoundRecord.queued(records.nextId(), "default", "manual", 1, SETTINGS)
+                .running(1, new RoundRecord.SampleCounts(4, 4, 0, 1, 5), 3);
+        records.save(running);
+        Path file = dir.resolve("round-000001.json");
+        String stored = Files.readString(file);
+        records.update(running.withProgress(new RoundRecord.Progress(1, 3, 2, 9, 0.7, "training")));
+        assertThat(Files.readString(file)).isEqualTo(stored);
+        assertThat(seen).hasSize(2);
+        assertThat(records.find(1).orElseThrow().progress().step()).isEqualTo(2);
+
+        Files.writeString(dir.resolve(".round-000002.json.tmp"), "{\"id\": 2, \"sta");
+        assertThat(RoundRecords.open(dir).list()).extracting(RoundRecord::id).containsExactly(1L);
+    }
+}

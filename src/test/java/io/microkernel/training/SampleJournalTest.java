@@ -1,0 +1,173 @@
+package io.microkernel.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SampleJournalTest {
+
+    @TempDir
+    Path dir;
+
+    private static LabelledInput classSample(float value, int label) {
+        return new LabelledInput(Map.of("input", SampleTensor.ofFloats(new long[] {2}, new float[] {value, -value})),
+                new SampleLabel.ClassIndex(label));
+    }
+
+    private static LabelledInput everyDtypeSample() {
+        Map<String, SampleTensor> inputs = new LinkedHashMap<>();
+        inputs.put("f", SampleTensor.ofFloats(new long[] {2, 2}, new float[] {1.5f, Float.MIN_VALUE, -3f, 0f}));
+        inputs.put("d", SampleTensor.ofDoubles(new long[] {1}, new double[] {Math.PI}));
+        inputs.put("i", SampleTensor.ofInts(new long[] {3}, new int[] {Integer.MIN_VALUE, 0, 7}));
+        inputs.put("l", SampleTensor.ofLongs(new long[] {2}, new long[] {Long.MAX_VALUE, -1}));
+        inputs.put("b", SampleTensor.ofBooleans(new long[] {2}, new boolean[] {true, false}));
+        return new LabelledInput(inputs, new SampleLabel.Target(new long[] {1}, new float[] {0.25f}));
+    }
+
+    private SampleJournal open(int maxSamples, int segmentSamples) {
+        return SampleJournal.open(dir, new SampleJournal.Settings(maxSamples, 0.2, segmentSamples, 7));
+    }
+
+    private List<Path> segments() throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".journal")).sorted().toList();
+        }
+    }
+
+    @Test
+    void idsIncreaseAndEveryDtypeSurvivesAReopen() {
+        List<Sample> written = new ArrayList<>();
+        try (SampleJournal journal = open(100, 10)) {
+            written.addAll(journal.append(List.of(classSample(1, 0), classSample(2, 1))));
+            written.addAll(journal.append(List.of(everyDtypeSample())));
+        }
+        assertThat(written).extracting(Sample::id).containsExactly(1L, 2L, 3L);
+        try (SampleJournal reopened = open(100, 10)) {
+            List<Sample> read = reopened.snapshot().samples();
+            assertThat(read).containsExactlyElementsOf(written);
+            assertThat(read.get(2).inputs()).containsOnlyKeys("f", "d", "i", "l", "b");
+            assertThat(read.get(2).label()).isEqualTo(new SampleLabel.Target(new long[] {1}, new float[] {0.25f}));
+            assertThat(reopened.append(List.of(classSample(3, 0))).get(0).id()).isEqualTo(4L);
+        }
+    }
+
+    @Test
+    void aTornLastRecordIsCutOffAndEverythingBeforeItIsKept() throws IOException {
+        try (SampleJournal journal = open(100, 100)) {
+            journal.append(List.of(classSample(1, 0), classSample(2, 1), classSample(3, 2)));
+        }
+        Path segment = segments().get(0);
+        long full = Files.size(segment);
+        try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.WRITE)) {
+            channel.truncate(full - 5); // a crash in the middle of writing the third record
+        }
+        try (SampleJournal journal = open(100, 100)) {
+            assertThat(journal.snapshot().samples()).extracting(Sample::id).containsExactly(1L, 2L);
+            assertThat(journal.stats().total()).isEqualTo(2);
+            // The torn bytes are gone, so a new append lands right after the last good record.
+            List<Sample> added = journal.append(List.of(classSample(9, 1)));
+            assertThat(added.get(0).id()).isEqualTo(3L);
+        }
+        try (SampleJournal journal = open(100, 100)) {
+            assertThat(journal.snapshot().samples()).extracting(Sample::id).containsExactly(1L, 2L, 3L);
+            assertThat(journal.snapshot().samples().get(2)).isEqualTo(
+                    new Sample(3L, journal.snapshot().samples().get(2).receivedAtMillis(),
+                            classSample(9, 1).inputs(), new SampleLabel.ClassIndex(1)));
+        }
+    }
+
+    @Test
+    void aRecordWithAFlippedByteAndGarbageAfterTheLastRecordAreDropped() throws IOException {
+        try (SampleJournal journal = open(100, 100)) {
+            journal.append(List.of(classSample(1, 0), classSample(2, 1)));
+        }
+        Path segment = segments().get(0);
+        byte[] bytes = Files.readAllBytes(segment);
+        bytes[bytes.length - 3] ^= 0x40; // corrupt the payload of the second record
+        Files.write(segment, bytes);
+        Files.write(segment, new byte[] {1, 2, 3}, StandardOpenOption.APPEND);
+        try (SampleJournal journal = open(100, 100)) {
+            assertThat(journal.snapshot().samples()).extracting(Sample::id).containsExactly(1L);
+        }
+    }
+
+    @Test
+    void aFullBufferRefusesWithRetryAfterUntilAPromotedRoundConsumedWholeSegments() throws IOException {
+        try (SampleJournal journal = open(4, 2)) {
+            journal.append(List.of(classSample(1, 0), classSample(2, 1)));
+            journal.append(List.of(classSample(3, 0), classSample(4, 1)));
+            assertThatThrownBy(() -> journal.append(List.of(classSample(5, 0))))
+                    .isInstanceOf(SampleBufferFullException.class)
+                    .hasMessageContaining("holds 4 of 4")
+                    .satisfies(e -> assertThat(((SampleBufferFullException) e).retryAfterSeconds()).isEqualTo(7));
+            assertThat(segments()).hasSize(2);
+
+            journal.markConsumed(2);
+            List<Sample> added = journal.append(List.of(classSample(5, 0)));
+            assertThat(added.get(0).id()).isEqualTo(5L);
+            assertThat(journal.snapshot().samples()).extracting(Sample::id).containsExactly(3L, 4L, 5L);
+            assertThat(journal.stats().total()).isEqualTo(3);
+        }
+        try (SampleJournal journal = open(4, 2)) {
+            assertThat(journal.consumedThrough()).isEqualTo(2);
+            assertThat(journal.snapshot().samples()).extracting(Sample::id).containsExactly(3L, 4L, 5L);
+        }
+    }
+
+    @Test
+    void aBatchLargerThanTheBufferOrEmptyIsInvalid() {
+        try (SampleJournal journal = open(2, 2)) {
+            assertThatThrownBy(() -> journal.append(List.of(classSample(1, 0), classSample(1, 0), classSample(1, 0))))
+                    .isInstanceOf(InvalidSampleException.class)
+                    .hasMessageContaining("expected at most 2").hasMessageContaining("found 3");
+            assertThatThrownBy(() -> journal.append(List.of()))
+                    .isInstanceOf(InvalidSampleException.class).hasMessageContaining("found 0");
+        }
+    }
+
+    @Test
+    void holdoutSplitDependsOnlyOnTheIdAndStatsCountIt() {
+        long holdout = 0;
+        for (long id = 1; id <= 10_000; id++) {
+            boolean a = SampleJournal.isHoldout(id, 0.2);
+            assertThat(SampleJournal.isHoldout(id, 0.2)).isEqualTo(a);
+            if (a) {
+                holdout++;
+            }
+            // A larger fraction holds out a superset, so raising it never moves a sample into training.
+            if (a) {
+                assertThat(SampleJournal.isHoldout(id, 0.5)).isTrue();
+            }
+        }
+        assertThat(holdout).isBetween(1800L, 2200L);
+
+        try (SampleJournal journal = open(1000, 100)) {
+            List<LabelledInput> batch = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                batch.add(classSample(i, i % 3));
+            }
+            journal.append(batch);
+            SampleStats stats = journal.stats();
+            long expectedHoldout = journal.snapshot().samples().stream()
+                    .filter(s -> SampleJournal.isHoldout(s.id(), 0.2)).count();
+            assertThat(stats.total()).isEqualTo(50);
+            assertThat(stats.holdout()).isEqualTo(expectedHoldout).isPositive();
+            assertThat(stats.train()).isEqualTo(50 - expectedHoldout);
+            assertThat(stats.perClass()).containsEntry(0, 17L).containsEntry(1, 17L).containsEntry(2, 16L);
+            assertThat(journal.snapshot().holdout()).hasSize((int) expectedHoldout);
+            assertThat(journal.countNewerThan(45)).isEqualTo(5);
+        }
+    }
+}

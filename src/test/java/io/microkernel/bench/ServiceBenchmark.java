@@ -410,6 +410,10 @@ final class ServiceBenchmark {
         Duration training = round.trainingPhase();
         json.put("training_phase_seconds", training == null ? null : Latencies.round(training.toNanos() / 1e9));
         json.put("trained_samples", round.trainedSamples());
+        Map<String, Object> phases = new LinkedHashMap<>();
+        round.phaseFirstSeenNanos().forEach((phase, nanos) ->
+                phases.put(phase, Latencies.round((nanos - round.startedNanos()) / 1e6)));
+        json.put("phase_first_seen_ms_after_start", phases);
         json.put("record", round.record());
         return json;
     }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The packaged service running as a child process, the way users run it.
@@ -100,7 +101,24 @@ final class ServiceProcess implements AutoCloseable {
             gc.destroyForcibly();
             return Double.NaN;
         }
-        return rssMb();
+        return settledRssMb();
+    }
+
+    /**
+     * RSS once it stops moving: G1 returns freed heap regions to the OS concurrently, after the
+     * collection has returned, so a reading taken at once would still count them.
+     */
+    private double settledRssMb() throws IOException {
+        double last = rssMb();
+        int stableReadings = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (stableReadings < 3 && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+            double current = rssMb();
+            stableReadings = Math.abs(current - last) < 0.5 ? stableReadings + 1 : 0;
+            last = current;
+        }
+        return last;
     }
 
     /** The last lines of the service log, for error messages. */

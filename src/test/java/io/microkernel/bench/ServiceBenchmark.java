@@ -316,6 +316,7 @@ final class ServiceBenchmark {
         Latencies during = log.overlapping(windows, true);
         latencies.put("during_rounds", during.summary());
         figures.put("rounds_under_load", outcomes);
+        figures.put("round_conflicts_after_finish", rounds.conflictsAfterFinish());
         figures.put("round_load_failed_requests", log.failed());
         figures.put("infer_p99_during_round_over_idle", ratio(during.p99Ms(), steadyLatencies.p99Ms()));
     }
@@ -361,6 +362,7 @@ final class ServiceBenchmark {
         inferenceRequests += background.sent;
         rss.put("rounds", plan.rssRounds());
         rss.put("rounds_promoted", promoted);
+        rss.put("round_conflicts_after_finish", rounds.conflictsAfterFinish());
         rss.put("explicit_activations", activations);
         rss.put("background_failed_requests", background.failed());
         rssPoint("after_rounds", service, rss, points, pointsAfterGc);

@@ -112,21 +112,21 @@ public final class BenchmarkMain {
     }
 
     static ServiceBenchmark.Plan defaultModelPlan() {
-        return new ServiceBenchmark.Plan(2_000, 10, 300, Duration.ofSeconds(5), 8, cores(),
+        return new ServiceBenchmark.Plan(2_000, 20, 300, Duration.ofSeconds(5), 8, cores(),
                 Duration.ofSeconds(10), 300, 2_000, 100, 5, 32, 30, Duration.ofMillis(300), Duration.ofMillis(100),
-                Duration.ofSeconds(15), 10_000, 50, 100);
+                Duration.ofSeconds(15), 3, Duration.ofSeconds(4), 10_000, 50, 100);
     }
 
     static ServiceBenchmark.Plan heavyModelPlan() {
-        return new ServiceBenchmark.Plan(500, 6, 100, Duration.ofSeconds(5), 8, cores(),
+        return new ServiceBenchmark.Plan(500, 10, 100, Duration.ofSeconds(5), 8, cores(),
                 Duration.ofSeconds(10), 300, 600, 50, 5, 32, 30, Duration.ofMillis(300), Duration.ofMillis(100),
-                Duration.ofSeconds(15), 0, 0, 30);
+                Duration.ofSeconds(15), 3, Duration.ofSeconds(4), 0, 0, 30);
     }
 
     static ServiceBenchmark.Plan quickPlan(boolean heavy) {
         return new ServiceBenchmark.Plan(200, 3, 100, Duration.ofSeconds(2), 8, cores(),
                 Duration.ofSeconds(3), 200, heavy ? 200 : 300, 50, 2, 32, 20, Duration.ofMillis(100),
-                Duration.ofMillis(100), Duration.ofSeconds(4), 2_000, 5, 10);
+                Duration.ofMillis(100), Duration.ofSeconds(4), 2, Duration.ofSeconds(1), 2_000, 5, 10);
     }
 
     private static int cores() {

@@ -76,6 +76,23 @@ final class OpenLoopLoad {
             return latencies;
         }
 
+        /** Latencies of the successful requests that started and ended inside one of the windows. */
+        Latencies within(List<long[]> windows) {
+            Latencies latencies = new Latencies();
+            for (int i = 0; i < sent; i++) {
+                if (!ok[i]) {
+                    continue;
+                }
+                for (long[] window : windows) {
+                    if (intendedStart[i] >= window[0] && end[i] <= window[1]) {
+                        latencies.recordNanos(end[i] - intendedStart[i]);
+                        break;
+                    }
+                }
+            }
+            return latencies;
+        }
+
         Latencies all() {
             return latencies(t -> true);
         }

@@ -31,30 +31,37 @@ final class ResultsReport {
             new String[] {"latencies.inprocess_concurrency1.p50_ms", "  in-process p50 ms"},
             new String[] {"latencies.http_concurrency1.p50_ms", "  HTTP p50 ms"},
             new String[] {"http_overhead_p50_ms", "  HTTP overhead p50 ms"},
+            new String[] {"http_floor_p50_ms", "  GET /v2/health/live p50 ms (HTTP floor)"},
             new String[] {"latencies.inprocess_concurrency1.p99_ms", "  in-process p99 ms"},
             new String[] {"latencies.http_concurrency1.p99_ms", "  HTTP p99 ms"},
             new String[] {"http_saturation_rps", "HTTP throughput at saturation, req/s"},
             new String[] {"inprocess_saturation_rps", "in-process throughput at saturation, runs/s"},
             new String[] {"open_loop_rate_rps", "open-loop arrival rate, req/s"},
-            new String[] {"latencies.steady_open_loop.p99_ms", "steady open-loop p99 ms"},
+            new String[] {"latencies.steady_open_loop.p99_ms", "steady open-loop p99 ms (separate phase)"},
             new String[] {"swaps", "swaps under load"},
             new String[] {"swap_failed_requests", "failed requests across the swaps"},
             new String[] {"swap_p99_over_steady_p99", "p99 in swap windows / steady p99"},
             new String[] {"latencies.during_swaps.p99_ms", "  p99 in swap windows ms"},
+            new String[] {"latencies.quiet_between_swap_blocks.p99_ms", "  p99 in quiet blocks between ms"},
             new String[] {"swap_time_p50_ms", "swap time (activate call) p50 ms"},
             new String[] {"swap_time_max_ms", "swap time (activate call) max ms"},
             new String[] {"train_samples_per_s", "training round, samples/s (whole round)"},
+            new String[] {"train_phase_samples_per_s", "  round's training phase only, samples/s"},
             new String[] {"backbone_share.inprocess_train_samples_per_s", "train steps in-process, samples/s"},
             new String[] {"backbone_share.backbone_share_of_train_step", "backbone forward / full train step"},
             new String[] {"backbone_share.backbone_forward_median_ms", "  backbone forward ms (train batch)"},
             new String[] {"backbone_share.train_step_median_ms", "  train step ms (train batch)"},
             new String[] {"infer_p99_during_round_over_idle", "p99 during rounds / idle p99"},
             new String[] {"latencies.during_rounds.p99_ms", "  p99 during rounds ms"},
-            new String[] {"rss_growth_mb_per_10k_requests", "RSS growth, MB per 10k requests"},
+            new String[] {"latencies.quiet_between_round_blocks.p99_ms", "  p99 in quiet blocks between ms"},
+            new String[] {"rss_growth_mb_per_10k_requests", "RSS growth, MB per 10k requests (after GC)"},
             new String[] {"rss.after_warmup_after_full_gc_mb", "  RSS after warm-up MB (after full GC)"},
-            new String[] {"rss.after_requests_after_full_gc_mb", "  RSS after 10k more requests MB"},
+            new String[] {"rss.after_requests_1_after_full_gc_mb", "  RSS after +10k requests MB"},
+            new String[] {"rss.after_requests_2_after_full_gc_mb", "  RSS after +20k requests MB"},
+            new String[] {"rss.after_requests_3_after_full_gc_mb", "  RSS after +30k requests MB"},
             new String[] {"rss.after_rounds_after_full_gc_mb", "  RSS after 50 rounds with swaps MB"},
-            new String[] {"rss.slope_mb_per_10k_requests", "  slope without forcing GC, MB/10k"},
+            new String[] {"rss_growth_mb_per_round", "RSS growth over the rounds, MB per round"},
+            new String[] {"rss.slope_mb_per_10k_requests", "  request slope without forcing GC, MB/10k"},
             new String[] {"startup_to_first_inference_ms", "start-up to first inference ms"},
             new String[] {"rss_mb_idle", "RSS idle after start-up MB"});
 
@@ -116,7 +123,7 @@ final class ResultsReport {
 
     /** One bar chart per model, stacked: p50 and p99 of every latency phase. */
     static void writeChart(Map<String, Map<String, Object>> models, Path file) throws IOException {
-        int width = 1200;
+        int width = 1400;
         int height = 420;
         BufferedImage image = new BufferedImage(width, height * models.size(), BufferedImage.TYPE_INT_RGB);
         Graphics2D canvas = image.createGraphics();
@@ -128,7 +135,9 @@ final class ResultsReport {
                     {"inprocess_concurrency1", "in-process, c=1"},
                     {"http_concurrency1", "HTTP, c=1"},
                     {"steady_open_loop", "HTTP, steady"},
+                    {"quiet_between_swap_blocks", "HTTP, quiet (swap phase)"},
                     {"during_swaps", "HTTP, swap windows"},
+                    {"quiet_between_round_blocks", "HTTP, quiet (round phase)"},
                     {"during_rounds", "HTTP, during rounds"}};
             for (String[] phase : phases) {
                 for (String percentile : new String[] {"p50_ms", "p99_ms"}) {

@@ -39,7 +39,8 @@ final class ServiceBenchmark {
     record Plan(int warmupRequests, int comparisonBlocks, int requestsPerBlock, Duration saturation,
             int httpSaturationClients, int inProcessSaturationThreads, Duration steady, double maxOpenLoopRate,
             int samples, int samplesPerRequest, int epochs, int trainBatch, int swaps, Duration swapGap,
-            Duration swapTail, Duration roundLoad, int rssRequests, int rssRounds, int shareSteps) {
+            Duration swapTail, Duration roundLoad, int blocks, Duration quietBlock, int rssRequests, int rssRounds,
+            int shareSteps) {
 
         Map<String, Object> asJson() {
             Map<String, Object> json = new LinkedHashMap<>();
@@ -56,6 +57,8 @@ final class ServiceBenchmark {
             json.put("swap_gap_ms", swapGap.toMillis());
             json.put("swap_window_tail_ms", swapTail.toMillis());
             json.put("round_load_seconds", roundLoad.toMillis() / 1000.0);
+            json.put("alternating_blocks", blocks);
+            json.put("quiet_block_seconds", quietBlock.toMillis() / 1000.0);
             json.put("rss_requests", rssRequests);
             json.put("rss_rounds", rssRounds);
             json.put("backbone_share_steps", shareSteps);
@@ -65,6 +68,7 @@ final class ServiceBenchmark {
 
     private static final String MODEL = "default";
     private static final int NEW_SAMPLES_PER_ROUND = 20;
+    private static final int RSS_REQUEST_SEGMENTS = 3;
 
     private final Path jar;
     private final Path work;
@@ -106,10 +110,14 @@ final class ServiceBenchmark {
         properties.put("microkernel.training.gate.max-regression", "1000000");
         properties.put("microkernel.training.gate.max-class-recall-drop", "1.0");
         figures.put("service_properties", properties);
+        List<String> serviceJvmOptions = new ArrayList<>(jvmOptions);
+        // GC pauses land in the same tail the phases measure; the log tells them apart.
+        serviceJvmOptions.add("-Xlog:gc:file=" + work.resolve(label + "-gc.log").toAbsolutePath());
         figures.put("service_jvm_options", jvmOptions);
 
         log(label + ": starting the service");
-        try (ServiceProcess service = ServiceProcess.start(jar, jvmOptions, properties, work.resolve(label + "-service.log"));
+        try (ServiceProcess service = ServiceProcess.start(jar, serviceJvmOptions, properties,
+                work.resolve(label + "-service.log"));
                 MicrokernelClient client = new MicrokernelClient(service.base(), MODEL)) {
             try {
                 runPhases(label, service, client, dataDir, inferenceCopy, measureRss, figures, latencies);
@@ -168,7 +176,19 @@ final class ServiceBenchmark {
             log(label + ": concurrency 1, HTTP and in-process alternating");
             Latencies http1 = new Latencies();
             Latencies local1 = new Latencies();
+            Latencies floor1 = new Latencies();
+            HttpRequest live = HttpRequest.newBuilder(service.base().resolve("/v2/health/live"))
+                    .timeout(Duration.ofSeconds(30)).GET().build();
             for (int block = 0; block < plan.comparisonBlocks(); block++) {
+                // The same server's cheapest endpoint: what any request costs before inference starts.
+                for (int i = 0; i < plan.requestsPerBlock(); i++) {
+                    long start = System.nanoTime();
+                    HttpResponse<String> answer = client.send(live);
+                    floor1.recordNanos(System.nanoTime() - start);
+                    if (answer.statusCode() != 200) {
+                        throw new IOException("GET /v2/health/live answered " + answer.statusCode());
+                    }
+                }
                 for (int i = 0; i < plan.requestsPerBlock(); i++) {
                     long start = System.nanoTime();
                     requireSuccess(client.send(infer));
@@ -183,9 +203,11 @@ final class ServiceBenchmark {
             inferenceRequests += (long) plan.comparisonBlocks() * plan.requestsPerBlock();
             latencies.put("inprocess_concurrency1", local1.summary());
             latencies.put("http_concurrency1", http1.summary());
+            latencies.put("http_floor_concurrency1", floor1.summary());
             figures.put("inference_http_over_inprocess_p50", ratio(http1.p50Ms(), local1.p50Ms()));
             figures.put("inference_http_over_inprocess_p99", ratio(http1.p99Ms(), local1.p99Ms()));
             figures.put("http_overhead_p50_ms", Latencies.round(http1.p50Ms() - local1.p50Ms()));
+            figures.put("http_floor_p50_ms", Latencies.round(floor1.p50Ms()));
 
             log(label + ": throughput at saturation");
             Saturation httpSaturation = saturate(plan.httpSaturationClients(), () -> requireSuccess(client.send(infer)));
@@ -226,8 +248,8 @@ final class ServiceBenchmark {
             figures.put("train_samples_per_s", trainSamplesPerSecond(client, idleRound));
             figures.put("train_phase_samples_per_s", trainPhaseSamplesPerSecond(idleRound));
 
-            swapPhase(label, client, dataDir, infer, rate, steadyLatencies, figures, latencies);
-            roundLoadPhase(label, client, inProcess, classes, infer, rate, steadyLatencies, figures, latencies);
+            swapPhase(label, client, dataDir, infer, rate, figures, latencies);
+            roundLoadPhase(label, client, inProcess, classes, infer, rate, figures, latencies);
 
             if (measureRss) {
                 rssPhase(label, service, client, inProcess, classes, dataDir, infer, rate, figures);
@@ -236,8 +258,13 @@ final class ServiceBenchmark {
         }
     }
 
+    /**
+     * Swaps under one continuous open-loop load, in blocks that alternate with quiet blocks of the
+     * same load (quiet, swaps, quiet, swaps, ..., quiet), so the two distributions compared share
+     * the same minutes of a noisy machine.
+     */
     private void swapPhase(String label, MicrokernelClient client, Path dataDir, HttpRequest infer, double rate,
-            Latencies steadyLatencies, Map<String, Object> figures, Map<String, Object> latencies) throws Exception {
+            Map<String, Object> figures, Map<String, Object> latencies) throws Exception {
         List<Integer> versions = versionsOnDisk(dataDir);
         if (versions.size() < 2) {
             figures.put("swap_skipped", "only versions " + versions + " exist: the round did not promote a second one");
@@ -245,80 +272,107 @@ final class ServiceBenchmark {
         }
         int older = versions.get(versions.size() - 2);
         int newer = versions.get(versions.size() - 1);
-        log(label + ": " + plan.swaps() + " swaps between versions " + older + " and " + newer + " under load");
+        log(label + ": " + plan.swaps() + " swaps between versions " + older + " and " + newer
+                + " under load, in " + plan.blocks() + " blocks between quiet blocks");
         AtomicBoolean stop = new AtomicBoolean();
-        Duration longest = plan.swapGap().plusSeconds(30).multipliedBy(plan.swaps());
         Future<OpenLoopLoad.RequestLog> load = background(() ->
-                OpenLoopLoad.run(client.http(), infer, rate, longest, stop, MicrokernelClient::isInferSuccess));
-        pause(plan.swapGap());
+                OpenLoopLoad.run(client.http(), infer, rate, Duration.ofMinutes(30), stop, MicrokernelClient::isInferSuccess));
+        List<long[]> quiet = new ArrayList<>();
         List<long[]> windows = new ArrayList<>();
         Latencies activateCalls = new Latencies();
         int activateFailures = 0;
         List<String> activateErrors = new ArrayList<>();
-        for (int i = 0; i < plan.swaps(); i++) {
-            int target = i % 2 == 0 ? older : newer;
-            long start = System.nanoTime();
-            HttpResponse<String> answer = client.post(client.modelPath("/versions/" + target + ":activate"), "");
-            long end = System.nanoTime();
-            activateCalls.recordNanos(end - start);
-            // The old model closes after it drains, which may be after the call returns.
-            windows.add(new long[] {start, end + plan.swapTail().toNanos()});
-            if (answer.statusCode() / 100 != 2) {
-                activateFailures++;
-                if (activateErrors.size() < 3) {
-                    activateErrors.add(answer.statusCode() + " " + OpenLoopLoad.abbreviate(answer.body()));
+        int swapsPerBlock = (plan.swaps() + plan.blocks() - 1) / plan.blocks();
+        int swapped = 0;
+        for (int block = 0; block < plan.blocks(); block++) {
+            quiet.add(quietBlock());
+            for (int i = 0; i < swapsPerBlock && swapped < plan.swaps(); i++, swapped++) {
+                int target = swapped % 2 == 0 ? older : newer;
+                long start = System.nanoTime();
+                HttpResponse<String> answer = client.post(client.modelPath("/versions/" + target + ":activate"), "");
+                long end = System.nanoTime();
+                activateCalls.recordNanos(end - start);
+                // The old model closes after it drains, which may be after the call returns.
+                windows.add(new long[] {start, end + plan.swapTail().toNanos()});
+                if (answer.statusCode() / 100 != 2) {
+                    activateFailures++;
+                    if (activateErrors.size() < 3) {
+                        activateErrors.add(answer.statusCode() + " " + OpenLoopLoad.abbreviate(answer.body()));
+                    }
                 }
+                pause(plan.swapGap());
             }
-            pause(plan.swapGap());
         }
+        quiet.add(quietBlock());
         stop.set(true);
         OpenLoopLoad.RequestLog log = load.get();
         inferenceRequests += log.sent;
         Latencies inWindows = log.overlapping(windows, true);
-        Latencies outside = log.overlapping(windows, false);
+        Latencies steady = log.within(quiet);
         latencies.put("during_swaps", inWindows.summary());
-        latencies.put("between_swaps", outside.summary());
+        latencies.put("quiet_between_swap_blocks", steady.summary());
         latencies.put("activate_call", activateCalls.summary());
-        figures.put("swaps", plan.swaps());
+        figures.put("swaps", swapped);
         figures.put("swap_requests", log.sent);
         figures.put("swap_failed_requests", log.failed());
         figures.put("swap_failures_seen", log.firstFailures);
         figures.put("swap_activate_failures", activateFailures);
         figures.put("swap_activate_errors", activateErrors);
-        figures.put("swap_p99_over_steady_p99", ratio(inWindows.p99Ms(), steadyLatencies.p99Ms()));
-        figures.put("swap_p99_over_between_swaps_p99", ratio(inWindows.p99Ms(), outside.p99Ms()));
+        figures.put("swap_p99_over_steady_p99", ratio(inWindows.p99Ms(), steady.p99Ms()));
+        figures.put("swap_p50_over_steady_p50", ratio(inWindows.p50Ms(), steady.p50Ms()));
         figures.put("swap_time_p50_ms", Latencies.round(activateCalls.p50Ms()));
         figures.put("swap_time_max_ms", Latencies.round(activateCalls.maxMs()));
         figures.put("swap_metrics", metricLines(client, "swap"));
     }
 
+    /**
+     * Rounds back to back under one continuous open-loop load, in blocks that alternate with quiet
+     * blocks (quiet, rounds, quiet, rounds, ..., quiet).
+     */
     private void roundLoadPhase(String label, MicrokernelClient client, InProcessModel inProcess, int classes,
-            HttpRequest infer, double rate, Latencies steadyLatencies, Map<String, Object> figures,
-            Map<String, Object> latencies) throws Exception {
-        log(label + ": rounds back to back for " + plan.roundLoad().toSeconds() + " s under load");
+            HttpRequest infer, double rate, Map<String, Object> figures, Map<String, Object> latencies)
+            throws Exception {
+        log(label + ": rounds back to back for " + plan.roundLoad().toSeconds() + " s under load, in "
+                + plan.blocks() + " blocks between quiet blocks");
         AtomicBoolean stop = new AtomicBoolean();
         Future<OpenLoopLoad.RequestLog> load = background(() -> OpenLoopLoad.run(client.http(), infer, rate,
-                plan.roundLoad().plusMinutes(10), stop, MicrokernelClient::isInferSuccess));
-        pause(Duration.ofMillis(500));
+                Duration.ofMinutes(30), stop, MicrokernelClient::isInferSuccess));
         Rounds rounds = new Rounds(client);
+        List<long[]> quiet = new ArrayList<>();
         List<long[]> windows = new ArrayList<>();
         List<String> outcomes = new ArrayList<>();
-        long endAt = System.nanoTime() + plan.roundLoad().toNanos();
-        while (System.nanoTime() < endAt) {
-            postSamples(client, inProcess, classes, NEW_SAMPLES_PER_ROUND);
-            Rounds.Finished round = rounds.runOne();
-            windows.add(new long[] {round.startedNanos(), round.finishedNanos()});
-            outcomes.add(round.state());
+        long perBlock = plan.roundLoad().toNanos() / plan.blocks();
+        for (int block = 0; block < plan.blocks(); block++) {
+            quiet.add(quietBlock());
+            long endAt = System.nanoTime() + perBlock;
+            do {
+                postSamples(client, inProcess, classes, NEW_SAMPLES_PER_ROUND);
+                Rounds.Finished round = rounds.runOne();
+                windows.add(new long[] {round.startedNanos(), round.finishedNanos()});
+                outcomes.add(round.state());
+            } while (System.nanoTime() < endAt);
         }
+        quiet.add(quietBlock());
         stop.set(true);
         OpenLoopLoad.RequestLog log = load.get();
         inferenceRequests += log.sent;
         Latencies during = log.overlapping(windows, true);
+        Latencies idle = log.within(quiet);
         latencies.put("during_rounds", during.summary());
-        figures.put("rounds_under_load", outcomes);
+        latencies.put("quiet_between_round_blocks", idle.summary());
+        figures.put("rounds_under_load", outcomes.size());
+        figures.put("rounds_under_load_promoted", outcomes.stream().filter("promoted"::equals).count());
         figures.put("round_conflicts_after_finish", rounds.conflictsAfterFinish());
         figures.put("round_load_failed_requests", log.failed());
-        figures.put("infer_p99_during_round_over_idle", ratio(during.p99Ms(), steadyLatencies.p99Ms()));
+        figures.put("infer_p99_during_round_over_idle", ratio(during.p99Ms(), idle.p99Ms()));
+        figures.put("infer_p50_during_round_over_idle", ratio(during.p50Ms(), idle.p50Ms()));
+    }
+
+    /** A block of plain load with nothing else going on; returns its time window. */
+    private long[] quietBlock() {
+        long start = System.nanoTime();
+        pause(plan.quietBlock());
+        return new long[] {start, System.nanoTime()};
     }
 
     private void rssPhase(String label, ServiceProcess service, MicrokernelClient client, InProcessModel inProcess,
@@ -329,12 +383,20 @@ final class ServiceBenchmark {
         rssPoint("after_warmup", service, rss, points, pointsAfterGc);
 
         double fastRate = Math.max(rate, Math.min(500, rate * 2));
-        log(label + ": " + plan.rssRequests() + " requests at " + fastRate + " req/s for the RSS slope");
-        OpenLoopLoad.RequestLog requests = OpenLoopLoad.run(client.http(), infer, fastRate,
-                Duration.ofNanos((long) (plan.rssRequests() / fastRate * 1e9)), MicrokernelClient::isInferSuccess);
-        inferenceRequests += requests.sent;
-        rss.put("requests_failed", requests.failed());
-        rssPoint("after_requests", service, rss, points, pointsAfterGc);
+        int failedRequests = 0;
+        for (int segment = 1; segment <= RSS_REQUEST_SEGMENTS; segment++) {
+            log(label + ": " + plan.rssRequests() + " requests at " + fastRate + " req/s for the RSS slope ("
+                    + segment + " of " + RSS_REQUEST_SEGMENTS + ")");
+            OpenLoopLoad.RequestLog requests = OpenLoopLoad.run(client.http(), infer, fastRate,
+                    Duration.ofNanos((long) (plan.rssRequests() / fastRate * 1e9)), MicrokernelClient::isInferSuccess);
+            inferenceRequests += requests.sent;
+            failedRequests += requests.failed();
+            rssPoint("after_requests_" + segment, service, rss, points, pointsAfterGc);
+        }
+        rss.put("requests_failed", failedRequests);
+        // The request-only points: warm-up, then after each segment.
+        List<double[]> requestPoints = List.copyOf(pointsAfterGc);
+        List<double[]> requestPointsRaw = List.copyOf(points);
 
         log(label + ": " + plan.rssRounds() + " rounds with swaps under load for the RSS slope");
         AtomicBoolean stop = new AtomicBoolean();
@@ -367,15 +429,18 @@ final class ServiceBenchmark {
         rss.put("background_failed_requests", background.failed());
         rssPoint("after_rounds", service, rss, points, pointsAfterGc);
 
-        rss.put("slope_mb_per_10k_requests", Latencies.round(slope(points) * 10_000));
-        rss.put("slope_after_full_gc_mb_per_10k_requests", Latencies.round(slope(pointsAfterGc) * 10_000));
-        rss.put("segment_requests_mb", Latencies.round(pointsAfterGc.get(1)[1] - pointsAfterGc.get(0)[1]));
-        rss.put("segment_rounds_mb_per_round",
-                Latencies.round((pointsAfterGc.get(2)[1] - pointsAfterGc.get(1)[1]) / Math.max(1, plan.rssRounds())));
+        rss.put("slope_mb_per_10k_requests", Latencies.round(slope(requestPointsRaw) * 10_000));
+        rss.put("slope_after_full_gc_mb_per_10k_requests", Latencies.round(slope(requestPoints) * 10_000));
+        double beforeRounds = requestPoints.get(requestPoints.size() - 1)[1];
+        double afterRounds = pointsAfterGc.get(pointsAfterGc.size() - 1)[1];
+        rss.put("rounds_growth_mb", Latencies.round(afterRounds - beforeRounds));
+        rss.put("rounds_growth_mb_per_round", Latencies.round((afterRounds - beforeRounds) / Math.max(1, plan.rssRounds())));
         figures.put("rss", rss);
-        // The headline slope uses the readings after a full GC: the JVM heap grows and shrinks on
-        // its own schedule, and only memory that survives a collection can be a leak.
-        figures.put("rss_growth_mb_per_10k_requests", Latencies.round(slope(pointsAfterGc) * 10_000));
+        // The headline slope is fitted to the readings after a full GC, over the request segments: the
+        // JVM heap grows and shrinks on its own schedule, and only memory that survives a collection
+        // can be a leak. Growth over the rounds is reported per round beside it.
+        figures.put("rss_growth_mb_per_10k_requests", Latencies.round(slope(requestPoints) * 10_000));
+        figures.put("rss_growth_mb_per_round", rss.get("rounds_growth_mb_per_round"));
     }
 
     private void rssPoint(String name, ServiceProcess service, Map<String, Object> rss, List<double[]> points,

@@ -246,7 +246,7 @@ public final class RoundScheduler implements AutoCloseable {
             RoundRecord scored = handle.record().get().withMetrics(outcome.active(), outcome.candidate(),
                     outcome.decision());
             if (!outcome.decision().promote()) {
-                publish(handle, scored.rejected(), true);
+                complete(handle, scored.rejected());
                 return;
             }
             if (handle.cancel().get()) {
@@ -258,18 +258,18 @@ public final class RoundScheduler implements AutoCloseable {
             ModelVersion promoted = served.promote(outcome.candidateDir(), Lineage.fromRound(base.version(),
                     Long.toString(handle.id()), outcome.samples().train(), outcome.candidate().asMap("")));
             journal.markConsumed(outcome.samples().throughId());
-            publish(handle, handle.record().get().promoted(promoted.version()), true);
+            complete(handle, handle.record().get().promoted(promoted.version()));
         } catch (RoundCancelledException e) {
             boolean shuttingDown;
             synchronized (lock) {
                 shuttingDown = closed;
             }
-            publish(handle, handle.record().get().cancelled(shuttingDown
-                    ? "the server shut down during the round" : e.getMessage()), true);
+            complete(handle, handle.record().get().cancelled(shuttingDown
+                    ? "the server shut down during the round" : e.getMessage()));
         } catch (RuntimeException e) {
             LOG.errorf("round %d failed: %s", handle.id(), e.getMessage());
             LOG.debug("round failure", e);
-            publish(handle, handle.record().get().failed(e.getMessage()), true);
+            complete(handle, handle.record().get().failed(e.getMessage()));
         } finally {
             deleteRecursively(workDir);
             RoundRecord last = handle.record().get();
@@ -285,6 +285,19 @@ public final class RoundScheduler implements AutoCloseable {
                         : last.state().wireName() + (last.cause() != null ? ": " + last.cause() : ""));
             }
         }
+    }
+
+    /**
+     * Ends the round: it stops being the one in progress before its final record is visible, so a
+     * client that sees the round finished can start the next one at once.
+     */
+    private void complete(Active handle, RoundRecord last) {
+        synchronized (lock) {
+            if (active == handle) {
+                active = null;
+            }
+        }
+        publish(handle, last, true);
     }
 
     private void publish(Active handle, RoundRecord record, boolean durable) {

@@ -32,7 +32,7 @@ import java.util.stream.Collectors;
  */
 public final class ArtifactsCommand {
 
-    static final String MAKE_DEFAULT_CLASS = "io.microkernel.artifacts.cli.MakeDefaultCommand";
+    static final String MAKE_DEFAULT_CLASS = "io.microkernel.artifacts.demo.MakeDefaultCommand";
 
     static final String USAGE_INSPECT = "artifacts inspect DIR";
     static final String USAGE_BUILD = "artifacts build --model MODEL.onnx --out DIR"

@@ -86,6 +86,41 @@ public final class RoundScheduler implements AutoCloseable {
             return thread;
         });
         deleteRecursively(options.workRoot());
+        reconcileInterruptedRounds();
+    }
+
+    /**
+     * A process stopped between publishing a round's version and saving its final record leaves the
+     * round "failed, process stopped" although its version exists. The version's lineage names the
+     * round: when that version is active the round did promote, so say so and mark its samples
+     * learned; when it is not, keep the round failed but name the version it left behind.
+     */
+    private void reconcileInterruptedRounds() {
+        io.microkernel.store.ModelStore store = served.store();
+        java.util.OptionalInt activeVersion = store.activeNumber();
+        for (RoundRecord round : records.list()) {
+            if (round.state() != RoundState.FAILED || !RoundRecords.INTERRUPTED_CAUSE.equals(round.cause())) {
+                continue;
+            }
+            Optional<ModelVersion> left = store.versions().stream()
+                    .filter(v -> Long.toString(round.id()).equals(v.lineage().roundId())).findFirst();
+            if (left.isEmpty()) {
+                continue;
+            }
+            int version = left.get().version();
+            if (activeVersion.isPresent() && activeVersion.getAsInt() == version) {
+                records.save(round.promotedBeforeStop(version, RoundRecords.INTERRUPTED_CAUSE
+                        + " after publishing and activating version " + version));
+                if (round.samples() != null) {
+                    journal.markConsumed(round.samples().throughId());
+                }
+                LOG.infof("round %d promoted version %d before the process stopped; its record now says so",
+                        round.id(), version);
+            } else {
+                records.save(round.withCause(RoundRecords.INTERRUPTED_CAUSE + " after publishing version " + version
+                        + ", which was not activated"));
+            }
+        }
     }
 
     /** What the model takes and learns, from its artifact set (read when first asked). */
@@ -208,6 +243,10 @@ public final class RoundScheduler implements AutoCloseable {
             return Optional.of(start(trigger, RoundOverrides.NONE));
         } catch (RoundConflictException e) {
             LOG.debugf("no %s round: %s", trigger, e.getMessage());
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            // A trigger rides on a request that already succeeded (samples are on disk): never fail it.
+            LOG.warnf("no %s round: %s", trigger, e.getMessage());
             return Optional.empty();
         }
     }

@@ -102,6 +102,19 @@ public record RoundRecord(
         return finish(RoundState.REJECTED, null, null);
     }
 
+    /** A round whose version was published and activated, though the process stopped before it could say so. */
+    public RoundRecord promotedBeforeStop(int version, String note) {
+        return new RoundRecord(id, model, RoundState.PROMOTED, trigger, baseVersion, version, seed, settings, samples,
+                progress, activeMetrics, candidateMetrics, decision, note, createdAt, startedAt,
+                finishedAt != null ? finishedAt : Instant.now());
+    }
+
+    /** The same failed round with a more precise cause. */
+    public RoundRecord withCause(String why) {
+        return new RoundRecord(id, model, state, trigger, baseVersion, promotedVersion, seed, settings, samples,
+                progress, activeMetrics, candidateMetrics, decision, why, createdAt, startedAt, finishedAt);
+    }
+
     public RoundRecord failed(String why) {
         return finish(RoundState.FAILED, null, why);
     }

@@ -86,6 +86,41 @@ public final class RoundScheduler implements AutoCloseable {
             return thread;
         });
         deleteRecursively(options.workRoot());
+        reconcileInterruptedRounds();
+    }
+
+    /**
+     * A process stopped between publishing a round's version and saving its final record leaves the
+     * round "failed, process stopped" although its version exists. The version's lineage names the
+     * round: when that version is active the round did promote, so say so and mark its samples
+     * learned; when it is not, keep the round failed but name the version it left behind.
+     */
+    private void reconcileInterruptedRounds() {
+        io.microkernel.store.ModelStore store = served.store();
+        java.util.OptionalInt activeVersion = store.activeNumber();
+        for (RoundRecord round : records.list()) {
+            if (round.state() != RoundState.FAILED || !RoundRecords.INTERRUPTED_CAUSE.equals(round.cause())) {
+                continue;
+            }
+            Optional<ModelVersion> left = store.versions().stream()
+                    .filter(v -> Long.toString(round.id()).equals(v.lineage().roundId())).findFirst();
+            if (left.isEmpty()) {
+                continue;
+            }
+            int version = left.get().version();
+            if (activeVersion.isPresent() && activeVersion.getAsInt() == version) {
+                records.save(round.promotedBeforeStop(version, RoundRecords.INTERRUPTED_CAUSE
+                        + " after publishing and activating version " + version));
+                if (round.samples() != null) {
+                    journal.markConsumed(round.samples().throughId());
+                }
+                LOG.infof("round %d promoted version %d before the process stopped; its record now says so",
+                        round.id(), version);
+            } else {
+                records.save(round.withCause(RoundRecords.INTERRUPTED_CAUSE + " after publishing version " + version
+                        + ", which was not activated"));
+            }
+        }
     }
 
     /** What the model takes and learns, from its artifact set (read when first asked). */
@@ -209,6 +244,10 @@ public final class RoundScheduler implements AutoCloseable {
         } catch (RoundConflictException e) {
             LOG.debugf("no %s round: %s", trigger, e.getMessage());
             return Optional.empty();
+        } catch (RuntimeException e) {
+            // A trigger rides on a request that already succeeded (samples are on disk): never fail it.
+            LOG.warnf("no %s round: %s", trigger, e.getMessage());
+            return Optional.empty();
         }
     }
 
@@ -246,7 +285,7 @@ public final class RoundScheduler implements AutoCloseable {
             RoundRecord scored = handle.record().get().withMetrics(outcome.active(), outcome.candidate(),
                     outcome.decision());
             if (!outcome.decision().promote()) {
-                publish(handle, scored.rejected(), true);
+                complete(handle, scored.rejected());
                 return;
             }
             if (handle.cancel().get()) {
@@ -258,18 +297,18 @@ public final class RoundScheduler implements AutoCloseable {
             ModelVersion promoted = served.promote(outcome.candidateDir(), Lineage.fromRound(base.version(),
                     Long.toString(handle.id()), outcome.samples().train(), outcome.candidate().asMap("")));
             journal.markConsumed(outcome.samples().throughId());
-            publish(handle, handle.record().get().promoted(promoted.version()), true);
+            complete(handle, handle.record().get().promoted(promoted.version()));
         } catch (RoundCancelledException e) {
             boolean shuttingDown;
             synchronized (lock) {
                 shuttingDown = closed;
             }
-            publish(handle, handle.record().get().cancelled(shuttingDown
-                    ? "the server shut down during the round" : e.getMessage()), true);
+            complete(handle, handle.record().get().cancelled(shuttingDown
+                    ? "the server shut down during the round" : e.getMessage()));
         } catch (RuntimeException e) {
             LOG.errorf("round %d failed: %s", handle.id(), e.getMessage());
             LOG.debug("round failure", e);
-            publish(handle, handle.record().get().failed(e.getMessage()), true);
+            complete(handle, handle.record().get().failed(e.getMessage()));
         } finally {
             deleteRecursively(workDir);
             RoundRecord last = handle.record().get();
@@ -285,6 +324,19 @@ public final class RoundScheduler implements AutoCloseable {
                         : last.state().wireName() + (last.cause() != null ? ": " + last.cause() : ""));
             }
         }
+    }
+
+    /**
+     * Ends the round: it stops being the one in progress before its final record is visible, so a
+     * client that sees the round finished can start the next one at once.
+     */
+    private void complete(Active handle, RoundRecord last) {
+        synchronized (lock) {
+            if (active == handle) {
+                active = null;
+            }
+        }
+        publish(handle, last, true);
     }
 
     private void publish(Active handle, RoundRecord record, boolean durable) {

@@ -138,6 +138,31 @@ class RoundSchedulerTest {
     }
 
     @Test
+    void aRoundWhoseVersionWentLiveJustBeforeAStopIsRecordedAsPromotedAtRestart() throws Exception {
+        journal.append(TrainingFixtures.samples(100, 27, false));
+        RoundRecords records = scheduler.records();
+        RoundRecord publishing = RoundRecord.queued(records.nextId(), "m", "manual", 1, new RoundSettings(1, 8, 0.01, 1.0, 0.3))
+                .running(1, new RoundRecord.SampleCounts(80, 80, 0, 20, 100), 10);
+        records.save(publishing);
+        // The candidate is published and swapped in; the process stops before the round's final record is saved.
+        Path candidate = java.nio.file.Files.createDirectories(dir.resolve("candidate"));
+        java.nio.file.Files.copy(store.version(1).checkpoint(), candidate.resolve("checkpoint"));
+        java.nio.file.Files.copy(store.version(1).inferenceModel(), candidate.resolve("inference.onnx"));
+        served.promote(candidate, io.microkernel.store.Lineage.fromRound(1, Long.toString(publishing.id()), 80,
+                java.util.Map.of()));
+        scheduler.close();
+        journal.close();
+
+        scheduler = scheduler(0);
+
+        RoundRecord after = scheduler.find(publishing.id());
+        assertThat(after.state()).isEqualTo(RoundState.PROMOTED);
+        assertThat(after.promotedVersion()).isEqualTo(2);
+        assertThat(after.cause()).isEqualTo("process stopped during the round after publishing and activating version 2");
+        assertThat(journal.consumedThrough()).isEqualTo(100);
+    }
+
+    @Test
     void tooFewSamplesIsAConflictAndMinNewSamplesStartsARoundByItself() {
         assertThatThrownBy(() -> scheduler.start("manual", RoundOverrides.NONE))
                 .isInstanceOf(RoundConflictException.class).hasMessageContaining("found 0 training");

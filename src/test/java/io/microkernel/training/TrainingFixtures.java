@@ -49,6 +49,45 @@ final class TrainingFixtures {
                 .build(dir.resolve("regression-set"));
     }
 
+    /**
+     * A classifier with two inputs, {@code left [N,2]} and {@code right [N,2]}, concatenated by a frozen
+     * backbone, so the training graph takes three inputs (two features and the labels) in order.
+     */
+    static ArtifactSet twoInputSet(Path dir) {
+        var model = new TinyModels.Graph("two_inputs", 5)
+                .input("left", io.microkernel.artifacts.onnx.Onnx.FLOAT, -1, 2)
+                .input("right", io.microkernel.artifacts.onnx.Onnx.FLOAT, -1, 2)
+                .weight("backbone.w", 0.8, 4, 8).weight("backbone.b", 0.1, 8)
+                .weight("head.weight", 0.3, 3, 8).weight("head.bias", 0.1, 3)
+                .node("Concat", List.of("left", "right"), List.of("joined"), io.microkernel.artifacts.onnx.Onnx.attr("axis", 1L))
+                .node("Gemm", List.of("joined", "backbone.w", "backbone.b"), List.of("h"))
+                .node("Tanh", List.of("h"), List.of("features"))
+                .node("Gemm", List.of("features", "head.weight", "head.bias"), List.of("logits"),
+                        io.microkernel.artifacts.onnx.Onnx.attr("transB", 1L))
+                .node("Softmax", List.of("logits"), List.of("probabilities"), io.microkernel.artifacts.onnx.Onnx.attr("axis", -1L))
+                .output("probabilities", io.microkernel.artifacts.onnx.Onnx.FLOAT, -1, 3)
+                .build();
+        return ArtifactBuilder.fromModel(model)
+                .trainablePattern(Pattern.compile("head\\..*"))
+                .classNames(CLASSES)
+                .build(dir.resolve("two-input-set"));
+    }
+
+    /** The classifier data split over two inputs: the first two features left, the last two right. */
+    static List<LabelledInput> twoInputSamples(int n, long seed) {
+        float[][] x = TinyModels.dataset(n, 4, seed);
+        long[] y = TinyModels.labels(x);
+        List<LabelledInput> samples = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Map<String, SampleTensor> inputs = new java.util.LinkedHashMap<>();
+            // Deliberately the reverse of the graph's order: the round must feed ORT by the graph's order.
+            inputs.put("right", SampleTensor.ofFloats(new long[] {2}, new float[] {x[i][2], x[i][3]}));
+            inputs.put("left", SampleTensor.ofFloats(new long[] {2}, new float[] {x[i][0], x[i][1]}));
+            samples.add(new LabelledInput(inputs, new SampleLabel.ClassIndex((int) y[i])));
+        }
+        return samples;
+    }
+
     /** Samples whose target is a fixed smooth function of the features. */
     static List<LabelledInput> regressionSamples(int n, long seed) {
         float[][] x = TinyModels.dataset(n, 4, seed);

@@ -136,6 +136,19 @@ class TrainingRoundTest {
     }
 
     @Test
+    void aTwoInputModelIsFedInTheGraphsInputOrder() throws Exception {
+        set = TrainingFixtures.twoInputSet(dir);
+        base = TrainingFixtures.baseVersion(set, dir.resolve("two-inputs"));
+        assertThat(set.description().inputs()).extracting(io.microkernel.artifacts.TensorSpec::name)
+                .containsExactly("left", "right");
+        journal.append(TrainingFixtures.twoInputSamples(400, 18));
+        TrainingRound.Outcome outcome = round(new RoundSettings(8, 32, 0.05, 0.9, 0.3), 8, "work", new ArrayList<>(),
+                () -> false).run();
+        assertThat(outcome.decision().promote()).as(outcome.decision().reason()).isTrue();
+        assertThat(outcome.candidate().accuracy()).isGreaterThan(outcome.active().accuracy() + 0.2);
+    }
+
+    @Test
     void theSameSeedTrainsTheSameCandidate() throws Exception {
         journal.append(TrainingFixtures.samples(200, 16, false));
         RoundSettings settings = new RoundSettings(2, 16, 0.05, 1.0, 0.3);

@@ -39,7 +39,7 @@ public final class ArtifactsCommand {
             + " [--trainable NAME,NAME | --trainable-pattern REGEX | --all-trainable]"
             + " [--loss cross-entropy|mse] [--output NAME] [--classes A,B,C] [--lr-hint RATE]"
             + " [--adamw ALPHA,BETA,EPSILON,WEIGHT_DECAY] [--description TEXT]";
-    static final String USAGE = "usage: artifacts inspect|build|make-default ...; " + USAGE_INSPECT + "; " + USAGE_BUILD;
+    static final String USAGE = "usage: artifacts inspect|build|make-default|samples ...; " + USAGE_INSPECT + "; " + USAGE_BUILD;
 
     private ArtifactsCommand() {
     }
@@ -67,6 +67,8 @@ public final class ArtifactsCommand {
                     return build(rest, out);
                 case "make-default":
                     return makeDefault(rest, out, err);
+                case "samples":
+                    return io.microkernel.artifacts.demo.SamplesCommand.run(rest, out, err);
                 case "help":
                 case "--help":
                 case "-h":

@@ -93,6 +93,21 @@ final class OpenLoopLoad {
             return latencies;
         }
 
+        /** The slowest successful request overlapping each window, in milliseconds: one spike or many. */
+        List<Double> slowestPerWindow(List<long[]> windows) {
+            List<Double> slowest = new java.util.ArrayList<>();
+            for (long[] window : windows) {
+                long max = 0;
+                for (int i = 0; i < sent; i++) {
+                    if (ok[i] && intendedStart[i] <= window[1] && end[i] >= window[0]) {
+                        max = Math.max(max, end[i] - intendedStart[i]);
+                    }
+                }
+                slowest.add(Latencies.round(max / 1e6));
+            }
+            return slowest;
+        }
+
         Latencies all() {
             return latencies(t -> true);
         }

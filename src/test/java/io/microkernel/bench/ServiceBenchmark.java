@@ -320,6 +320,8 @@ final class ServiceBenchmark {
         figures.put("swap_activate_errors", activateErrors);
         figures.put("swap_p99_over_steady_p99", ratio(inWindows.p99Ms(), steady.p99Ms()));
         figures.put("swap_p50_over_steady_p50", ratio(inWindows.p50Ms(), steady.p50Ms()));
+        figures.put("swap_slowest_request_per_window_ms", log.slowestPerWindow(windows));
+        figures.put("quiet_slowest_request_per_block_ms", log.slowestPerWindow(quiet));
         figures.put("swap_time_p50_ms", Latencies.round(activateCalls.p50Ms()));
         figures.put("swap_time_max_ms", Latencies.round(activateCalls.maxMs()));
         figures.put("swap_metrics", metricLines(client, "swap"));
@@ -364,6 +366,8 @@ final class ServiceBenchmark {
         figures.put("rounds_under_load_promoted", outcomes.stream().filter("promoted"::equals).count());
         figures.put("round_conflicts_after_finish", rounds.conflictsAfterFinish());
         figures.put("round_load_failed_requests", log.failed());
+        figures.put("round_slowest_request_per_round_ms", log.slowestPerWindow(windows));
+        figures.put("quiet_slowest_request_per_round_block_ms", log.slowestPerWindow(quiet));
         figures.put("infer_p99_during_round_over_idle", ratio(during.p99Ms(), idle.p99Ms()));
         figures.put("infer_p50_during_round_over_idle", ratio(during.p50Ms(), idle.p50Ms()));
     }

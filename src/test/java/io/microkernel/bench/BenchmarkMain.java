@@ -17,7 +17,8 @@ import java.util.Map;
  *
  * <p>Options: {@code --quick} (a short smoke run with small counts), {@code --models default,heavy}
  * (which models to run; {@code --skip-heavy} is {@code --models default}), {@code --jar <path>},
- * {@code --out <folder>}, {@code --work <folder>}, {@code --default-model <artifact folder>}.
+ * {@code --out <folder>}, {@code --work <folder>}, {@code --default-model <artifact folder>},
+ * {@code --replot} (redraw the chart from an existing results.json).
  */
 public final class BenchmarkMain {
 
@@ -56,6 +57,10 @@ public final class BenchmarkMain {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--work" -> work = Path.of(args[++i]);
                 case "--default-model" -> defaultModel = Path.of(args[++i]);
+                case "--replot" -> {
+                    replot(out);
+                    return;
+                }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + "; expected --quick, --models default,heavy, --skip-heavy, --jar <path>, --out <folder>,"
                         + " --work <folder>, --default-model <folder>");
@@ -109,6 +114,14 @@ public final class BenchmarkMain {
         ResultsReport.writeChart(models, chart);
         Files.writeString(work.resolve("table.md"), table);
         ServiceBenchmark.log("wrote " + json + " and " + chart + " in " + context.get("duration_s") + " s");
+    }
+
+    /** Redraws the chart from an existing results.json, without measuring anything. */
+    @SuppressWarnings("unchecked")
+    private static void replot(Path out) throws IOException {
+        Map<String, Object> results = MicrokernelClient.JSON.readValue(out.resolve("results.json").toFile(), Map.class);
+        ResultsReport.writeChart((Map<String, Map<String, Object>>) results.get("models"), out.resolve("results.png"));
+        ServiceBenchmark.log("redrew " + out.resolve("results.png"));
     }
 
     static ServiceBenchmark.Plan defaultModelPlan() {

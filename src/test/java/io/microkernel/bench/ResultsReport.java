@@ -134,11 +134,11 @@ final class ResultsReport {
             String[][] phases = {
                     {"inprocess_concurrency1", "in-process, c=1"},
                     {"http_concurrency1", "HTTP, c=1"},
-                    {"steady_open_loop", "HTTP, steady"},
-                    {"quiet_between_swap_blocks", "HTTP, quiet (swap phase)"},
-                    {"during_swaps", "HTTP, swap windows"},
-                    {"quiet_between_round_blocks", "HTTP, quiet (round phase)"},
-                    {"during_rounds", "HTTP, during rounds"}};
+                    {"steady_open_loop", "steady, open loop"},
+                    {"quiet_between_swap_blocks", "quiet, swap phase"},
+                    {"during_swaps", "swap windows"},
+                    {"quiet_between_round_blocks", "quiet, round phase"},
+                    {"during_rounds", "during rounds"}};
             for (String[] phase : phases) {
                 for (String percentile : new String[] {"p50_ms", "p99_ms"}) {
                     Object value = lookup(model.getValue(), "latencies." + phase[0] + "." + percentile);

@@ -109,7 +109,7 @@ final class ServiceBenchmark {
         // promotes and swaps, which is the path being measured.
         properties.put("microkernel.training.gate.max-regression", "1000000");
         properties.put("microkernel.training.gate.max-class-recall-drop", "1.0");
-        figures.put("service_properties", properties);
+        figures.put("service_properties", relativeToWorkingDirectory(properties));
         List<String> serviceJvmOptions = new ArrayList<>(jvmOptions);
         // GC pauses land in the same tail the phases measure; the log tells them apart.
         serviceJvmOptions.add("-Xlog:gc:file=" + work.resolve(label + "-gc.log").toAbsolutePath());
@@ -456,6 +456,15 @@ final class ServiceBenchmark {
         rss.put(name + "_requests", inferenceRequests);
         rss.put(name + "_mb", Latencies.round(raw));
         rss.put(name + "_after_full_gc_mb", Double.isNaN(afterGc) ? null : Latencies.round(afterGc));
+    }
+
+    /** The properties as results.json records them: paths relative to the folder the run started in. */
+    private static Map<String, String> relativeToWorkingDirectory(Map<String, String> properties) {
+        Path here = Path.of("").toAbsolutePath();
+        Map<String, String> relative = new LinkedHashMap<>();
+        properties.forEach((key, value) -> relative.put(key,
+                value.startsWith(here + "/") ? here.relativize(Path.of(value)).toString() : value));
+        return relative;
     }
 
     /** Least-squares slope of y over x. */

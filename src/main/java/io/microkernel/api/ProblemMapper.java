@@ -41,8 +41,7 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public Response notReady(ModelNotReadyException e) {
-        return Response.fromResponse(problem(Problem.of("model-not-ready", "Model not ready", 503, e.getMessage())))
-                .header(HttpHeaders.RETRY_AFTER, "5").build();
+        return problem(Problem.of("model-not-ready", "Model not ready", 503, e.getMessage()), HttpHeaders.RETRY_AFTER, "5");
     }
 
     @ServerExceptionMapper
@@ -52,8 +51,8 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public Response accessDenied(AccessDeniedException e) {
-        return Response.fromResponse(problem(Problem.of("unauthorized", "Unauthorized", 401, e.getMessage())))
-                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"onnx-microkernel\"").build();
+        return problem(Problem.of("unauthorized", "Unauthorized", 401, e.getMessage()),
+                HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"onnx-microkernel\"");
     }
 
     /** Takes precedence over the JSON extension's own mapper, which answers in a different format. */
@@ -102,6 +101,11 @@ public class ProblemMapper {
 
     static Response problem(Problem problem) {
         return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem).build();
+    }
+
+    /** A problem with the header that tells the client what to do next (Retry-After, WWW-Authenticate). */
+    static Response problem(Problem problem, String header, String value) {
+        return Response.status(problem.status()).type(Problem.MEDIA_TYPE).header(header, value).entity(problem).build();
     }
 
     private static String jsonDetail(JsonProcessingException e) {

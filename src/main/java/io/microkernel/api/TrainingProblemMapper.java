@@ -24,8 +24,8 @@ public class TrainingProblemMapper {
 
     @ServerExceptionMapper
     public Response bufferFull(SampleBufferFullException e) {
-        return Response.fromResponse(ProblemMapper.problem(Problem.of("sample-buffer-full", "Sample buffer full", 429,
-                e.getMessage()))).header(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds())).build();
+        return ProblemMapper.problem(Problem.of("sample-buffer-full", "Sample buffer full", 429, e.getMessage()),
+                HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
     }
 
     @ServerExceptionMapper

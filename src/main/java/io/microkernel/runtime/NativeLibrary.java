@@ -50,16 +50,7 @@ public final class NativeLibrary {
         if (loadedFrom != null) {
             return loadedFrom;
         }
-        Path library;
-        if (userLibrary.isPresent()) {
-            library = userLibrary.get().toAbsolutePath();
-            if (!Files.isRegularFile(library)) {
-                throw new RuntimeSetupException("native library " + library + " does not exist",
-                        "set microkernel.runtime.native-library to a training-enabled libonnxruntime.so, or unset it to use the bundled one");
-            }
-        } else {
-            library = extractBundled();
-        }
+        Path library = userLibrary.map(NativeLibrary::existingUserLibrary).orElseGet(NativeLibrary::extractBundled);
         System.setProperty(ORT_PATH_PROPERTY, library.toString());
         loadedFrom = library;
         return library;
@@ -68,6 +59,19 @@ public final class NativeLibrary {
     /** The library chosen by {@link #select}, if any. */
     public static synchronized Optional<Path> selected() {
         return Optional.ofNullable(loadedFrom);
+    }
+
+    /**
+     * The absolute path of a user's library, checked to be a file. Apart from {@link #select} so
+     * the check can be exercised in a JVM whose native library is already chosen.
+     */
+    static Path existingUserLibrary(Path userLibrary) {
+        Path library = userLibrary.toAbsolutePath();
+        if (!Files.isRegularFile(library)) {
+            throw new RuntimeSetupException("native library " + library + " does not exist",
+                    "set microkernel.runtime.native-library to a training-enabled libonnxruntime.so, or unset it to use the bundled one");
+        }
+        return library;
     }
 
     private static Path extractBundled() {

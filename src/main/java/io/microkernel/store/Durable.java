@@ -15,8 +15,14 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.stream.Stream;
 
-/** File operations that survive a crash or power loss at any point: write, fsync, rename. */
-final class Durable {
+/**
+ * File operations that survive a crash or power loss at any point: write, fsync, rename. The store
+ * and the training journal and round history share these, so every file the service keeps is
+ * made durable the same way.
+ *
+ * <p>Stateless and thread-safe; callers serialise writes to the same file themselves.
+ */
+public final class Durable {
 
     private Durable() {
     }
@@ -37,9 +43,27 @@ final class Durable {
      * never a mix, and the new content is on disk before the name points at it.
      */
     static void replace(Path target, String content) throws IOException {
+        replace(target, content.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Replaces {@code target} with {@code content}: readers see the old content or the new one,
+     * never a mix, and the new content is on disk before the name points at it. A crash can leave
+     * {@code <name>.tmp} beside the target; readers skip it and the next replace overwrites it.
+     */
+    public static void replace(Path target, byte[] content) throws IOException {
         Path temp = target.resolveSibling(target.getFileName() + ".tmp");
-        write(temp, content.getBytes(StandardCharsets.UTF_8));
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.write(temp, content);
+        moveIntoPlace(temp, target);
+    }
+
+    /**
+     * Renames a fully written file over {@code target}: its bytes reach the disk before the name
+     * points at them, and the rename itself is recorded in the folder.
+     */
+    public static void moveIntoPlace(Path written, Path target) throws IOException {
+        fsync(written);
+        Files.move(written, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         fsync(target.getParent());
     }
 
@@ -50,7 +74,8 @@ final class Durable {
         fsync(target.getParent());
     }
 
-    static void fsync(Path path) throws IOException {
+    /** Forces a file's bytes, or a folder's entries (new, renamed or deleted files), to disk. */
+    public static void fsync(Path path) throws IOException {
         // Folders are opened read-only: that is what Linux accepts for fsync on a directory.
         StandardOpenOption mode = Files.isDirectory(path) ? StandardOpenOption.READ : StandardOpenOption.WRITE;
         try (FileChannel channel = FileChannel.open(path, mode)) {

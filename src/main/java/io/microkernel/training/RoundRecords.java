@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.microkernel.store.Durable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -70,7 +71,7 @@ public final class RoundRecords {
     public void save(RoundRecord record) {
         synchronized (this) {
             try {
-                DurableFiles.writeAtomically(fileOf(record.id()), JSON.writeValueAsBytes(record));
+                Durable.replace(fileOf(record.id()), JSON.writeValueAsBytes(record));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write round " + record.id() + " to " + dir + ": "
                         + e.getMessage(), e);
@@ -164,7 +165,7 @@ public final class RoundRecords {
             LOG.warnf("round %d was %s when the process stopped; marking it failed", record.id(),
                     record.state().wireName());
             RoundRecord failed = record.failed(INTERRUPTED_CAUSE);
-            DurableFiles.writeAtomically(fileOf(failed.id()), JSON.writeValueAsBytes(failed));
+            Durable.replace(fileOf(failed.id()), JSON.writeValueAsBytes(failed));
             remember(failed);
         }
     }

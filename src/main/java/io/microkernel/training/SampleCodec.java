@@ -75,34 +75,10 @@ final class SampleCodec {
         writeShape(out, tensor.shape());
         int n = tensor.elementCount();
         out.writeInt(n);
-        Object data = tensor.data();
-        switch (tensor.dtype()) {
-            case FLOAT -> {
-                for (float v : (float[]) data) {
-                    out.writeFloat(v);
-                }
-            }
-            case DOUBLE -> {
-                for (double v : (double[]) data) {
-                    out.writeDouble(v);
-                }
-            }
-            case INT32 -> {
-                for (int v : (int[]) data) {
-                    out.writeInt(v);
-                }
-            }
-            case INT64 -> {
-                for (long v : (long[]) data) {
-                    out.writeLong(v);
-                }
-            }
-            case BOOL -> {
-                for (boolean v : (boolean[]) data) {
-                    out.writeBoolean(v);
-                }
-            }
-        }
+        // Big-endian, the byte order of the rest of the record.
+        ByteBuffer elements = ByteBuffer.allocate(SampleTensor.elementBytes(tensor.dtype()) * n).order(ByteOrder.BIG_ENDIAN);
+        tensor.putElements(elements);
+        out.write(elements.array());
     }
 
     private static void writeShape(DataOutputStream out, long[] shape) throws IOException {
@@ -149,43 +125,13 @@ final class SampleCodec {
         DType dtype = DType.fromOnnxCode(code).orElseThrow(() -> new IOException("unknown dtype code " + code));
         long[] shape = readShape(in);
         int n = readCount(in, Integer.MAX_VALUE);
-        Object data = switch (dtype) {
-            case FLOAT -> {
-                float[] a = new float[n];
-                for (int i = 0; i < n; i++) {
-                    a[i] = in.readFloat();
-                }
-                yield a;
-            }
-            case DOUBLE -> {
-                double[] a = new double[n];
-                for (int i = 0; i < n; i++) {
-                    a[i] = in.readDouble();
-                }
-                yield a;
-            }
-            case INT32 -> {
-                int[] a = new int[n];
-                for (int i = 0; i < n; i++) {
-                    a[i] = in.readInt();
-                }
-                yield a;
-            }
-            case INT64 -> {
-                long[] a = new long[n];
-                for (int i = 0; i < n; i++) {
-                    a[i] = in.readLong();
-                }
-                yield a;
-            }
-            case BOOL -> {
-                boolean[] a = new boolean[n];
-                for (int i = 0; i < n; i++) {
-                    a[i] = in.readBoolean();
-                }
-                yield a;
-            }
-        };
+        long bytes = (long) n * SampleTensor.elementBytes(dtype);
+        if (bytes > in.available()) {
+            throw new EOFException("element count " + n + " out of range");
+        }
+        byte[] packed = new byte[(int) bytes];
+        in.readFully(packed);
+        Object data = SampleTensor.takeElements(ByteBuffer.wrap(packed).order(ByteOrder.BIG_ENDIAN), dtype, n);
         try {
             return SampleTensor.of(dtype, shape, data);
         } catch (IllegalArgumentException e) {

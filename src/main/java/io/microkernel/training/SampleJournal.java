@@ -1,5 +1,6 @@
 package io.microkernel.training;
 
+import io.microkernel.store.Durable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -246,7 +247,7 @@ public final class SampleJournal implements AutoCloseable {
             return;
         }
         try {
-            DurableFiles.writeAtomically(dir.resolve(CONSUMED_FILE),
+            Durable.replace(dir.resolve(CONSUMED_FILE),
                     (id + "\n").getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot record consumed samples in " + dir + ": " + e.getMessage(), e);
@@ -310,7 +311,7 @@ public final class SampleJournal implements AutoCloseable {
         }
         Segment segment = new Segment(dir.resolve(segmentName(firstId)), firstId);
         current = FileChannel.open(segment.path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        DurableFiles.syncDirectory(dir);
+        Durable.fsync(dir);
         segments.add(segment);
         return segment;
     }
@@ -345,7 +346,13 @@ public final class SampleJournal implements AutoCloseable {
                     oldest.path.getFileName(), removed);
         }
         if (freed > 0) {
-            DurableFiles.syncDirectory(dir);
+            try {
+                Durable.fsync(dir);
+            } catch (IOException e) {
+                // The segments held only learned samples: should a crash bring one back, recovery
+                // reads it again as consumed, which costs buffer room and nothing else.
+                LOG.warnf("cannot record retired sample segments in %s: %s", dir, e.getMessage());
+            }
         }
     }
 

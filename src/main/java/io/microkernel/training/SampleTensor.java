@@ -1,6 +1,7 @@
 package io.microkernel.training;
 
 import io.microkernel.artifacts.DType;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -81,6 +82,73 @@ public final class SampleTensor {
 
     /** The element array itself (not a copy); read it, never write it. */
     public Object data() {
+        return data;
+    }
+
+    /** Bytes per element of {@code dtype} in a packed buffer (booleans take one byte each). */
+    static int elementBytes(DType dtype) {
+        return switch (dtype) {
+            case FLOAT, INT32 -> 4;
+            case DOUBLE, INT64 -> 8;
+            case BOOL -> 1;
+        };
+    }
+
+    /**
+     * Packs the elements into {@code buffer} in its byte order, {@link #elementBytes} each: the one
+     * layout shared by the journal's records and the tensors handed to ORT.
+     */
+    void putElements(ByteBuffer buffer) {
+        int start = buffer.position();
+        switch (dtype) {
+            case FLOAT -> buffer.asFloatBuffer().put((float[]) data);
+            case DOUBLE -> buffer.asDoubleBuffer().put((double[]) data);
+            case INT32 -> buffer.asIntBuffer().put((int[]) data);
+            case INT64 -> buffer.asLongBuffer().put((long[]) data);
+            case BOOL -> {
+                for (boolean v : (boolean[]) data) {
+                    buffer.put((byte) (v ? 1 : 0));
+                }
+            }
+        }
+        // View buffers leave the byte buffer's position where it was.
+        buffer.position(start + elementBytes(dtype) * elementCount());
+    }
+
+    /** Reads {@code count} elements packed by {@link #putElements} into a new array of {@code dtype}'s Java type. */
+    static Object takeElements(ByteBuffer buffer, DType dtype, int count) {
+        int start = buffer.position();
+        Object data = switch (dtype) {
+            case FLOAT -> {
+                float[] a = new float[count];
+                buffer.asFloatBuffer().get(a);
+                yield a;
+            }
+            case DOUBLE -> {
+                double[] a = new double[count];
+                buffer.asDoubleBuffer().get(a);
+                yield a;
+            }
+            case INT32 -> {
+                int[] a = new int[count];
+                buffer.asIntBuffer().get(a);
+                yield a;
+            }
+            case INT64 -> {
+                long[] a = new long[count];
+                buffer.asLongBuffer().get(a);
+                yield a;
+            }
+            case BOOL -> {
+                boolean[] a = new boolean[count];
+                for (int i = 0; i < count; i++) {
+                    a[i] = buffer.get() != 0;
+                }
+                yield a;
+            }
+        };
+        // View buffers leave the byte buffer's position where it was.
+        buffer.position(start + elementBytes(dtype) * count);
         return data;
     }
 

@@ -74,14 +74,15 @@ final class TensorBatch implements AutoCloseable {
         DType dtype = first.dtype();
         long[] instanceShape = first.shape();
         int per = first.elementCount();
-        ByteBuffer buffer = ByteBuffer.allocateDirect(width(dtype) * per * samples.size()).order(ByteOrder.nativeOrder());
+        ByteBuffer buffer = ByteBuffer.allocateDirect(SampleTensor.elementBytes(dtype) * per * samples.size())
+                .order(ByteOrder.nativeOrder());
         for (Sample sample : samples) {
             SampleTensor t = sample.inputs().get(name);
             if (t == null || t.dtype() != dtype || !Arrays.equals(t.shape(), instanceShape)) {
                 throw new IllegalStateException("sample " + sample.id() + " input '" + name + "': expected " + dtype
                         + Arrays.toString(instanceShape) + " like the rest of the batch, found " + t);
             }
-            put(buffer, dtype, t.data());
+            t.putElements(buffer);
         }
         buffer.flip();
         long[] shape = new long[instanceShape.length + 1];
@@ -95,7 +96,7 @@ final class TensorBatch implements AutoCloseable {
         if (samples.get(0).label() instanceof SampleLabel.Target firstTarget) {
             long[] targetShape = firstTarget.shape();
             int per = firstTarget.values().length;
-            ByteBuffer buffer = ByteBuffer.allocateDirect(width(spec.dtype()) * per * n).order(ByteOrder.nativeOrder());
+            ByteBuffer buffer = ByteBuffer.allocateDirect(SampleTensor.elementBytes(spec.dtype()) * per * n).order(ByteOrder.nativeOrder());
             for (Sample sample : samples) {
                 if (!(sample.label() instanceof SampleLabel.Target t) || t.values().length != per) {
                     throw new IllegalStateException("sample " + sample.id() + ": expected a target of " + per
@@ -118,7 +119,7 @@ final class TensorBatch implements AutoCloseable {
             System.arraycopy(targetShape, 0, shape, 1, targetShape.length);
             return create(env, buffer, shape, spec.dtype());
         }
-        ByteBuffer buffer = ByteBuffer.allocateDirect(width(spec.dtype()) * n).order(ByteOrder.nativeOrder());
+        ByteBuffer buffer = ByteBuffer.allocateDirect(SampleTensor.elementBytes(spec.dtype()) * n).order(ByteOrder.nativeOrder());
         for (Sample sample : samples) {
             if (!(sample.label() instanceof SampleLabel.ClassIndex c)) {
                 throw new IllegalStateException("sample " + sample.id() + ": expected a class index, found " + sample.label());
@@ -147,43 +148,5 @@ final class TensorBatch implements AutoCloseable {
             case INT64 -> OnnxTensor.createTensor(env, buffer.asLongBuffer(), shape);
             case BOOL -> OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.BOOL);
         };
-    }
-
-    private static int width(DType dtype) {
-        return switch (dtype) {
-            case FLOAT, INT32 -> 4;
-            case DOUBLE, INT64 -> 8;
-            case BOOL -> 1;
-        };
-    }
-
-    private static void put(ByteBuffer buffer, DType dtype, Object data) {
-        switch (dtype) {
-            case FLOAT -> {
-                for (float v : (float[]) data) {
-                    buffer.putFloat(v);
-                }
-            }
-            case DOUBLE -> {
-                for (double v : (double[]) data) {
-                    buffer.putDouble(v);
-                }
-            }
-            case INT32 -> {
-                for (int v : (int[]) data) {
-                    buffer.putInt(v);
-                }
-            }
-            case INT64 -> {
-                for (long v : (long[]) data) {
-                    buffer.putLong(v);
-                }
-            }
-            case BOOL -> {
-                for (boolean v : (boolean[]) data) {
-                    buffer.put((byte) (v ? 1 : 0));
-                }
-            }
-        }
     }
 }

@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtTrainingSession;
 import io.microkernel.artifacts.ArtifactDescription;
 import io.microkernel.artifacts.ArtifactException;
 import io.microkernel.artifacts.ArtifactSet;
+import io.microkernel.store.Durable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -264,12 +265,7 @@ public final class TrainingRound {
         // Parameters only: each round starts its optimizer afresh, so a round's learning rate means
         // the same thing whichever version it starts from.
         session.saveCheckpoint(temp, false);
-        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(temp,
-                java.nio.file.StandardOpenOption.WRITE)) {
-            channel.force(true);
-        }
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        DurableFiles.syncDirectory(target.getParent());
+        Durable.moveIntoPlace(temp, target);
     }
 
     private OrtSession.SessionOptions sessionOptions() throws OrtException {

@@ -1,5 +1,6 @@
 package io.microkernel.api;
 
+import ai.onnx.proto.OnnxMl.ModelProto;
 import io.microkernel.artifacts.ArtifactBuilder;
 import io.microkernel.artifacts.TinyModels;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -15,7 +16,7 @@ import java.util.regex.Pattern;
 /**
  * An empty data dir and a tiny classifier artifact set (input [-1,4], classes a, b, c; frozen
  * backbone, trainable head) to bootstrap it from, so start-up goes through the real bootstrap.
- * Arguments given by a profile become configuration overrides.
+ * Arguments given by a profile become configuration overrides; a subclass may serve another model.
  */
 public class TinyClassifierResource implements QuarkusTestResourceLifecycleManager {
 
@@ -31,7 +32,7 @@ public class TinyClassifierResource implements QuarkusTestResourceLifecycleManag
         try {
             Path root = Files.createTempDirectory("microkernel-training-api");
             Path artifacts = root.resolve("artifacts");
-            ArtifactBuilder.fromModel(TinyModels.classifier(1))
+            ArtifactBuilder.fromModel(model())
                     .trainablePattern(Pattern.compile("head\\..*"))
                     .classNames(List.of("a", "b", "c"))
                     .build(artifacts);
@@ -46,6 +47,11 @@ public class TinyClassifierResource implements QuarkusTestResourceLifecycleManag
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The inference model the artifact set is built from. */
+    protected ModelProto model() {
+        return TinyModels.classifier(1);
     }
 
     @Override

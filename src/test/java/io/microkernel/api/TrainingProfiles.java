@@ -18,6 +18,14 @@ public final class TrainingProfiles {
         }
     }
 
+    /** As {@link Open}, over the two-input classifier of {@link TwoInputClassifierResource}. */
+    public static class TwoInputs implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(TwoInputClassifierResource.class));
+        }
+    }
+
     /** Every mutating call needs the token {@value #TOKEN}; the buffer holds 10 samples. */
     public static class GuardedSmallBuffer implements QuarkusTestProfile {
         public static final String TOKEN = "training-test-token";

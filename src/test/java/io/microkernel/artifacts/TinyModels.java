@@ -112,6 +112,27 @@ public final class TinyModels {
                 .build();
     }
 
+    /**
+     * A classifier with two inputs, {@code left [N,2]} and {@code right [N,2]}, concatenated by a
+     * frozen backbone: {@code probabilities [N,3]}, head {@code head.weight} [3,8] (transB) and
+     * {@code head.bias} [3]. Its training graph takes three inputs (two features and the labels).
+     */
+    public static ModelProto twoInputClassifier() {
+        return new Graph("two_inputs", 5)
+                .input("left", Onnx.FLOAT, -1, 2)
+                .input("right", Onnx.FLOAT, -1, 2)
+                .weight("backbone.w", 0.8, 4, 8).weight("backbone.b", 0.1, 8)
+                .weight("head.weight", 0.3, 3, 8).weight("head.bias", 0.1, 3)
+                .node("Concat", List.of("left", "right"), List.of("joined"), Onnx.attr("axis", 1L))
+                .node("Gemm", List.of("joined", "backbone.w", "backbone.b"), List.of("h"))
+                .node("Tanh", List.of("h"), List.of("features"))
+                .node("Gemm", List.of("features", "head.weight", "head.bias"), List.of("logits"),
+                        Onnx.attr("transB", 1L))
+                .node("Softmax", List.of("logits"), List.of("probabilities"), Onnx.attr("axis", -1L))
+                .output("probabilities", Onnx.FLOAT, -1, 3)
+                .build();
+    }
+
     /** Labels for {@link #dataset}: the class is the index of the largest of the first three features. */
     public static long[] labels(float[][] x) {
         long[] y = new long[x.length];

@@ -75,7 +75,7 @@ class RoundRecordsTest {
         assertThat(seen).hasSize(2);
         assertThat(records.find(1).orElseThrow().progress().step()).isEqualTo(2);
 
-        Files.writeString(dir.resolve(".round-000002.json.tmp"), "{\"id\": 2, \"sta");
+        Files.writeString(dir.resolve("round-000002.json.tmp"), "{\"id\": 2, \"sta");
         assertThat(RoundRecords.open(dir).list()).extracting(RoundRecord::id).containsExactly(1L);
     }
 }

@@ -49,25 +49,9 @@ final class TrainingFixtures {
                 .build(dir.resolve("regression-set"));
     }
 
-    /**
-     * A classifier with two inputs, {@code left [N,2]} and {@code right [N,2]}, concatenated by a frozen
-     * backbone, so the training graph takes three inputs (two features and the labels) in order.
-     */
+    /** {@link TinyModels#twoInputClassifier()} as an artifact set: the training graph takes its inputs in order. */
     static ArtifactSet twoInputSet(Path dir) {
-        var model = new TinyModels.Graph("two_inputs", 5)
-                .input("left", io.microkernel.artifacts.onnx.Onnx.FLOAT, -1, 2)
-                .input("right", io.microkernel.artifacts.onnx.Onnx.FLOAT, -1, 2)
-                .weight("backbone.w", 0.8, 4, 8).weight("backbone.b", 0.1, 8)
-                .weight("head.weight", 0.3, 3, 8).weight("head.bias", 0.1, 3)
-                .node("Concat", List.of("left", "right"), List.of("joined"), io.microkernel.artifacts.onnx.Onnx.attr("axis", 1L))
-                .node("Gemm", List.of("joined", "backbone.w", "backbone.b"), List.of("h"))
-                .node("Tanh", List.of("h"), List.of("features"))
-                .node("Gemm", List.of("features", "head.weight", "head.bias"), List.of("logits"),
-                        io.microkernel.artifacts.onnx.Onnx.attr("transB", 1L))
-                .node("Softmax", List.of("logits"), List.of("probabilities"), io.microkernel.artifacts.onnx.Onnx.attr("axis", -1L))
-                .output("probabilities", io.microkernel.artifacts.onnx.Onnx.FLOAT, -1, 3)
-                .build();
-        return ArtifactBuilder.fromModel(model)
+        return ArtifactBuilder.fromModel(TinyModels.twoInputClassifier())
                 .trainablePattern(Pattern.compile("head\\..*"))
                 .classNames(CLASSES)
                 .build(dir.resolve("two-input-set"));

@@ -4,7 +4,6 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.microkernel.artifacts.ArtifactBuilder;
 import io.microkernel.artifacts.TinyModels;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
@@ -16,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -47,10 +45,7 @@ class CrashSafetyIT {
 
     @Test
     void killDuringARoundLosesNoAcknowledgedSampleAndNoPublishedVersion() throws Exception {
-        assertThat(PackagedApp.RUNNER).as("the packaged application; run 'mvn package' first").isRegularFile();
-        Path artifacts = dir.resolve("artifacts");
-        ArtifactBuilder.fromModel(TinyModels.classifier(1)).trainablePattern(Pattern.compile("head\\..*"))
-                .classNames(List.of("a", "b", "c")).build(artifacts);
+        Path artifacts = PackagedApp.tinyClassifier(dir.resolve("artifacts"));
         Path data = dir.resolve("data");
         app = new PackagedApp("crash-safety-it");
         port = app.port();

@@ -3,8 +3,6 @@ package io.microkernel.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.microkernel.artifacts.ArtifactBuilder;
-import io.microkernel.artifacts.TinyModels;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -82,10 +80,7 @@ class GracefulShutdownIT {
 
     @Test
     void sigtermAnswersEveryAcceptedRequestAndTurnsLaterOnesAwayCleanly() throws Exception {
-        assertThat(PackagedApp.RUNNER).as("the packaged application; run 'mvn package' first").isRegularFile();
-        Path artifacts = dir.resolve("artifacts");
-        ArtifactBuilder.fromModel(TinyModels.classifier(1)).trainablePattern(Pattern.compile("head\\..*"))
-                .classNames(List.of("a", "b", "c")).build(artifacts);
+        Path artifacts = PackagedApp.tinyClassifier(dir.resolve("artifacts"));
         app = new PackagedApp("graceful-shutdown-it");
         app.start(artifacts, dir.resolve("data"), "only");
 

@@ -1,7 +1,11 @@
 package io.microkernel.it;
 
 import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+
+import io.microkernel.artifacts.ArtifactBuilder;
+import io.microkernel.artifacts.TinyModels;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -10,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The packaged application ({@code target/*-runner.jar}) as a child process on a free port, for
@@ -28,8 +33,19 @@ final class PackagedApp implements AutoCloseable {
 
     /** @param logFolder the folder under {@code target/} that keeps the logs, so they outlive the test's temp folder */
     PackagedApp(String logFolder) throws IOException {
+        assertThat(RUNNER).as("the packaged application; run 'mvn package' first").isRegularFile();
         this.logFolder = logFolder;
         this.port = freePort();
+    }
+
+    /**
+     * Builds the tiny classifier artifact set (input [-1,4], classes a, b, c; trainable head) in
+     * {@code target}, for the application to bootstrap from.
+     */
+    static Path tinyClassifier(Path target) {
+        ArtifactBuilder.fromModel(TinyModels.classifier(1)).trainablePattern(Pattern.compile("head\\..*"))
+                .classNames(List.of("a", "b", "c")).build(target);
+        return target;
     }
 
     int port() {

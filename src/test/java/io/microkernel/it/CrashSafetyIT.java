@@ -4,12 +4,9 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.microkernel.artifacts.ArtifactBuilder;
 import io.microkernel.artifacts.TinyModels;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -32,33 +28,29 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CrashSafetyIT {
 
-    private static final Path RUNNER = Path.of("target", "onnx-microkernel-0.1.0-SNAPSHOT-runner.jar");
-    private static final Duration START = Duration.ofMinutes(2);
     private static final Duration ROUND = Duration.ofMinutes(3);
 
     @TempDir
     Path dir;
 
-    private Process app;
+    private PackagedApp app;
     private int port;
 
     @AfterEach
     void stop() throws InterruptedException {
-        if (app != null && app.isAlive()) {
-            app.destroyForcibly().waitFor();
+        if (app != null) {
+            app.close();
         }
     }
 
     @Test
     void killDuringARoundLosesNoAcknowledgedSampleAndNoPublishedVersion() throws Exception {
-        assertThat(RUNNER).as("the packaged application; run 'mvn package' first").isRegularFile();
-        Path artifacts = dir.resolve("artifacts");
-        ArtifactBuilder.fromModel(TinyModels.classifier(1)).trainablePattern(Pattern.compile("head\\..*"))
-                .classNames(List.of("a", "b", "c")).build(artifacts);
+        Path artifacts = PackagedApp.tinyClassifier(dir.resolve("artifacts"));
         Path data = dir.resolve("data");
-        port = freePort();
+        app = new PackagedApp("crash-safety-it");
+        port = app.port();
 
-        start(artifacts, data, "first");
+        app.start(artifacts, data, "first");
         assertThat(activeVersion()).isEqualTo(1);
         long acknowledged = 0;
         for (int batch = 0; batch < 2; batch++) {
@@ -92,12 +84,12 @@ class CrashSafetyIT {
         });
         poster.start();
         await().atMost(ROUND).until(() -> acknowledgedDuringRound.get() >= 50);
-        app.destroyForcibly().waitFor();
+        app.process().destroyForcibly().waitFor();
         posting.set(false);
         poster.join();
         acknowledged += acknowledgedDuringRound.get();
 
-        start(artifacts, data, "second");
+        app.start(artifacts, data, "second");
 
         // The last published version serves, and only intact versions exist.
         assertThat(activeVersion()).isEqualTo(published);
@@ -125,32 +117,6 @@ class CrashSafetyIT {
         long next = startRound("{\"epochs\":1,\"batch_size\":32,\"learning_rate\":0.01}");
         assertThat(next).isGreaterThan(doomed);
         await().atMost(ROUND).until(() -> isFinal(round(next).getString("state")));
-    }
-
-    private void start(Path artifacts, Path data, String name) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx512m",
-                "-Dquarkus.http.port=" + port,
-                "-Dmicrokernel.data-dir=" + data,
-                "-Dmicrokernel.model.artifacts=" + artifacts,
-                "-Dmicrokernel.training.threads=1",
-                "-jar", RUNNER.toAbsolutePath().toString());
-        // Logs go to target/ so they outlive the test's temp folder when something needs explaining.
-        Path log = Files.createDirectories(Path.of("target", "crash-safety-it")).resolve("app-" + name + ".log");
-        builder.redirectErrorStream(true).redirectOutput(log.toFile());
-        app = builder.start();
-        await().atMost(START).pollInterval(Duration.ofMillis(250)).until(() -> {
-            if (!app.isAlive()) {
-                throw new AssertionError("the application exited with " + app.exitValue() + "; see " + log
-                        + ":\n" + Files.readString(log));
-            }
-            try {
-                return given().port(port).get("/v2/health/ready").statusCode() == 200;
-            } catch (Exception e) {
-                // Not listening yet.
-                return false;
-            }
-        });
     }
 
     private int activeVersion() {
@@ -182,11 +148,5 @@ class CrashSafetyIT {
 
     private static boolean isFinal(String state) {
         return !"queued".equals(state) && !"running".equals(state);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -1,0 +1,102 @@
+package io.microkernel.it;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.microkernel.artifacts.ArtifactBuilder;
+import io.microkernel.artifacts.TinyModels;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The packaged application ({@code target/*-runner.jar}) as a child process on a free port, for
+ * tests that need a real process: kill it, stop it, start it again on the same data dir.
+ * Closing it kills whatever is still running.
+ */
+final class PackagedApp implements AutoCloseable {
+
+    static final Path RUNNER = Path.of("target", "onnx-microkernel-0.1.0-SNAPSHOT-runner.jar");
+    private static final Duration START = Duration.ofMinutes(2);
+
+    private final String logFolder;
+    private final int port;
+    private Process process;
+    private Path log;
+
+    /** @param logFolder the folder under {@code target/} that keeps the logs, so they outlive the test's temp folder */
+    PackagedApp(String logFolder) throws IOException {
+        assertThat(RUNNER).as("the packaged application; run 'mvn package' first").isRegularFile();
+        this.logFolder = logFolder;
+        this.port = freePort();
+    }
+
+    /**
+     * Builds the tiny classifier artifact set (input [-1,4], classes a, b, c; trainable head) in
+     * {@code target}, for the application to bootstrap from.
+     */
+    static Path tinyClassifier(Path target) {
+        ArtifactBuilder.fromModel(TinyModels.classifier(1)).trainablePattern(Pattern.compile("head\\..*"))
+                .classNames(List.of("a", "b", "c")).build(target);
+        return target;
+    }
+
+    int port() {
+        return port;
+    }
+
+    Process process() {
+        return process;
+    }
+
+    /** The output of the process started last. */
+    Path log() {
+        return log;
+    }
+
+    /** Starts the application on {@code data}, bootstrapping from {@code artifacts}, and waits until it is ready. */
+    void start(Path artifacts, Path data, String name) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m",
+                "-Dquarkus.http.port=" + port,
+                "-Dmicrokernel.data-dir=" + data,
+                "-Dmicrokernel.model.artifacts=" + artifacts,
+                "-Dmicrokernel.training.threads=1",
+                "-jar", RUNNER.toAbsolutePath().toString()));
+        log = Files.createDirectories(Path.of("target", logFolder)).resolve("app-" + name + ".log");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        process = builder.start();
+        await().atMost(START).pollInterval(Duration.ofMillis(250)).until(() -> {
+            if (!process.isAlive()) {
+                throw new AssertionError("the application exited with " + process.exitValue() + "; see " + log
+                        + ":\n" + Files.readString(log));
+            }
+            try {
+                return given().port(port).get("/v2/health/ready").statusCode() == 200;
+            } catch (Exception e) {
+                // Not listening yet.
+                return false;
+            }
+        });
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly().waitFor();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

@@ -91,6 +91,30 @@ class GradientCheckTest {
                 .output("logits", Onnx.FLOAT, -1, 3).build(),
                 LossKind.CROSS_ENTROPY, new long[] {5, 4}, new long[] {5}, 3, Set.of()));
 
+        // Conv: padded stride 1 feeding a strided Conv (so dX flows between two ConvGrads), with and without bias.
+        cases.add(new Case("Conv pad 1 stride 1 + bias, Relu, Conv stride 2 no bias, Flatten", new TinyModels.Graph("conv", 30)
+                .input("x", Onnx.FLOAT, -1, 2, 5, 5).weight("c1w", 0.5, 3, 2, 3, 3).weight("c1b", 0.2, 3)
+                .weight("c2w", 0.5, 4, 3, 3, 3).weight("w", 0.5, 3 * 3 * 4, 3)
+                .node("Conv", List.of("x", "c1w", "c1b"), List.of("c1"), Onnx.attr("kernel_shape", new long[] {3, 3}),
+                        Onnx.attr("pads", new long[] {1, 1, 1, 1}))
+                .node("Relu", List.of("c1"), List.of("r1"))
+                .node("Conv", List.of("r1", "c2w"), List.of("c2"), Onnx.attr("kernel_shape", new long[] {3, 3}),
+                        Onnx.attr("pads", new long[] {1, 1, 1, 1}), Onnx.attr("strides", new long[] {2, 2}))
+                .node("Flatten", List.of("c2"), List.of("f"), Onnx.attr("axis", 1L))
+                .node("Tanh", List.of("f"), List.of("a"))
+                .node("MatMul", List.of("a", "w"), List.of("logits"))
+                .output("logits", Onnx.FLOAT, -1, 3).build(),
+                LossKind.CROSS_ENTROPY, new long[] {3, 2, 5, 5}, new long[] {3}, 3, Set.of()));
+        cases.add(new Case("Conv without padding, dilated 2x2 kernel, only the Conv trainable", new TinyModels.Graph("conv2", 31)
+                .input("x", Onnx.FLOAT, -1, 1, 6, 6).weight("cw", 0.6, 2, 1, 2, 2).weight("cb", 0.3, 2)
+                .weight("w", 0.5, 2 * 4 * 4, 3)
+                .node("Conv", List.of("x", "cw", "cb"), List.of("c"), Onnx.attr("dilations", new long[] {2, 2}))
+                .node("Tanh", List.of("c"), List.of("t"))
+                .node("Flatten", List.of("t"), List.of("f"), Onnx.attr("axis", 1L))
+                .node("MatMul", List.of("f", "w"), List.of("logits"))
+                .output("logits", Onnx.FLOAT, -1, 3).build(),
+                LossKind.CROSS_ENTROPY, new long[] {3, 1, 6, 6}, new long[] {3}, 3, Set.of("cb", "cw")));
+
         for (String act : List.of("Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Neg", "Identity", "Dropout")) {
             cases.add(activation(act));
         }

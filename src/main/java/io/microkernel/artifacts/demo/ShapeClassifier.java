@@ -12,20 +12,27 @@ import java.util.SplittableRandom;
  * The default model's inference graph, written directly as ONNX protobuf.
  *
  * <pre>
- * image [N,1,16,16] -> Flatten -> Gemm(256->256) -> Relu -> Gemm(256->128) -> Relu   (backbone)
- *                   -> Gemm(128->classes) -> Softmax -> probabilities                  (head)
+ * image [N,1,16,16] -> Conv(1->32, 3x3) -> Relu -> Conv(32->64, 3x3, stride 2) -> Relu
+ *                   -> Conv(64->64, 3x3, stride 2) -> Relu -> Flatten [N,1024]        (backbone)
+ *                   -> Gemm(1024->classes) -> Softmax -> probabilities                 (head)
  * </pre>
  *
- * The backbone is a plain MLP because every operator on its path must have a gradient in
- * {@link io.microkernel.artifacts.ArtifactBuilder} to pretrain it with everything trainable.
- * Stateless and thread-safe.
+ * Convolutions share their filters across positions, so what the backbone learns about strokes and
+ * corners in one place holds everywhere, which a fully connected layer cannot offer. Resolution is
+ * halved by strided convolutions rather than pooling so that every operator on the path has a
+ * gradient in {@link io.microkernel.artifacts.ArtifactBuilder}, which pretrains it with everything
+ * trainable.
+ *
+ * <p>Stateless and thread-safe.
  */
 public final class ShapeClassifier {
 
     public static final String INPUT = "image";
     public static final String OUTPUT = "probabilities";
-    public static final int HIDDEN = 256;
-    public static final int FEATURES = 128;
+    /** Output channels of the three 3x3 convolutions; the last two halve the resolution. */
+    private static final int[] CHANNELS = {32, 64, 64};
+    /** The flattened output of the last convolution: 64 channels of 4x4. */
+    public static final int FEATURES = 64 * 4 * 4;
 
     public static final String HEAD_WEIGHT = "head.weight";
     public static final String HEAD_BIAS = "head.bias";
@@ -41,19 +48,24 @@ public final class ShapeClassifier {
         GraphProto.Builder graph = GraphProto.newBuilder().setName("shape_classifier")
                 .addInput(Onnx.valueInfo(INPUT, Onnx.FLOAT, -1, 1, ShapeImages.SIZE, ShapeImages.SIZE))
                 .addOutput(Onnx.valueInfo(OUTPUT, Onnx.FLOAT, -1, classes))
-                .addNode(Onnx.node("Flatten", "flatten", List.of(INPUT), List.of("pixels"), Onnx.attr("axis", 1L)))
-                .addNode(gemm("backbone.fc1", "pixels", "hidden.pre"))
-                .addNode(Onnx.node("Relu", "backbone.relu1", List.of("hidden.pre"), List.of("hidden")))
-                .addNode(gemm("backbone.fc2", "hidden", "features.pre"))
-                .addNode(Onnx.node("Relu", "backbone.relu2", List.of("features.pre"), List.of("features")))
+                .addNode(conv("backbone.conv1", INPUT, "c1.pre", 1))
+                .addNode(Onnx.node("Relu", "backbone.relu1", List.of("c1.pre"), List.of("c1")))
+                .addNode(conv("backbone.conv2", "c1", "c2.pre", 2))
+                .addNode(Onnx.node("Relu", "backbone.relu2", List.of("c2.pre"), List.of("c2")))
+                .addNode(conv("backbone.conv3", "c2", "c3.pre", 2))
+                .addNode(Onnx.node("Relu", "backbone.relu3", List.of("c3.pre"), List.of("c3")))
+                .addNode(Onnx.node("Flatten", "flatten", List.of("c3"), List.of("features"), Onnx.attr("axis", 1L)))
                 .addNode(Onnx.node("Gemm", "head", List.of("features", HEAD_WEIGHT, HEAD_BIAS), List.of("logits"),
                         Onnx.attr("transB", 1L)))
                 .addNode(Onnx.node("Softmax", "softmax", List.of("logits"), List.of(OUTPUT), Onnx.attr("axis", 1L)));
-        graph.addInitializer(heNormal("backbone.fc1.weight", HIDDEN, ShapeImages.PIXELS, random));
-        graph.addInitializer(zeros("backbone.fc1.bias", HIDDEN));
-        graph.addInitializer(heNormal("backbone.fc2.weight", FEATURES, HIDDEN, random));
-        graph.addInitializer(zeros("backbone.fc2.bias", FEATURES));
-        graph.addInitializer(heNormal(HEAD_WEIGHT, classes, FEATURES, random));
+        int in = 1;
+        for (int i = 0; i < CHANNELS.length; i++) {
+            String name = "backbone.conv" + (i + 1);
+            graph.addInitializer(heNormal(name + ".weight", new long[] {CHANNELS[i], in, 3, 3}, in * 9, random));
+            graph.addInitializer(zeros(name + ".bias", CHANNELS[i]));
+            in = CHANNELS[i];
+        }
+        graph.addInitializer(heNormal(HEAD_WEIGHT, new long[] {classes, FEATURES}, FEATURES, random));
         graph.addInitializer(zeros(HEAD_BIAS, classes));
         return ModelProto.newBuilder().setIrVersion(8).setProducerName("onnx-microkernel")
                 .setGraph(graph)
@@ -73,25 +85,26 @@ public final class ShapeClassifier {
                 graph.removeInitializer(i);
             }
         }
-        graph.addInitializer(heNormal(HEAD_WEIGHT, classes, FEATURES, random));
+        graph.addInitializer(heNormal(HEAD_WEIGHT, new long[] {classes, FEATURES}, FEATURES, random));
         graph.addInitializer(zeros(HEAD_BIAS, classes));
         graph.clearOutput().addOutput(Onnx.valueInfo(OUTPUT, Onnx.FLOAT, -1, classes));
         return model.toBuilder().setGraph(graph).build();
     }
 
-    private static ai.onnx.proto.OnnxMl.NodeProto gemm(String name, String input, String output) {
-        return Onnx.node("Gemm", name, List.of(input, name + ".weight", name + ".bias"), List.of(output),
-                Onnx.attr("transB", 1L));
+    private static ai.onnx.proto.OnnxMl.NodeProto conv(String name, String input, String output, long stride) {
+        return Onnx.node("Conv", name, List.of(input, name + ".weight", name + ".bias"), List.of(output),
+                Onnx.attr("kernel_shape", new long[] {3, 3}), Onnx.attr("pads", new long[] {1, 1, 1, 1}),
+                Onnx.attr("strides", new long[] {stride, stride}));
     }
 
     /** He initialisation, suited to the ReLU that follows each layer. */
-    private static TensorProto heNormal(String name, int rows, int columns, SplittableRandom random) {
-        float[] values = new float[rows * columns];
-        double scale = Math.sqrt(2.0 / columns);
+    private static TensorProto heNormal(String name, long[] dims, int fanIn, SplittableRandom random) {
+        float[] values = new float[(int) Onnx.elementCount(dims)];
+        double scale = Math.sqrt(2.0 / fanIn);
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) (scale * ShapeImages.gaussian(random));
         }
-        return Onnx.floatTensor(name, new long[] {rows, columns}, values);
+        return Onnx.floatTensor(name, dims, values);
     }
 
     private static TensorProto zeros(String name, int size) {

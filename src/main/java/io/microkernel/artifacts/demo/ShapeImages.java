@@ -10,10 +10,12 @@ import java.util.SplittableRandom;
  * Procedurally drawn 16x16 grayscale shapes: the data of the default model, deterministic by seed.
  *
  * <p>Every image is computed from distances to an ideal shape (no fonts, no AWT, no files), so the
- * same seed yields bit-identical images on every machine. Two domains share the six classes:
+ * same seed yields bit-identical images on every machine. The domains share the six classes:
  * {@link Domain#SOURCE} draws solid bright shapes on a dark background, {@link Domain#TARGET}
  * draws thin dark outlines on a bright, noisier background. A classifier trained on one domain
- * does poorly on the other, which is the shift the default model's head learns to bridge.
+ * does poorly on the other, which is the shift the default model's head learns to bridge. The
+ * default model's backbone is also pretrained on {@link Domain#INVERTED}, the source style with
+ * its polarity inverted.
  *
  * <p>Stateless and thread-safe.
  */
@@ -36,7 +38,9 @@ public final class ShapeImages {
         /** Filled bright shapes (lines drawn thick) on a dark background, little noise. */
         SOURCE(false, true, 1.6, 2.6, 0.06),
         /** Thin dark outlines on a bright background, more noise. */
-        TARGET(true, false, 0.9, 1.4, 0.10);
+        TARGET(true, false, 0.9, 1.4, 0.10),
+        /** The source style with its polarity inverted: filled dark shapes on a bright background, little noise. */
+        INVERTED(true, true, 1.6, 2.6, 0.06);
 
         final boolean inverted;
         final boolean filled;

@@ -24,12 +24,16 @@ public final class Autodiff {
 
     /** Operators whose gradients this class writes. */
     public static final Set<String> SUPPORTED = Set.of(
-            "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Neg", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp",
+            "Gemm", "MatMul", "Conv", "Add", "Sub", "Mul", "Div", "Neg", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp",
             "Identity", "Dropout", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Softmax", "LogSoftmax");
 
     private final ShapeOracle shapes;
+    /** Tensors that depend on a parameter, so their gradients are wanted. */
+    private final Set<String> needs = new HashSet<>();
     private final GraphEmitter out;
     private final Map<String, List<String>> contributions = new HashMap<>();
+    /** One ConvGrad node serves all inputs of a Conv; its outputs by Conv node. */
+    private final Map<NodeProto, String[]> convGradients = new java.util.IdentityHashMap<>();
 
     private Autodiff(ShapeOracle shapes, GraphEmitter out) {
         this.shapes = shapes;
@@ -53,7 +57,7 @@ public final class Autodiff {
     }
 
     private Map<String, String> run(List<NodeProto> nodes, Collection<String> parameters, String target, String targetGrad) {
-        Set<String> needs = new HashSet<>(parameters);
+        needs.addAll(parameters);
         for (NodeProto node : nodes) {
             if (node.getInputList().stream().anyMatch(needs::contains)) {
                 for (String o : node.getOutputList()) {
@@ -148,6 +152,8 @@ public final class Autodiff {
                 return gemm(n, k, gy);
             case "MatMul":
                 return matMul(n, k, gy);
+            case "Conv":
+                return conv(n, k, gy);
             case "Add":
                 return reduceTo(n, gy, dims(n, y), x);
             case "Sub":
@@ -244,6 +250,42 @@ public final class Autodiff {
                 return beta == 1f ? reduced : out.emit("Mul", List.of(reduced, out.scalar(beta)));
             }
         }
+    }
+
+    /**
+     * The gradients of a Conv come from ONNX Runtime's training operator {@code com.microsoft.ConvGrad}
+     * (inputs dY, X, W; outputs dX, dW, dB; the forward node's attributes), written once per Conv for
+     * whichever of its inputs need a gradient; the outputs nobody needs are left unnamed so the kernel
+     * skips them.
+     */
+    private String conv(NodeProto n, int k, String gy) {
+        String[] grads = convGradients.computeIfAbsent(n, node -> {
+            boolean[] wanted = new boolean[3];
+            for (int i = 0; i < node.getInputCount() && i < 3; i++) {
+                String in = node.getInput(i);
+                wanted[i] = !in.isEmpty() && needs.contains(in);
+            }
+            String[] names = new String[3];
+            for (int i = 0; i < 3; i++) {
+                names[i] = wanted[i] ? out.fresh(node.getInput(i) + "_grad") : "";
+            }
+            if (dims(node, node.getInput(0)).length != 4) {
+                throw new GraphException("node " + Onnx.describe(node)
+                        + ": only 2-D Conv (a rank-4 input) is supported on the trainable path");
+            }
+            out.emitMulti(Onnx.MICROSOFT, "ConvGrad", List.of(gy, node.getInput(0), node.getInput(1)),
+                    trimTrailingEmpty(names), node.getAttributeList().toArray(ai.onnx.proto.OnnxMl.AttributeProto[]::new));
+            return names;
+        });
+        return grads[k];
+    }
+
+    private static List<String> trimTrailingEmpty(String[] names) {
+        int end = names.length;
+        while (end > 0 && names[end - 1].isEmpty()) {
+            end--;
+        }
+        return List.of(names).subList(0, end);
     }
 
     private String matMul(NodeProto n, int k, String gy) {

@@ -2,6 +2,7 @@ package io.microkernel.bench;
 
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
+import io.microkernel.artifacts.onnx.Onnx;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -30,7 +31,7 @@ final class HeavyBackboneModel {
     static OnnxMl.ModelProto build(long seed) {
         Random random = new Random(seed);
         OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder().setName("heavy_backbone_classifier");
-        graph.addInput(floatTensor(INPUT, -1, 3, 32, 32));
+        graph.addInput(Onnx.valueInfo(INPUT, OnnxMl.TensorProto.DataType.FLOAT_VALUE, -1, 3, 32, 32));
 
         String features = INPUT;
         int channels = 3;
@@ -44,9 +45,9 @@ final class HeavyBackboneModel {
             graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Conv").setName(name)
                     .addInput(features).addInput(name + ".weight").addInput(name + ".bias")
                     .addOutput(name + ".out")
-                    .addAttribute(ints("kernel_shape", 3, 3))
-                    .addAttribute(ints("pads", 1, 1, 1, 1))
-                    .addAttribute(ints("strides", stride, stride)));
+                    .addAttribute(Onnx.attr("kernel_shape", new long[] {3, 3}))
+                    .addAttribute(Onnx.attr("pads", new long[] {1, 1, 1, 1}))
+                    .addAttribute(Onnx.attr("strides", new long[] {stride, stride})));
             graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Relu").setName(name + ".relu")
                     .addInput(name + ".out").addOutput(name + ".act"));
             features = name + ".act";
@@ -69,7 +70,7 @@ final class HeavyBackboneModel {
                 .addInput("logits").addOutput(OUTPUT)
                 .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("axis").setI(1)
                         .setType(OnnxMl.AttributeProto.AttributeType.INT)));
-        graph.addOutput(floatTensor(OUTPUT, -1, CLASSES));
+        graph.addOutput(Onnx.valueInfo(OUTPUT, OnnxMl.TensorProto.DataType.FLOAT_VALUE, -1, CLASSES));
 
         return OnnxMl.ModelProto.newBuilder()
                 .setIrVersion(8)
@@ -79,29 +80,6 @@ final class HeavyBackboneModel {
                 .build();
     }
 
-    private static OnnxMl.ValueInfoProto floatTensor(String name, long... dims) {
-        OnnxMl.TensorShapeProto.Builder shape = OnnxMl.TensorShapeProto.newBuilder();
-        for (long dim : dims) {
-            shape.addDim(dim < 0
-                    ? OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam("batch")
-                    : OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(dim));
-        }
-        return OnnxMl.ValueInfoProto.newBuilder().setName(name)
-                .setType(OnnxMl.TypeProto.newBuilder().setTensorType(OnnxMl.TypeProto.Tensor.newBuilder()
-                        .setElemType(OnnxMl.TensorProto.DataType.FLOAT_VALUE).setShape(shape)))
-                .build();
-    }
-
-    private static OnnxMl.AttributeProto ints(String name, long... values) {
-        OnnxMl.AttributeProto.Builder attribute = OnnxMl.AttributeProto.newBuilder().setName(name)
-                .setType(OnnxMl.AttributeProto.AttributeType.INTS);
-        for (long value : values) {
-            attribute.addInts(value);
-        }
-        return attribute.build();
-    }
-
-    /** Gaussian weights scaled by sqrt(2 / fanIn), so activations keep their size through the ReLUs. */
     private static OnnxMl.TensorProto heNormal(String name, Random random, int fanIn, long... dims) {
         int count = (int) ModelInputs.elements(dims);
         float[] values = new float[count];

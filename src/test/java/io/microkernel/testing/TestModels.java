@@ -1,5 +1,7 @@
 package io.microkernel.testing;
 
+import static io.microkernel.artifacts.onnx.Onnx.valueInfo;
+
 import ai.onnx.proto.OnnxMl;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -81,19 +83,6 @@ public final class TestModels {
                 .setProducerName("microkernel-tests")
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
                 .setGraph(graph)
-                .build();
-    }
-
-    private static OnnxMl.ValueInfoProto valueInfo(String name, int elemType, long... dims) {
-        OnnxMl.TensorShapeProto.Builder shape = OnnxMl.TensorShapeProto.newBuilder();
-        for (long d : dims) {
-            shape.addDim(d < 0
-                    ? OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam("batch")
-                    : OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-        }
-        return OnnxMl.ValueInfoProto.newBuilder().setName(name)
-                .setType(OnnxMl.TypeProto.newBuilder().setTensorType(
-                        OnnxMl.TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape)))
                 .build();
     }
 

@@ -119,7 +119,7 @@ class ArtifactBuilderTest {
 
     @Test
     void mseRegressionTrains() throws Exception {
-        ArtifactSet set = ArtifactBuilder.fromModel(ArtifactSetTest.regression()).loss(LossKind.MSE)
+        ArtifactSet set = ArtifactBuilder.fromModel(TinyModels.regression(8)).loss(LossKind.MSE)
                 .trainable(List.of("w2", "b2")).build(dir.resolve("mse"));
         float[][] targets = new float[x.length][2];
         for (int i = 0; i < x.length; i++) {

@@ -77,7 +77,7 @@ class ArtifactSetTest {
     @Test
     void describesAnMseSetAndItsPrediction() {
         Path mse = tmp.resolve("mse");
-        ArtifactBuilder.fromModel(regression()).loss(LossKind.MSE).trainable(List.of("w2", "b2")).build(mse);
+        ArtifactBuilder.fromModel(TinyModels.regression(8)).loss(LossKind.MSE).trainable(List.of("w2", "b2")).build(mse);
         Path stripped = tmp.resolve("mse-loss-only");
         copy(mse, stripped);
         dir = stripped;
@@ -417,16 +417,5 @@ class ArtifactSetTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-    }
-
-    static ModelProto regression() {
-        return new TinyModels.Graph("regression", 8)
-                .input("x", Onnx.FLOAT, -1, 4).weight("w1", 0.6, 4, 6).weight("b1", 0.2, 6)
-                .weight("w2", 0.6, 6, 2).weight("b2", 0.2, 2)
-                .node("Gemm", List.of("x", "w1", "b1"), List.of("h"))
-                .node("Tanh", List.of("h"), List.of("a"))
-                .node("Gemm", List.of("a", "w2", "b2"), List.of("z"))
-                .node("Sigmoid", List.of("z"), List.of("prediction"))
-                .output("prediction", Onnx.FLOAT, -1, 2).build();
     }
 }

@@ -160,14 +160,7 @@ class GradientCheckTest {
                 .output("logits", Onnx.FLOAT, -1, 3).build(),
                 LossKind.CROSS_ENTROPY, new long[] {5, 4}, new long[] {5}, 3, Set.of()));
 
-        ModelProto regression = new TinyModels.Graph("regression", 18)
-                .input("x", Onnx.FLOAT, -1, 4).weight("w1", 0.6, 4, 6).weight("b1", 0.2, 6)
-                .weight("w2", 0.6, 6, 2).weight("b2", 0.2, 2)
-                .node("Gemm", List.of("x", "w1", "b1"), List.of("h"))
-                .node("Tanh", List.of("h"), List.of("a"))
-                .node("Gemm", List.of("a", "w2", "b2"), List.of("z"))
-                .node("Sigmoid", List.of("z"), List.of("prediction"))
-                .output("prediction", Onnx.FLOAT, -1, 2).build();
+        ModelProto regression = TinyModels.regression(18);
         cases.add(new Case("MSE, all trainable", regression, LossKind.MSE, new long[] {5, 4}, new long[] {5, 2}, 0,
                 Set.of()));
         cases.add(new Case("MSE, frozen backbone", regression, LossKind.MSE, new long[] {5, 4}, new long[] {5, 2}, 0,

@@ -113,6 +113,21 @@ public final class TinyModels {
     }
 
     /**
+     * A regression model for MSE: {@code x [N,4] -> Gemm, Tanh, Gemm, Sigmoid -> prediction [N,2]},
+     * parameters {@code w1} [4,6], {@code b1} [6], {@code w2} [6,2], {@code b2} [2].
+     */
+    public static ModelProto regression(long seed) {
+        return new Graph("regression", seed)
+                .input("x", Onnx.FLOAT, -1, 4).weight("w1", 0.6, 4, 6).weight("b1", 0.2, 6)
+                .weight("w2", 0.6, 6, 2).weight("b2", 0.2, 2)
+                .node("Gemm", List.of("x", "w1", "b1"), List.of("h"))
+                .node("Tanh", List.of("h"), List.of("a"))
+                .node("Gemm", List.of("a", "w2", "b2"), List.of("z"))
+                .node("Sigmoid", List.of("z"), List.of("prediction"))
+                .output("prediction", Onnx.FLOAT, -1, 2).build();
+    }
+
+    /**
      * A classifier with two inputs, {@code left [N,2]} and {@code right [N,2]}, concatenated by a
      * frozen backbone: {@code probabilities [N,3]}, head {@code head.weight} [3,8] (transB) and
      * {@code head.bias} [3]. Its training graph takes three inputs (two features and the labels).

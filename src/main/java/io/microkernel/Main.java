@@ -13,7 +13,7 @@ public class Main {
     public static void main(String... args) {
         if (args.length > 0 && args[0].equals("artifacts")) {
             String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
-            System.exit(io.microkernel.artifacts.cli.ArtifactsCommand.run(rest, System.out, System.err));
+            System.exit(io.microkernel.cli.ArtifactsCommand.run(rest, System.out, System.err));
         }
         Quarkus.run(args);
     }

@@ -3,7 +3,7 @@ package io.microkernel.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.microkernel.artifacts.TensorSpec;
+import io.microkernel.tensor.TensorSpec;
 import io.microkernel.serving.Classification;
 import io.microkernel.serving.InputProblem;
 import io.microkernel.serving.InputValidationException;

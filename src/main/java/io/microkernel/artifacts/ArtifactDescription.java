@@ -1,5 +1,6 @@
 package io.microkernel.artifacts;
 
+import io.microkernel.tensor.TensorSpec;
 import java.util.List;
 
 /**

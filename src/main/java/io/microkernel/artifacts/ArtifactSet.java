@@ -7,7 +7,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtTrainingSession;
 import io.microkernel.artifacts.checkpoint.Checkpoint;
-import io.microkernel.artifacts.onnx.Onnx;
+import io.microkernel.artifacts.Onnx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,5 +1,7 @@
 package io.microkernel.artifacts;
 
+import io.microkernel.tensor.DType;
+import io.microkernel.tensor.TensorSpec;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
@@ -7,7 +9,7 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import io.microkernel.artifacts.checkpoint.Checkpoint;
 import io.microkernel.artifacts.checkpoint.CheckpointTensor;
-import io.microkernel.artifacts.onnx.Onnx;
+import io.microkernel.artifacts.Onnx;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -112,8 +114,8 @@ final class Describer {
         checkpoint.parameters().forEach(p -> parameterNames.add(p.name()));
         for (ValueInfoProto in : training.getInputList()) {
             String name = in.getName();
-            if (name.equals(labelName) || parameterNames.contains(name) || name.equals(ArtifactBuilder.LAZY_RESET_GRAD)
-                    || name.endsWith(ArtifactBuilder.GRAD_BUFFER_SUFFIX)) {
+            if (name.equals(labelName) || parameterNames.contains(name) || name.equals(TrainingGraphNames.LAZY_RESET_GRAD)
+                    || name.endsWith(TrainingGraphNames.GRAD_BUFFER_SUFFIX)) {
                 continue;
             }
             if (!evalInputs.containsKey(name)) {
@@ -181,14 +183,14 @@ final class Describer {
             }
         }
         for (CheckpointTensor p : checkpoint.trainable()) {
-            if (!trainInputs.containsKey(p.name() + ArtifactBuilder.GRAD_BUFFER_SUFFIX)) {
+            if (!trainInputs.containsKey(p.name() + TrainingGraphNames.GRAD_BUFFER_SUFFIX)) {
                 throw new ArtifactException(trainingFile, "trainable parameter '" + p.name() + "' has no gradient input '"
-                        + p.name() + ArtifactBuilder.GRAD_BUFFER_SUFFIX + "'");
+                        + p.name() + TrainingGraphNames.GRAD_BUFFER_SUFFIX + "'");
             }
         }
         for (String name : trainInputs.keySet()) {
-            if (name.endsWith(ArtifactBuilder.GRAD_BUFFER_SUFFIX)) {
-                String owner = name.substring(0, name.length() - ArtifactBuilder.GRAD_BUFFER_SUFFIX.length());
+            if (name.endsWith(TrainingGraphNames.GRAD_BUFFER_SUFFIX)) {
+                String owner = name.substring(0, name.length() - TrainingGraphNames.GRAD_BUFFER_SUFFIX.length());
                 if (checkpoint.trainable().stream().noneMatch(t -> t.name().equals(owner))) {
                     throw new ArtifactException(trainingFile, "gradient input '" + name + "' belongs to no trainable "
                             + "parameter of the checkpoint");

@@ -1,7 +1,7 @@
 package io.microkernel.serving;
 
-import io.microkernel.artifacts.DType;
-import io.microkernel.artifacts.TensorSpec;
+import io.microkernel.tensor.DType;
+import io.microkernel.tensor.TensorSpec;
 import java.util.Arrays;
 import java.util.List;
 

@@ -7,7 +7,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtException.OrtErrorCode;
 import ai.onnxruntime.OrtSession;
-import io.microkernel.artifacts.DType;
+import io.microkernel.tensor.DType;
 import io.microkernel.store.ModelVersion;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,6 +1,6 @@
 package io.microkernel.serving;
 
-import io.microkernel.artifacts.TensorSpec;
+import io.microkernel.tensor.TensorSpec;
 import java.util.List;
 import java.util.Optional;
 

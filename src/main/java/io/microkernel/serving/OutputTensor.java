@@ -1,6 +1,6 @@
 package io.microkernel.serving;
 
-import io.microkernel.artifacts.DType;
+import io.microkernel.tensor.DType;
 import java.util.List;
 
 /**

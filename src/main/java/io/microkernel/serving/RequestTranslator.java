@@ -1,8 +1,8 @@
 package io.microkernel.serving;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.microkernel.artifacts.DType;
-import io.microkernel.artifacts.TensorSpec;
+import io.microkernel.tensor.DType;
+import io.microkernel.tensor.TensorSpec;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;

@@ -53,7 +53,7 @@ final class HoldoutScorer {
 
     /** The inference model's answer for every holdout sample, flattened per sample. */
     List<double[]> predict(OrtSession inference, String outputName) throws OrtException {
-        List<String> names = description.inputs().stream().map(io.microkernel.artifacts.TensorSpec::name).toList();
+        List<String> names = description.inputs().stream().map(io.microkernel.tensor.TensorSpec::name).toList();
         List<double[]> outputs = new ArrayList<>(holdout.size());
         for (List<Sample> batch : batches()) {
             try (TensorBatch tensors = TensorBatch.of(env, names, null, batch);

@@ -3,7 +3,7 @@ package io.microkernel.training;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.microkernel.artifacts.ArtifactDescription;
 import io.microkernel.artifacts.LossKind;
-import io.microkernel.artifacts.TensorSpec;
+import io.microkernel.tensor.TensorSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package io.microkernel.training;
 
-import io.microkernel.artifacts.DType;
+import io.microkernel.tensor.DType;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;

@@ -1,6 +1,6 @@
 package io.microkernel.training;
 
-import io.microkernel.artifacts.DType;
+import io.microkernel.tensor.DType;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;

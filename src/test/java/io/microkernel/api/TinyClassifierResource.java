@@ -1,8 +1,8 @@
 package io.microkernel.api;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
-import io.microkernel.artifacts.ArtifactBuilder;
-import io.microkernel.artifacts.TinyModels;
+import io.microkernel.compiler.ArtifactBuilder;
+import io.microkernel.testing.TinyModels;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,7 +1,7 @@
 package io.microkernel.api;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
-import io.microkernel.artifacts.TinyModels;
+import io.microkernel.testing.TinyModels;
 
 /**
  * {@link TinyClassifierResource} with the two-input classifier ({@code left [-1,2]},

@@ -1,5 +1,10 @@
 package io.microkernel.artifacts;
 
+import io.microkernel.testing.TinyModels;
+import io.microkernel.testing.Training;
+import io.microkernel.tensor.TensorSpec;
+import io.microkernel.tensor.DType;
+import io.microkernel.compiler.ArtifactBuilder;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -12,7 +17,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtTrainingSession;
 import io.microkernel.artifacts.checkpoint.Checkpoint;
 import io.microkernel.artifacts.checkpoint.CheckpointTensor;
-import io.microkernel.artifacts.onnx.Onnx;
+import io.microkernel.artifacts.Onnx;
 import io.microkernel.runtime.OrtRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package io.microkernel.bench;
 
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
-import io.microkernel.artifacts.onnx.Onnx;
+import io.microkernel.artifacts.Onnx;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.microkernel.bench;
 
-import io.microkernel.artifacts.ArtifactBuilder;
+import io.microkernel.compiler.ArtifactBuilder;
 import io.microkernel.artifacts.LossKind;
 import java.io.IOException;
 import java.nio.file.Path;

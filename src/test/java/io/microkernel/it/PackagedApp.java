@@ -4,8 +4,8 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.microkernel.artifacts.ArtifactBuilder;
-import io.microkernel.artifacts.TinyModels;
+import io.microkernel.compiler.ArtifactBuilder;
+import io.microkernel.testing.TinyModels;
 
 import java.io.IOException;
 import java.net.ServerSocket;

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.microkernel.artifacts.ArtifactBuilder;
-import io.microkernel.artifacts.TinyModels;
+import io.microkernel.compiler.ArtifactBuilder;
+import io.microkernel.testing.TinyModels;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.store.ModelStore;
 import io.microkernel.store.ModelVersion;

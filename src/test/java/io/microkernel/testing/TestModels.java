@@ -1,6 +1,6 @@
 package io.microkernel.testing;
 
-import static io.microkernel.artifacts.onnx.Onnx.valueInfo;
+import static io.microkernel.artifacts.Onnx.valueInfo;
 
 import ai.onnx.proto.OnnxMl;
 import java.io.IOException;

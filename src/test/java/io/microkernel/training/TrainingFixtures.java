@@ -1,8 +1,8 @@
 package io.microkernel.training;
 
-import io.microkernel.artifacts.ArtifactBuilder;
+import io.microkernel.compiler.ArtifactBuilder;
 import io.microkernel.artifacts.ArtifactSet;
-import io.microkernel.artifacts.TinyModels;
+import io.microkernel.testing.TinyModels;
 import io.microkernel.runtime.OrtRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,14 +34,14 @@ final class TrainingFixtures {
      */
     static ArtifactSet regressionSet(Path dir) {
         var model = new TinyModels.Graph("regressor", 3)
-                .input("input", io.microkernel.artifacts.onnx.Onnx.FLOAT, -1, 4)
+                .input("input", io.microkernel.artifacts.Onnx.FLOAT, -1, 4)
                 .weight("backbone.w", 0.8, 4, 8).weight("backbone.b", 0.1, 8)
                 .weight("head.weight", 0.3, 1, 8).weight("head.bias", 0.1, 1)
                 .node("Gemm", List.of("input", "backbone.w", "backbone.b"), List.of("h"))
                 .node("Tanh", List.of("h"), List.of("features"))
                 .node("Gemm", List.of("features", "head.weight", "head.bias"), List.of("value"),
-                        io.microkernel.artifacts.onnx.Onnx.attr("transB", 1L))
-                .output("value", io.microkernel.artifacts.onnx.Onnx.FLOAT, -1, 1)
+                        io.microkernel.artifacts.Onnx.attr("transB", 1L))
+                .output("value", io.microkernel.artifacts.Onnx.FLOAT, -1, 1)
                 .build();
         return ArtifactBuilder.fromModel(model)
                 .trainablePattern(Pattern.compile("head\\..*"))

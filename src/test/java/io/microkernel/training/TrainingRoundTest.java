@@ -139,7 +139,7 @@ class TrainingRoundTest {
     void aTwoInputModelIsFedInTheGraphsInputOrder() throws Exception {
         set = TrainingFixtures.twoInputSet(dir);
         base = TrainingFixtures.baseVersion(set, dir.resolve("two-inputs"));
-        assertThat(set.description().inputs()).extracting(io.microkernel.artifacts.TensorSpec::name)
+        assertThat(set.description().inputs()).extracting(io.microkernel.tensor.TensorSpec::name)
                 .containsExactly("left", "right");
         journal.append(TrainingFixtures.twoInputSamples(400, 18));
         TrainingRound.Outcome outcome = round(new RoundSettings(8, 32, 0.05, 0.9, 0.3), 8, "work", new ArrayList<>(),

@@ -1,4 +1,4 @@
-package io.microkernel.artifacts.demo;
+package io.microkernel.demo;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package io.microkernel.artifacts;
+package io.microkernel.testing;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -12,12 +12,12 @@ import java.util.List;
 import java.util.Map;
 
 /** Test helpers that drive ONNX Runtime's training API the way the service does. */
-final class Training {
+public final class Training {
 
     private Training() {
     }
 
-    static OrtSession.SessionOptions singleThreaded() throws OrtException {
+    public static OrtSession.SessionOptions singleThreaded() throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         options.setIntraOpNumThreads(1);
         options.setInterOpNumThreads(1);
@@ -25,7 +25,7 @@ final class Training {
     }
 
     /** Full-batch steps on one input and its labels; returns the loss of every step. */
-    static List<Float> steps(OrtEnvironment env, OrtTrainingSession session, Object x, Object y, int count)
+    public static List<Float> steps(OrtEnvironment env, OrtTrainingSession session, Object x, Object y, int count)
             throws OrtException {
         List<Float> losses = new ArrayList<>();
         for (int step = 0; step < count; step++) {
@@ -41,7 +41,7 @@ final class Training {
     }
 
     /** One eval step; returns the loss. */
-    static float evalLoss(OrtEnvironment env, OrtTrainingSession session, Object x, Object y) throws OrtException {
+    public static float evalLoss(OrtEnvironment env, OrtTrainingSession session, Object x, Object y) throws OrtException {
         try (OnnxTensor input = OnnxTensor.createTensor(env, x); OnnxTensor labels = OnnxTensor.createTensor(env, y);
                 OrtSession.Result r = session.evalStep(feed(session.getEvalInputNames().iterator(), input, labels))) {
             return scalar(r);
@@ -49,7 +49,7 @@ final class Training {
     }
 
     /** One eval step; returns the second eval output (the model's own output) as rows. */
-    static float[][] evalOutput(OrtEnvironment env, OrtTrainingSession session, float[][] x, long[] y)
+    public static float[][] evalOutput(OrtEnvironment env, OrtTrainingSession session, float[][] x, long[] y)
             throws OrtException {
         try (OnnxTensor input = OnnxTensor.createTensor(env, x); OnnxTensor labels = OnnxTensor.createTensor(env, y);
                 OrtSession.Result r = session.evalStep(feed(session.getEvalInputNames().iterator(), input, labels))) {
@@ -71,7 +71,7 @@ final class Training {
     }
 
     /** Rows of a plain inference session's first output. */
-    static float[][] infer(OrtEnvironment env, OrtSession session, float[][] x) throws OrtException {
+    public static float[][] infer(OrtEnvironment env, OrtSession session, float[][] x) throws OrtException {
         try (OnnxTensor input = OnnxTensor.createTensor(env, x);
                 OrtSession.Result r = session.run(Map.of(session.getInputNames().iterator().next(), input))) {
             return (float[][]) r.get(0).getValue();

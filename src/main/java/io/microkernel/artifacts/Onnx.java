@@ -1,4 +1,4 @@
-package io.microkernel.artifacts.onnx;
+package io.microkernel.artifacts;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.ModelProto;

@@ -1,5 +1,8 @@
-package io.microkernel.artifacts;
+package io.microkernel.compiler;
 
+import io.microkernel.artifacts.ArtifactSet;
+import io.microkernel.tensor.TensorSpec;
+import io.microkernel.artifacts.TrainingGraphNames;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
@@ -10,7 +13,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.microkernel.artifacts.checkpoint.Checkpoint;
 import io.microkernel.artifacts.checkpoint.CheckpointTensor;
-import io.microkernel.artifacts.onnx.Onnx;
+import io.microkernel.artifacts.Onnx;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,7 +54,7 @@ final class GradientCheck implements AutoCloseable {
         for (NodeProto n : training.getGraph().getNodeList()) {
             if (n.getOpType().equals("InPlaceAccumulatorV2")) {
                 String buffer = n.getInput(0);
-                String parameter = buffer.substring(0, buffer.length() - ArtifactBuilder.GRAD_BUFFER_SUFFIX.length());
+                String parameter = buffer.substring(0, buffer.length() - TrainingGraphNames.GRAD_BUFFER_SUFFIX.length());
                 gradientOf.put(parameter, n.getInput(1));
                 g.addOutput(ValueInfoProto.newBuilder().setName(n.getInput(1)));
             }
@@ -85,11 +88,11 @@ final class GradientCheck implements AutoCloseable {
             for (String p : gradientOf.keySet()) {
                 OnnxTensor zeros = tensor(new float[(int) parameters.get(p).elementCount()], parameters.get(p).dims());
                 owned.add(zeros);
-                feed.put(p + ArtifactBuilder.GRAD_BUFFER_SUFFIX, zeros);
+                feed.put(p + TrainingGraphNames.GRAD_BUFFER_SUFFIX, zeros);
             }
             OnnxTensor reset = OnnxTensor.createTensor(env, new boolean[] {true});
             owned.add(reset);
-            feed.put(ArtifactBuilder.LAZY_RESET_GRAD, reset);
+            feed.put(TrainingGraphNames.LAZY_RESET_GRAD, reset);
             try (OrtSession.Result r = train.run(feed, java.util.Set.copyOf(gradientOf.values()))) {
                 for (Map.Entry<String, String> e : gradientOf.entrySet()) {
                     OnnxTensor grad = (OnnxTensor) r.get(e.getValue()).orElseThrow();

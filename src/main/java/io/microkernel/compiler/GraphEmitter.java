@@ -1,5 +1,6 @@
-package io.microkernel.artifacts.onnx;
+package io.microkernel.compiler;
 
+import io.microkernel.artifacts.Onnx;
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;

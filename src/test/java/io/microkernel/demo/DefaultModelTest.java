@@ -1,4 +1,4 @@
-package io.microkernel.artifacts.demo;
+package io.microkernel.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -9,11 +9,11 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtTrainingSession;
 import io.microkernel.artifacts.ArtifactDescription;
 import io.microkernel.artifacts.ArtifactSet;
-import io.microkernel.artifacts.DType;
+import io.microkernel.tensor.DType;
 import io.microkernel.artifacts.LossKind;
 import io.microkernel.artifacts.ParameterSpec;
-import io.microkernel.artifacts.demo.ShapeImages.Batch;
-import io.microkernel.artifacts.demo.ShapeImages.Domain;
+import io.microkernel.demo.ShapeImages.Batch;
+import io.microkernel.demo.ShapeImages.Domain;
 import io.microkernel.runtime.OrtRuntime;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -120,7 +120,7 @@ class DefaultModelTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Path rebuilt = work.resolve("default");
-        int code = io.microkernel.artifacts.cli.ArtifactsCommand.run(
+        int code = io.microkernel.cli.ArtifactsCommand.run(
                 new String[] {"make-default", rebuilt.toString(), "--seed", Long.toString(DefaultModel.DEFAULT_SEED)},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         assertThat(err.toString(StandardCharsets.UTF_8)).isEmpty();

@@ -1,4 +1,4 @@
-package io.microkernel.artifacts;
+package io.microkernel.tensor;
 
 import ai.onnxruntime.OnnxJavaType;
 import java.util.Arrays;

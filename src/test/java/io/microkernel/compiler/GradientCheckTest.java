@@ -1,12 +1,16 @@
-package io.microkernel.artifacts;
+package io.microkernel.compiler;
 
+import io.microkernel.artifacts.ArtifactSet;
+import io.microkernel.artifacts.ParameterSpec;
+import io.microkernel.artifacts.LossKind;
+import io.microkernel.testing.TinyModels;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import io.microkernel.artifacts.onnx.Onnx;
+import io.microkernel.artifacts.Onnx;
 import io.microkernel.runtime.OrtRuntime;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;

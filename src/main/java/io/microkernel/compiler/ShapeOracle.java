@@ -1,5 +1,6 @@
-package io.microkernel.artifacts.onnx;
+package io.microkernel.compiler;
 
+import io.microkernel.artifacts.Onnx;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;

@@ -1,9 +1,9 @@
-package io.microkernel.artifacts.demo;
+package io.microkernel.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.microkernel.artifacts.demo.ShapeImages.Batch;
-import io.microkernel.artifacts.demo.ShapeImages.Domain;
+import io.microkernel.demo.ShapeImages.Batch;
+import io.microkernel.demo.ShapeImages.Domain;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

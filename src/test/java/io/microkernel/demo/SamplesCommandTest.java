@@ -1,4 +1,4 @@
-package io.microkernel.artifacts.demo;
+package io.microkernel.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,9 +1,10 @@
-package io.microkernel.artifacts.onnx;
+package io.microkernel.compiler;
 
-import static io.microkernel.artifacts.onnx.Onnx.attr;
+import io.microkernel.artifacts.Onnx;
+import static io.microkernel.artifacts.Onnx.attr;
 
 import ai.onnx.proto.OnnxMl.NodeProto;
-import io.microkernel.artifacts.onnx.ShapeOracle.TensorType;
+import io.microkernel.compiler.ShapeOracle.TensorType;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;

@@ -1,4 +1,4 @@
-package io.microkernel.artifacts.demo;
+package io.microkernel.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintStream;

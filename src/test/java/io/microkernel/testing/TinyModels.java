@@ -1,4 +1,4 @@
-package io.microkernel.artifacts;
+package io.microkernel.testing;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
@@ -7,7 +7,7 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
-import io.microkernel.artifacts.onnx.Onnx;
+import io.microkernel.artifacts.Onnx;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -174,7 +174,7 @@ public final class TinyModels {
         return x;
     }
 
-    static List<String> names(List<ValueInfoProto> infos) {
+    public static List<String> names(List<ValueInfoProto> infos) {
         List<String> out = new ArrayList<>();
         infos.forEach(i -> out.add(i.getName()));
         return out;

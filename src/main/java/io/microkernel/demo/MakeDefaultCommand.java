@@ -1,7 +1,7 @@
-package io.microkernel.artifacts.demo;
+package io.microkernel.demo;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
-import io.microkernel.artifacts.ArtifactBuilder;
+import io.microkernel.compiler.ArtifactBuilder;
 import io.microkernel.artifacts.ArtifactException;
 import io.microkernel.artifacts.ArtifactSet;
 import io.microkernel.runtime.OrtRuntime;

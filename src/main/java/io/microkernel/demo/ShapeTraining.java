@@ -1,4 +1,4 @@
-package io.microkernel.artifacts.demo;
+package io.microkernel.demo;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;

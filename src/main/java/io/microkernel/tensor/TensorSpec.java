@@ -1,4 +1,4 @@
-package io.microkernel.artifacts;
+package io.microkernel.tensor;
 
 import java.util.List;
 import java.util.stream.Collectors;

@@ -1,12 +1,12 @@
-package io.microkernel.artifacts.cli;
+package io.microkernel.cli;
 
-import io.microkernel.artifacts.ArtifactBuilder;
+import io.microkernel.compiler.ArtifactBuilder;
 import io.microkernel.artifacts.ArtifactDescription;
 import io.microkernel.artifacts.ArtifactException;
 import io.microkernel.artifacts.ArtifactSet;
 import io.microkernel.artifacts.LossKind;
 import io.microkernel.artifacts.ParameterSpec;
-import io.microkernel.artifacts.TensorSpec;
+import io.microkernel.tensor.TensorSpec;
 import java.io.PrintStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -32,7 +32,7 @@ import java.util.stream.Collectors;
  */
 public final class ArtifactsCommand {
 
-    static final String MAKE_DEFAULT_CLASS = "io.microkernel.artifacts.demo.MakeDefaultCommand";
+    static final String MAKE_DEFAULT_CLASS = "io.microkernel.demo.MakeDefaultCommand";
 
     static final String USAGE_INSPECT = "artifacts inspect DIR";
     static final String USAGE_BUILD = "artifacts build --model MODEL.onnx --out DIR"
@@ -68,7 +68,7 @@ public final class ArtifactsCommand {
                 case "make-default":
                     return makeDefault(rest, out, err);
                 case "samples":
-                    return io.microkernel.artifacts.demo.SamplesCommand.run(rest, out, err);
+                    return io.microkernel.demo.SamplesCommand.run(rest, out, err);
                 case "help":
                 case "--help":
                 case "-h":

@@ -1,11 +1,11 @@
-package io.microkernel.artifacts.cli;
+package io.microkernel.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.microkernel.artifacts.ArtifactSet;
 import io.microkernel.artifacts.LossKind;
-import io.microkernel.artifacts.TinyModels;
-import io.microkernel.artifacts.onnx.Onnx;
+import io.microkernel.testing.TinyModels;
+import io.microkernel.artifacts.Onnx;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

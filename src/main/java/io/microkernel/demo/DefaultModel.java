@@ -1,12 +1,12 @@
-package io.microkernel.artifacts.demo;
+package io.microkernel.demo;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnxruntime.OrtEnvironment;
-import io.microkernel.artifacts.ArtifactBuilder;
+import io.microkernel.compiler.ArtifactBuilder;
 import io.microkernel.artifacts.ArtifactSet;
-import io.microkernel.artifacts.onnx.Onnx;
-import io.microkernel.artifacts.demo.ShapeImages.Batch;
-import io.microkernel.artifacts.demo.ShapeImages.Domain;
+import io.microkernel.artifacts.Onnx;
+import io.microkernel.demo.ShapeImages.Batch;
+import io.microkernel.demo.ShapeImages.Domain;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;

@@ -1,5 +1,11 @@
-package io.microkernel.artifacts;
+package io.microkernel.compiler;
 
+import io.microkernel.artifacts.ArtifactException;
+import io.microkernel.artifacts.ParameterSpec;
+import io.microkernel.artifacts.ArtifactSet;
+import io.microkernel.artifacts.LossKind;
+import io.microkernel.testing.TinyModels;
+import io.microkernel.testing.Training;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,7 +17,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtTrainingSession;
 import io.microkernel.artifacts.checkpoint.Checkpoint;
 import io.microkernel.artifacts.checkpoint.CheckpointTensor;
-import io.microkernel.artifacts.onnx.Onnx;
+import io.microkernel.artifacts.Onnx;
 import io.microkernel.runtime.OrtRuntime;
 import java.nio.file.Path;
 import java.util.List;

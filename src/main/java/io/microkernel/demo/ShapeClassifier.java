@@ -1,10 +1,10 @@
-package io.microkernel.artifacts.demo;
+package io.microkernel.demo;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import io.microkernel.artifacts.onnx.Onnx;
+import io.microkernel.artifacts.Onnx;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -20,7 +20,7 @@ import java.util.SplittableRandom;
  * Convolutions share their filters across positions, so what the backbone learns about strokes and
  * corners in one place holds everywhere, which a fully connected layer cannot offer. Resolution is
  * halved by strided convolutions rather than pooling so that every operator on the path has a
- * gradient in {@link io.microkernel.artifacts.ArtifactBuilder}, which pretrains it with everything
+ * gradient in {@link io.microkernel.compiler.ArtifactBuilder}, which pretrains it with everything
  * trainable.
  *
  * <p>Stateless and thread-safe.

@@ -1,6 +1,11 @@
-package io.microkernel.artifacts;
+package io.microkernel.compiler;
 
-import static io.microkernel.artifacts.onnx.Onnx.attr;
+import io.microkernel.artifacts.ArtifactException;
+import io.microkernel.artifacts.ArtifactSet;
+import io.microkernel.artifacts.LossKind;
+import io.microkernel.artifacts.Manifest;
+import io.microkernel.artifacts.TrainingGraphNames;
+import static io.microkernel.artifacts.Onnx.attr;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
@@ -10,11 +15,11 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import io.microkernel.artifacts.checkpoint.Checkpoint;
 import io.microkernel.artifacts.checkpoint.CheckpointTensor;
-import io.microkernel.artifacts.onnx.Autodiff;
-import io.microkernel.artifacts.onnx.GraphEmitter;
-import io.microkernel.artifacts.onnx.GraphException;
-import io.microkernel.artifacts.onnx.Onnx;
-import io.microkernel.artifacts.onnx.ShapeOracle;
+import io.microkernel.compiler.Autodiff;
+import io.microkernel.compiler.GraphEmitter;
+import io.microkernel.compiler.GraphException;
+import io.microkernel.artifacts.Onnx;
+import io.microkernel.compiler.ShapeOracle;
 import io.microkernel.runtime.OrtRuntime;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,10 +51,9 @@ import java.util.regex.Pattern;
  */
 public final class ArtifactBuilder {
 
-    /** Graph input that tells the accumulators to overwrite instead of add. */
-    public static final String LAZY_RESET_GRAD = "lazy_reset_grad";
-    public static final String GRAD_BUFFER_SUFFIX = "_grad.accumulation.buffer";
-    public static final String GRAD_OUT_SUFFIX = "_grad.accumulation.out";
+    private static final String LAZY_RESET_GRAD = TrainingGraphNames.LAZY_RESET_GRAD;
+    private static final String GRAD_BUFFER_SUFFIX = TrainingGraphNames.GRAD_BUFFER_SUFFIX;
+    private static final String GRAD_OUT_SUFFIX = TrainingGraphNames.GRAD_OUT_SUFFIX;
 
     private static final long MIN_OPSET = 13;
     private static final long TARGET_OPSET = 17;

@@ -227,7 +227,8 @@ class ServedModelTest {
         assertThat(pinned.version()).isEqualTo(3);
         assertThat(pinned.classifications().get(0).className()).isEqualTo("bird");
         assertThat(served.activeVersion()).hasValue(1);
-        assertThatThrownBy(() -> classify(OptionalInt.of(9))).isInstanceOf(io.microkernel.store.VersionNotFoundException.class);
+        assertThatThrownBy(() -> classify(OptionalInt.of(9))).isInstanceOf(io.microkernel.problem.ProblemException.class)
+                .hasFieldOrPropertyWithValue("type", io.microkernel.problem.ProblemType.UNKNOWN_VERSION);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.microkernel.serving;
 
 import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
 import io.microkernel.store.Lineage;
 import io.microkernel.store.ModelStore;
 import io.microkernel.store.ModelVersion;
@@ -181,18 +182,13 @@ public final class ServedModel implements AutoCloseable {
         }
     }
 
-    /** Client mistakes are {@code invalid}, a missing model {@code unavailable}, the rest {@code error}. */
+    /** Bad input and unknown versions are {@code invalid}, no model {@code unavailable}, the rest {@code error}. */
     private static ServingMetrics.Outcome outcomeOf(RuntimeException e) {
-        if (e instanceof ProblemException problem) {
-            int status = problem.status();
-            if (status == 503) {
-                return ServingMetrics.Outcome.UNAVAILABLE;
-            }
-            if (status >= 400 && status < 500) {
-                return ServingMetrics.Outcome.INVALID;
-            }
+        if (e instanceof InputValidationException
+                || e instanceof ProblemException problem && problem.type() == ProblemType.UNKNOWN_VERSION) {
+            return ServingMetrics.Outcome.INVALID;
         }
-        return ServingMetrics.Outcome.ERROR;
+        return e instanceof ModelNotReadyException ? ServingMetrics.Outcome.UNAVAILABLE : ServingMetrics.Outcome.ERROR;
     }
 
     /** The signature of the active version, if one is loaded. */

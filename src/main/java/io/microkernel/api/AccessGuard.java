@@ -1,12 +1,16 @@
 package io.microkernel.api;
 
 import io.microkernel.config.MicrokernelConfig;
+import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.core.HttpHeaders;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -47,25 +51,30 @@ public class AccessGuard {
      *
      * @param clientAddress the peer's IP address as text ({@code 127.0.0.1}, {@code ::1}...)
      * @param authorization the {@code Authorization} header, or {@code null}
-     * @throws AccessDeniedException saying what was expected and what was found
+     * @throws ProblemException (unauthorized, with a WWW-Authenticate challenge) saying what was expected and what was found
      */
     public void check(String clientAddress, String authorization) {
         if (trustLoopback && isLoopback(clientAddress)) {
             return;
         }
         if (token.isEmpty()) {
-            throw new AccessDeniedException("expected a loopback client (no microkernel.api.token is configured), found "
+            throw denied("expected a loopback client (no microkernel.api.token is configured), found "
                     + clientAddress);
         }
         if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-            throw new AccessDeniedException("expected 'Authorization: Bearer <token>' from non-loopback client "
+            throw denied("expected 'Authorization: Bearer <token>' from non-loopback client "
                     + clientAddress + ", found " + (authorization == null ? "no Authorization header" : "another scheme"));
         }
         byte[] offered = authorization.substring(BEARER.length()).trim().getBytes(StandardCharsets.UTF_8);
         // Constant-time comparison, so response times do not reveal how much of the token matched.
         if (!MessageDigest.isEqual(offered, token.get().getBytes(StandardCharsets.UTF_8))) {
-            throw new AccessDeniedException("expected the configured API token, found a different one");
+            throw denied("expected the configured API token, found a different one");
         }
+    }
+
+    private static ProblemException denied(String detail) {
+        return new ProblemException(ProblemType.UNAUTHORIZED, detail, null,
+                Map.of(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"onnx-microkernel\""));
     }
 
     static boolean isLoopback(String address) {

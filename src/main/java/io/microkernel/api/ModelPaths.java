@@ -1,5 +1,7 @@
 package io.microkernel.api;
 
+import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
 import io.microkernel.serving.ServedModel;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -13,10 +15,11 @@ public class ModelPaths {
     @Inject
     ServedModel served;
 
-    /** @throws UnknownModelException when {@code name} is not the served model */
+    /** @throws ProblemException (unknown-model) when {@code name} is not the served model */
     public ServedModel model(String name) {
         if (!served.name().equals(name)) {
-            throw new UnknownModelException(served.name(), name);
+            throw new ProblemException(ProblemType.UNKNOWN_MODEL,
+                    "expected model '" + served.name() + "', found '" + name + "'");
         }
         return served;
     }

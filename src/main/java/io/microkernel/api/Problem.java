@@ -1,6 +1,7 @@
 package io.microkernel.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.microkernel.problem.ProblemType;
 
 /**
  * An RFC 9457 problem document, sent as {@code application/problem+json}.
@@ -16,6 +17,10 @@ public record Problem(String type, String title, int status, String detail) {
     public static final String MEDIA_TYPE = "application/problem+json";
 
     static Problem of(String slug, String title, int status, String detail) {
-        return new Problem("urn:microkernel:problem:" + slug, title, status, detail);
+        return new Problem(ProblemType.URN_PREFIX + slug, title, status, detail);
+    }
+
+    static Problem of(ProblemType type, String detail) {
+        return new Problem(type.uri(), type.title(), type.status(), detail);
     }
 }

@@ -2,15 +2,11 @@ package io.microkernel.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import io.microkernel.serving.InferenceFailedException;
-import io.microkernel.serving.InputValidationException;
-import io.microkernel.serving.ModelLoadException;
-import io.microkernel.serving.ModelNotReadyException;
-import io.microkernel.store.StoreException;
-import io.microkernel.store.VersionNotFoundException;
+import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
 import jakarta.ws.rs.WebApplicationException;
-import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
+import java.util.Locale;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
@@ -18,41 +14,30 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 /**
  * The one place where exceptions become HTTP answers: every error is an
  * {@code application/problem+json} document that says what was expected and what was found.
- * Bad requests are 4xx; only failures of the server itself are 5xx.
+ * Bad requests are 4xx; only failures of the server itself are 5xx. The project's own failures
+ * are all {@link ProblemException}s and have one mapper; the others map exceptions from outside
+ * the project (JSON parsing, JAX-RS, anything unexpected).
  */
 public class ProblemMapper {
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
 
+    /**
+     * Every failure the service knows by type: the status, title and slug come from its
+     * {@link ProblemType}, the detail from its message, and headers (Retry-After, WWW-Authenticate)
+     * from the exception. Failures of the server itself (500) are logged; 503 is a state, not a failure.
+     */
     @ServerExceptionMapper
-    public Response invalidInput(InputValidationException e) {
-        return problem(Problem.of(e.problem().slug(), e.problem().title(), 400, e.getMessage()));
-    }
-
-    @ServerExceptionMapper
-    public Response unknownModel(UnknownModelException e) {
-        return problem(Problem.of("unknown-model", "Unknown model", 404, e.getMessage()));
-    }
-
-    @ServerExceptionMapper
-    public Response unknownVersion(VersionNotFoundException e) {
-        return problem(Problem.of("unknown-version", "Unknown version", 404, e.getMessage()));
-    }
-
-    @ServerExceptionMapper
-    public Response notReady(ModelNotReadyException e) {
-        return problem(Problem.of("model-not-ready", "Model not ready", 503, e.getMessage()), HttpHeaders.RETRY_AFTER, "5");
-    }
-
-    @ServerExceptionMapper
-    public Response cannotLoad(ModelLoadException e) {
-        return problem(Problem.of("version-does-not-load", "Version does not load", 409, e.getMessage()));
-    }
-
-    @ServerExceptionMapper
-    public Response accessDenied(AccessDeniedException e) {
-        return problem(Problem.of("unauthorized", "Unauthorized", 401, e.getMessage()),
-                HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"onnx-microkernel\"");
+    public Response knownProblem(ProblemException e) {
+        ProblemType type = e.type();
+        if (type.status() == 500) {
+            LOG.errorf("%s: %s", type.title().toLowerCase(Locale.ROOT), e.getMessage());
+            LOG.debug("cause", e);
+        }
+        Response.ResponseBuilder response = Response.status(type.status()).type(Problem.MEDIA_TYPE)
+                .entity(Problem.of(type, e.getMessage()));
+        e.headers().forEach(response::header);
+        return response.build();
     }
 
     /** Takes precedence over the JSON extension's own mapper, which answers in a different format. */
@@ -63,7 +48,7 @@ public class ProblemMapper {
 
     @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER - 100)
     public Response malformedJson(JsonProcessingException e) {
-        return problem(Problem.of("malformed-request", "Malformed request", 400, jsonDetail(e)));
+        return problem(Problem.of(ProblemType.MALFORMED_REQUEST, jsonDetail(e)));
     }
 
     @ServerExceptionMapper
@@ -77,19 +62,7 @@ public class ProblemMapper {
         String detail = status == 413
                 ? "expected a body within quarkus.http.limits.max-body-size, found a larger one"
                 : e.getMessage();
-        return problem(Problem.of(title.toLowerCase(java.util.Locale.ROOT).replace(' ', '-'), title, status, detail));
-    }
-
-    @ServerExceptionMapper
-    public Response inferenceFailed(InferenceFailedException e) {
-        LOG.errorf("inference failed: %s", e.getMessage());
-        return problem(Problem.of("inference-failed", "Inference failed", 500, e.getMessage()));
-    }
-
-    @ServerExceptionMapper
-    public Response storeFailed(StoreException e) {
-        LOG.errorf("model store error: %s", e.getMessage());
-        return problem(Problem.of("store-error", "Model store error", 500, e.getMessage()));
+        return problem(Problem.of(title.toLowerCase(Locale.ROOT).replace(' ', '-'), title, status, detail));
     }
 
     @ServerExceptionMapper
@@ -101,11 +74,6 @@ public class ProblemMapper {
 
     static Response problem(Problem problem) {
         return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem).build();
-    }
-
-    /** A problem with the header that tells the client what to do next (Retry-After, WWW-Authenticate). */
-    static Response problem(Problem problem, String header, String value) {
-        return Response.status(problem.status()).type(Problem.MEDIA_TYPE).header(header, value).entity(problem).build();
     }
 
     private static String jsonDetail(JsonProcessingException e) {

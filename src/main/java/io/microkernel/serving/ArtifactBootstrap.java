@@ -18,7 +18,7 @@ public final class ArtifactBootstrap {
 
     /**
      * @throws io.microkernel.artifacts.ArtifactException when the artifact set is missing or broken
-     * @throws io.microkernel.store.StoreException when the store is not empty or cannot be written
+     * @throws io.microkernel.problem.ProblemException (store-error) when the store is not empty or cannot be written
      */
     public static ModelVersion bootstrap(ModelStore store, Path artifactDir, OrtEnvironment env) {
         ArtifactSet set = ArtifactSet.open(artifactDir);

@@ -1,33 +1,37 @@
 package io.microkernel.serving;
 
-/** What is wrong with a request's inputs; each kind has a stable slug for problem types. */
+import io.microkernel.problem.ProblemType;
+
+/** What is wrong with a request's inputs; each kind is one {@link ProblemType}. */
 public enum InputProblem {
-    UNKNOWN_INPUT("unknown-input", "Unknown input"),
-    MISSING_INPUT("missing-input", "Missing input"),
-    DUPLICATE_INPUT("duplicate-input", "Duplicate input"),
-    WRONG_SHAPE("wrong-shape", "Wrong shape"),
-    WRONG_DATATYPE("wrong-datatype", "Wrong datatype"),
-    DATA_LENGTH_MISMATCH("data-length-mismatch", "Data length does not match the shape"),
-    NOT_FINITE("not-finite", "Value is not finite"),
-    NOT_NUMERIC("not-numeric", "Value is not numeric"),
-    EMPTY_BATCH("empty-batch", "Empty batch"),
-    BATCH_TOO_LARGE("batch-too-large", "Batch too large"),
-    MALFORMED("malformed-request", "Malformed request"),
-    REJECTED_BY_MODEL("rejected-by-model", "Input rejected by the model");
+    UNKNOWN_INPUT(ProblemType.UNKNOWN_INPUT),
+    MISSING_INPUT(ProblemType.MISSING_INPUT),
+    DUPLICATE_INPUT(ProblemType.DUPLICATE_INPUT),
+    WRONG_SHAPE(ProblemType.WRONG_SHAPE),
+    WRONG_DATATYPE(ProblemType.WRONG_DATATYPE),
+    DATA_LENGTH_MISMATCH(ProblemType.DATA_LENGTH_MISMATCH),
+    NOT_FINITE(ProblemType.NOT_FINITE),
+    NOT_NUMERIC(ProblemType.NOT_NUMERIC),
+    EMPTY_BATCH(ProblemType.EMPTY_BATCH),
+    BATCH_TOO_LARGE(ProblemType.BATCH_TOO_LARGE),
+    MALFORMED(ProblemType.MALFORMED_REQUEST),
+    REJECTED_BY_MODEL(ProblemType.REJECTED_BY_MODEL);
 
-    private final String slug;
-    private final String title;
+    private final ProblemType type;
 
-    InputProblem(String slug, String title) {
-        this.slug = slug;
-        this.title = title;
+    InputProblem(ProblemType type) {
+        this.type = type;
+    }
+
+    public ProblemType type() {
+        return type;
     }
 
     public String slug() {
-        return slug;
+        return type.slug();
     }
 
     public String title() {
-        return title;
+        return type.title();
     }
 }

@@ -1,15 +1,17 @@
 package io.microkernel.serving;
 
+import io.microkernel.problem.ProblemException;
+
 /**
  * A request's input does not fit the model; the message says what was expected and what was found.
- * The HTTP layer answers it with a 4xx problem.
+ * Its problem type is the {@link InputProblem}'s, a 4xx.
  */
-public class InputValidationException extends RuntimeException {
+public class InputValidationException extends ProblemException {
 
     private final InputProblem problem;
 
     public InputValidationException(InputProblem problem, String detail) {
-        super(detail);
+        super(problem.type(), detail);
         this.problem = problem;
     }
 

@@ -76,14 +76,16 @@ public final class LoadedModel {
         }
     }
 
-    /** Drops a reference; the last one closes the session. */
-    void release() {
+    /** Drops a reference; the last one closes the session and makes this return true. */
+    boolean release() {
         int left = references.decrementAndGet();
         if (left == 0) {
             closeNative();
+            return true;
         } else if (left < 0) {
             throw new IllegalStateException("version " + version() + " released more often than acquired");
         }
+        return false;
     }
 
     boolean isClosed() {

@@ -1,11 +1,13 @@
 package io.microkernel.serving;
 
+import io.microkernel.config.ConfigurationCheck;
 import io.microkernel.config.MicrokernelConfig;
+import io.microkernel.problem.ConfigurationException;
+import io.microkernel.problem.ProblemException;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.runtime.RuntimeSetupException;
 import io.microkernel.store.ModelStore;
 import io.microkernel.store.ModelVersion;
-import io.microkernel.store.StoreException;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -30,12 +32,18 @@ public class ModelStartup {
     MicrokernelConfig config;
 
     @Inject
+    ConfigurationCheck configuration;
+
+    @Inject
     Instance<ModelStore> store;
 
     @Inject
     Instance<ServedModel> served;
 
     void onStart(@Observes StartupEvent event) {
+        if (!configuration.passed()) {
+            return;
+        }
         try {
             OrtRuntime runtime = OrtRuntime.start(config.runtime().nativeLibrary());
             LOG.infof("ONNX Runtime %s (training enabled) from %s", runtime.environment().getVersion(), runtime.library());
@@ -47,7 +55,11 @@ public class ModelStartup {
         ModelStore modelStore;
         try {
             modelStore = store.get();
-        } catch (StoreException | IllegalArgumentException e) {
+        } catch (ConfigurationException e) {
+            LOG.error("invalid configuration: " + e.getMessage());
+            Quarkus.asyncExit(1);
+            return;
+        } catch (ProblemException e) {
             LOG.error("cannot open the model store: " + e.getMessage()
                     + "; remedy: point microkernel.data-dir at a writable folder");
             Quarkus.asyncExit(1);

@@ -1,5 +1,7 @@
 package io.microkernel.serving;
 
+import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
 import io.microkernel.store.Lineage;
 import io.microkernel.store.ModelStore;
 import io.microkernel.store.ModelVersion;
@@ -10,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
@@ -39,12 +43,17 @@ public final class ServedModel implements AutoCloseable {
     private final ServingMetrics metrics;
     private final AtomicReference<LoadedModel> current = new AtomicReference<>();
     private final Object swapLock = new Object();
-    /** Loaded non-active versions, least recently used first; guarded by itself. */
-    private final LinkedHashMap<Integer, LoadedModel> pinned = new LinkedHashMap<>(4, 0.75f, true) {
+    /**
+     * Non-active versions, loaded or loading, least recently used first; guarded by itself. A value
+     * is the load's future, so a version loads outside the lock and requests for other versions do
+     * not wait for it. The map holds one reference on each model it has loaded.
+     */
+    private final LinkedHashMap<Integer, CompletableFuture<LoadedModel>> pinned = new LinkedHashMap<>(4, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Integer, LoadedModel> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Integer, CompletableFuture<LoadedModel>> eldest) {
             if (size() > PINNED_VERSIONS) {
-                eldest.getValue().release();
+                // A load still running sees that it was evicted and drops the map's reference itself.
+                loadedNow(eldest.getValue()).ifPresent(ServedModel.this::release);
                 return true;
             }
             return false;
@@ -100,9 +109,8 @@ public final class ServedModel implements AutoCloseable {
             for (ModelVersion candidate : candidates) {
                 LoadedModel loaded;
                 try {
-                    loaded = loader.load(candidate);
+                    loaded = load(candidate);
                 } catch (ModelLoadException e) {
-                    metrics.loadFailed();
                     LOG.errorf("cannot serve version %d of %s: %s", candidate.version(), name, e.getMessage());
                     failures.add(candidate.version() + ": " + e.getMessage());
                     continue;
@@ -110,11 +118,16 @@ public final class ServedModel implements AutoCloseable {
                 if (candidate.version() != active.version()) {
                     LOG.warnf("serving version %d of %s, the newest version that loads, because active version %d does not load",
                             candidate.version(), name, active.version());
-                    store.activate(candidate.version());
+                    try {
+                        store.activate(candidate.version());
+                    } catch (RuntimeException e) {
+                        release(loaded);
+                        throw e;
+                    }
                 }
                 LoadedModel previous = current.getAndSet(loaded);
                 if (previous != null) {
-                    previous.release();
+                    release(previous);
                 }
                 metrics.activeVersion(candidate.version());
                 LOG.infof("serving version %d of %s", candidate.version(), name);
@@ -129,14 +142,14 @@ public final class ServedModel implements AutoCloseable {
      * reference for exactly the duration of the call.
      *
      * @throws ModelNotReadyException when no version is loaded
-     * @throws io.microkernel.store.VersionNotFoundException when {@code version} is not retained
+     * @throws ProblemException (unknown-version) when {@code version} is not retained
      */
     public <T> T withModel(OptionalInt version, Function<LoadedModel, T> work) {
         LoadedModel model = acquire(version);
         try {
             return work.apply(model);
         } finally {
-            model.release();
+            release(model);
         }
     }
 
@@ -147,27 +160,35 @@ public final class ServedModel implements AutoCloseable {
      */
     public Prediction predict(OptionalInt version, Function<ModelSignature, List<InputTensor>> translate) {
         long start = System.nanoTime();
-        String versionTag = "none";
+        LoadedModel model;
+        try {
+            model = acquire(version);
+        } catch (RuntimeException e) {
+            metrics.recordInference(OptionalInt.empty(), outcomeOf(e), System.nanoTime() - start);
+            throw e;
+        }
         ServingMetrics.Outcome outcome = ServingMetrics.Outcome.ERROR;
         try {
-            LoadedModel model = acquire(version);
-            try {
-                versionTag = Integer.toString(model.version());
-                Prediction prediction = model.run(translate.apply(model.signature()));
-                outcome = ServingMetrics.Outcome.OK;
-                return prediction;
-            } finally {
-                model.release();
-            }
-        } catch (InputValidationException | io.microkernel.store.VersionNotFoundException e) {
-            outcome = ServingMetrics.Outcome.INVALID;
-            throw e;
-        } catch (ModelNotReadyException e) {
-            outcome = ServingMetrics.Outcome.UNAVAILABLE;
+            Prediction prediction = model.run(translate.apply(model.signature()));
+            outcome = ServingMetrics.Outcome.OK;
+            return prediction;
+        } catch (RuntimeException e) {
+            outcome = outcomeOf(e);
             throw e;
         } finally {
-            metrics.recordInference(versionTag, outcome, System.nanoTime() - start);
+            // Recorded before the release: the version's timers exist while a reference is held.
+            metrics.recordInference(OptionalInt.of(model.version()), outcome, System.nanoTime() - start);
+            release(model);
         }
+    }
+
+    /** Bad input and unknown versions are {@code invalid}, no model {@code unavailable}, the rest {@code error}. */
+    private static ServingMetrics.Outcome outcomeOf(RuntimeException e) {
+        if (e instanceof InputValidationException
+                || e instanceof ProblemException problem && problem.type() == ProblemType.UNKNOWN_VERSION) {
+            return ServingMetrics.Outcome.INVALID;
+        }
+        return e instanceof ModelNotReadyException ? ServingMetrics.Outcome.UNAVAILABLE : ServingMetrics.Outcome.ERROR;
     }
 
     /** The signature of the active version, if one is loaded. */
@@ -185,7 +206,7 @@ public final class ServedModel implements AutoCloseable {
      * the version they started with. Use it for rollbacks, roll-forwards and promotions.
      *
      * @return the version now served
-     * @throws io.microkernel.store.VersionNotFoundException when the store does not hold it
+     * @throws ProblemException (unknown-version) when the store does not hold it
      * @throws ModelLoadException when it does not load; the served version does not change
      */
     public ModelVersion swap(int version) {
@@ -199,24 +220,18 @@ public final class ServedModel implements AutoCloseable {
                 store.activate(version);
                 return target;
             }
-            LoadedModel next;
-            try {
-                next = loader.load(target);
-            } catch (ModelLoadException e) {
-                metrics.loadFailed();
-                throw e;
-            }
+            LoadedModel next = load(target);
             try {
                 store.activate(version);
             } catch (RuntimeException e) {
-                next.release();
+                release(next);
                 throw e;
             }
             current.set(next);
             metrics.activeVersion(version);
             metrics.swapped();
             if (previous != null) {
-                previous.release();
+                release(previous);
             }
             LOG.infof("serving version %d of %s (was %s)", version, name,
                     previous == null ? "none" : Integer.toString(previous.version()));
@@ -244,10 +259,10 @@ public final class ServedModel implements AutoCloseable {
             closed = true;
             LoadedModel last = current.getAndSet(null);
             if (last != null) {
-                last.release();
+                release(last);
             }
             synchronized (pinned) {
-                pinned.values().forEach(LoadedModel::release);
+                pinned.values().forEach(future -> loadedNow(future).ifPresent(this::release));
                 pinned.clear();
             }
             metrics.activeVersion(0);
@@ -270,28 +285,99 @@ public final class ServedModel implements AutoCloseable {
         }
     }
 
+    /**
+     * A reference on a retained, non-active version, loading it when no request has yet. The load
+     * runs outside the map's lock: one request loads, requests for the same version wait for that
+     * load, and requests for other versions go on.
+     */
     private LoadedModel acquirePinned(int version) {
-        synchronized (pinned) {
-            if (closed) {
-                throw new ModelNotReadyException("model '" + name + "' is shutting down: expected a running server, found it stopping");
+        while (true) {
+            CompletableFuture<LoadedModel> loading;
+            ModelVersion toLoad = null;
+            synchronized (pinned) {
+                if (closed) {
+                    throw new ModelNotReadyException("model '" + name + "' is shutting down: expected a running server, found it stopping");
+                }
+                loading = pinned.get(version);
+                if (loading == null) {
+                    toLoad = store.version(version);
+                    loading = new CompletableFuture<>();
+                    pinned.put(version, loading);
+                }
             }
-            LoadedModel model = pinned.get(version);
-            if (model != null && model.tryAcquire()) {
+            if (toLoad != null) {
+                return loadPinned(version, toLoad, loading);
+            }
+            LoadedModel model = join(loading);
+            if (model.tryAcquire()) {
                 return model;
             }
-            ModelVersion stored = store.version(version);
-            try {
-                model = loader.load(stored);
-            } catch (ModelLoadException e) {
-                metrics.loadFailed();
-                throw e;
+            // Evicted and closed after it loaded; the map no longer holds it, so the next pass loads it anew.
+        }
+    }
+
+    /**
+     * Loads the version of a pinned slot this thread created, outside the lock. Returns the caller's
+     * reference; the model's first reference is the map's, dropped here when the slot was evicted or
+     * the model closed while it loaded.
+     */
+    private LoadedModel loadPinned(int version, ModelVersion stored, CompletableFuture<LoadedModel> slot) {
+        LoadedModel model;
+        try {
+            model = load(stored);
+        } catch (RuntimeException e) {
+            synchronized (pinned) {
+                pinned.remove(version, slot);
             }
-            model.tryAcquire();
-            LoadedModel replaced = pinned.put(version, model);
-            if (replaced != null) {
-                replaced.release();
+            slot.completeExceptionally(e);
+            throw e;
+        }
+        model.tryAcquire();
+        boolean kept;
+        synchronized (pinned) {
+            // Completed under the lock, so eviction and close() see either a running load or this model, never both.
+            slot.complete(model);
+            kept = pinned.get(version) == slot;
+        }
+        if (!kept) {
+            release(model);
+        }
+        return model;
+    }
+
+    private static LoadedModel join(CompletableFuture<LoadedModel> future) {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
             }
-            return model;
+            throw e;
+        }
+    }
+
+    /** The model of a finished, successful load, if this one is. */
+    private static Optional<LoadedModel> loadedNow(CompletableFuture<LoadedModel> future) {
+        return future.isDone() && !future.isCompletedExceptionally() ? Optional.of(future.join()) : Optional.empty();
+    }
+
+    /** Loads and warms a version and registers its meters; the result holds one reference, the caller's. */
+    private LoadedModel load(ModelVersion version) {
+        LoadedModel model;
+        try {
+            model = loader.load(version);
+        } catch (ModelLoadException e) {
+            metrics.loadFailed();
+            throw e;
+        }
+        metrics.versionLoaded(model.version());
+        return model;
+    }
+
+    /** Drops a reference; the one that closes the session also removes the version's meters. */
+    private void release(LoadedModel model) {
+        if (model.release()) {
+            metrics.versionClosed(model.version());
         }
     }
 }

@@ -1,7 +1,9 @@
 package io.microkernel.serving;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.microkernel.config.ConfigurationCheck;
 import io.microkernel.config.MicrokernelConfig;
+import io.microkernel.problem.ConfigurationException;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.store.ModelStore;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -43,8 +45,8 @@ public class ServingBeans {
     /** {@code {data-dir}/models/{name}}; the name becomes a folder, so it must be a plain one. */
     static Path modelRoot(MicrokernelConfig config) {
         String name = config.model().name();
-        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
-            throw new IllegalArgumentException("microkernel.model.name: expected letters, digits, '.', '_' or '-', found '" + name + "'");
+        if (!name.matches(ConfigurationCheck.MODEL_NAME_PATTERN)) {
+            throw new ConfigurationException("microkernel.model.name", "letters, digits, '.', '_' or '-'", "'" + name + "'");
         }
         return config.dataDir().resolve("models").resolve(name);
     }

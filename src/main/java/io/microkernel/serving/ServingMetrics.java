@@ -4,6 +4,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -11,6 +17,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * failures. Prometheus names: {@code microkernel_inference_seconds},
  * {@code microkernel_model_active_version}, {@code microkernel_model_swaps_total},
  * {@code microkernel_model_load_failures_total}.
+ *
+ * <p>The inference timers of a version are registered once, when the version is loaded, and removed
+ * from the registry when its session closes, so the number of meters stays bounded however many
+ * versions a long-running process serves.
  *
  * <p>Thread-safe.
  */
@@ -32,6 +42,12 @@ public final class ServingMetrics {
     private final AtomicInteger activeVersion = new AtomicInteger();
     private final Counter swaps;
     private final Counter loadFailures;
+    /** Timers of loaded versions; the lock for {@link #loads}, too. */
+    private final Map<Integer, Map<Outcome, Timer>> byVersion = new ConcurrentHashMap<>();
+    /** How many loaded sessions each version has (active and pinned may both hold one); guarded by {@link #byVersion}. */
+    private final Map<Integer, Integer> loads = new HashMap<>();
+    /** Timers of requests no version answered, tagged {@code version="none"}. */
+    private final Map<Outcome, Timer> unversioned;
 
     public ServingMetrics(MeterRegistry registry, String model) {
         this.registry = registry;
@@ -44,15 +60,55 @@ public final class ServingMetrics {
                 .tag("model", model).register(registry);
         loadFailures = Counter.builder("microkernel.model.load.failures")
                 .description("Model versions that failed to load or warm up").tag("model", model).register(registry);
+        unversioned = timers("none");
     }
 
-    public void recordInference(String version, Outcome outcome, long nanos) {
-        Timer.builder("microkernel.inference")
-                .description("Inference latency, from acquiring the model to the answer")
-                .tags("model", model, "version", version, "outcome", outcome.tag)
-                .publishPercentileHistogram()
-                .register(registry)
-                .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    /**
+     * Records one request's latency. {@code version} is the version that answered, or empty when
+     * none did (not ready, unknown version); a version's timers exist from {@link #versionLoaded}
+     * until its last load is closed, which holds while the caller holds a reference to it.
+     */
+    public void recordInference(OptionalInt version, Outcome outcome, long nanos) {
+        Map<Outcome, Timer> timers = version.isPresent() ? byVersion.get(version.getAsInt()) : null;
+        if (timers == null) {
+            timers = unversioned;
+        }
+        timers.get(outcome).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Registers the inference timers of a version just loaded; once per version however often it is loaded. */
+    void versionLoaded(int version) {
+        synchronized (byVersion) {
+            loads.merge(version, 1, Integer::sum);
+            byVersion.computeIfAbsent(version, v -> timers(Integer.toString(v)));
+        }
+    }
+
+    /** Removes a version's timers from the registry when its last loaded session closes. */
+    void versionClosed(int version) {
+        synchronized (byVersion) {
+            Integer left = loads.merge(version, -1, Integer::sum);
+            if (left != null && left > 0) {
+                return;
+            }
+            loads.remove(version);
+            Map<Outcome, Timer> timers = byVersion.remove(version);
+            if (timers != null) {
+                timers.values().forEach(registry::remove);
+            }
+        }
+    }
+
+    private Map<Outcome, Timer> timers(String versionTag) {
+        Map<Outcome, Timer> timers = new EnumMap<>(Outcome.class);
+        for (Outcome outcome : Outcome.values()) {
+            timers.put(outcome, Timer.builder("microkernel.inference")
+                    .description("Inference latency, from acquiring the model to the answer")
+                    .tags("model", model, "version", versionTag, "outcome", outcome.tag)
+                    .publishPercentileHistogram()
+                    .register(registry));
+        }
+        return timers;
     }
 
     void activeVersion(int version) {

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -73,17 +75,18 @@ public final class ModelStore {
      * Opens (creating if needed) and recovers the store in {@code root}.
      *
      * @param retain how many versions to keep; the active one is kept in addition
-     * @throws StoreException when the folder cannot be created or read
+     * @throws io.microkernel.problem.ConfigurationException when {@code retain} is below 1
+     * @throws ProblemException (store-error) when the folder cannot be created or read
      */
     public static ModelStore open(Path root, int retain) {
         if (retain < 1) {
-            throw new IllegalArgumentException("microkernel.store.retain: expected at least 1, found " + retain);
+            throw new io.microkernel.problem.ConfigurationException("microkernel.store.retain", "at least 1", retain);
         }
         ModelStore store = new ModelStore(root.toAbsolutePath(), retain);
         try {
             store.recover();
         } catch (IOException e) {
-            throw new StoreException("cannot open the model store " + root + ": " + e, e);
+            throw new ProblemException(ProblemType.STORE_ERROR, "cannot open the model store " + root + ": " + e, e);
         }
         return store;
     }
@@ -122,14 +125,19 @@ public final class ModelStore {
     /**
      * One retained version.
      *
-     * @throws VersionNotFoundException when the store does not hold it
+     * @throws ProblemException (unknown-version) when the store does not hold it
      */
     public synchronized ModelVersion version(int number) {
         ModelVersion found = intact.get(number);
         if (found == null) {
-            throw new VersionNotFoundException(number, intact.keySet());
+            throw versionNotFound(number, intact.keySet());
         }
         return found;
+    }
+
+    private static ProblemException versionNotFound(int number, java.util.Collection<Integer> retained) {
+        return new ProblemException(ProblemType.UNKNOWN_VERSION,
+                "version " + number + " not found: expected one of " + retained + ", found " + number);
     }
 
     /**
@@ -142,16 +150,16 @@ public final class ModelStore {
      * active one when the lineage names no parent).
      *
      * @return the new version
-     * @throws StoreException when a file is missing or cannot be written
+     * @throws ProblemException (store-error) when a file is missing or cannot be written
      */
     public synchronized ModelVersion publish(Path sourceDir, Lineage lineage) {
         ModelVersion template = lineage.parent().isPresent()
                 ? version(lineage.parent().getAsInt())
-                : active().orElseThrow(() -> new StoreException(
+                : active().orElseThrow(() -> new ProblemException(ProblemType.STORE_ERROR, 
                         "cannot publish into an empty store: expected a bootstrapped version 1, found none"));
         for (String name : List.of(CHECKPOINT, INFERENCE_MODEL)) {
             if (!Files.isRegularFile(sourceDir.resolve(name))) {
-                throw new StoreException("cannot publish from " + sourceDir + ": expected file " + name + ", found none");
+                throw new ProblemException(ProblemType.STORE_ERROR, "cannot publish from " + sourceDir + ": expected file " + name + ", found none");
             }
         }
         ModelVersion published = writeVersion(lineage, template.classNames(), template.inferenceOutput(), temp -> {
@@ -170,12 +178,12 @@ public final class ModelStore {
      * @param classNames      class names of a classifier, empty for regression
      * @param inferenceOutput the graph output the inference model answers with
      * @param exporter        writes the inference model for a checkpoint
-     * @throws StoreException when the store already holds versions or a file cannot be written
+     * @throws ProblemException (store-error) when the store already holds versions or a file cannot be written
      */
     public synchronized ModelVersion bootstrap(Path artifactDir, List<String> classNames, String inferenceOutput,
             InferenceExporter exporter) {
         if (!intact.isEmpty()) {
-            throw new StoreException("cannot bootstrap " + root + ": expected an empty store, found versions " + intact.keySet());
+            throw new ProblemException(ProblemType.STORE_ERROR, "cannot bootstrap " + root + ": expected an empty store, found versions " + intact.keySet());
         }
         try {
             Path tempBase = root.resolve(TEMP_PREFIX + BASE + "-" + UUID.randomUUID());
@@ -185,7 +193,7 @@ public final class ModelStore {
             discard(baseDir());
             Durable.publishFolder(tempBase, baseDir());
         } catch (IOException e) {
-            throw new StoreException("cannot copy the artifact set " + artifactDir + " into " + baseDir() + ": " + e, e);
+            throw new ProblemException(ProblemType.STORE_ERROR, "cannot copy the artifact set " + artifactDir + " into " + baseDir() + ": " + e, e);
         }
         ModelVersion first = writeVersion(Lineage.bootstrap(), classNames, inferenceOutput, temp -> {
             Durable.copy(baseDir().resolve(CHECKPOINT), temp.resolve(CHECKPOINT));
@@ -200,14 +208,14 @@ public final class ModelStore {
      * Makes a retained version the active one by replacing {@code ACTIVE} atomically. Serving code
      * calls this through {@code ServedModel.swap}, after the new session is loaded and warm.
      *
-     * @throws VersionNotFoundException when the store does not hold the version
+     * @throws ProblemException (unknown-version) when the store does not hold the version
      */
     public synchronized ModelVersion activate(int number) {
         ModelVersion target = version(number);
         try {
             Durable.replace(root.resolve(ACTIVE), number + "\n");
         } catch (IOException e) {
-            throw new StoreException("cannot write " + root.resolve(ACTIVE) + ": " + e, e);
+            throw new ProblemException(ProblemType.STORE_ERROR, "cannot write " + root.resolve(ACTIVE) + ": " + e, e);
         }
         active = number;
         applyRetention();
@@ -249,7 +257,7 @@ public final class ModelStore {
             return version;
         } catch (IOException | RuntimeException e) {
             discardQuietly(temp);
-            throw new StoreException("cannot publish version " + number + " in " + versionsDir + ": " + e.getMessage(), e);
+            throw new ProblemException(ProblemType.STORE_ERROR, "cannot publish version " + number + " in " + versionsDir + ": " + e.getMessage(), e);
         }
     }
 
@@ -351,36 +359,36 @@ public final class ModelStore {
     private ModelVersion readVerified(int number, Path folder) {
         Path manifestFile = folder.resolve(MANIFEST);
         if (!Files.isRegularFile(manifestFile)) {
-            throw new StoreException("expected " + manifestFile + ", found no such file");
+            throw new ProblemException(ProblemType.STORE_ERROR, "expected " + manifestFile + ", found no such file");
         }
         Manifest manifest;
         try {
             manifest = JSON.readValue(manifestFile.toFile(), Manifest.class);
         } catch (IOException e) {
-            throw new StoreException(manifestFile + " is not a readable manifest: " + e.getMessage(), e);
+            throw new ProblemException(ProblemType.STORE_ERROR, manifestFile + " is not a readable manifest: " + e.getMessage(), e);
         }
         if (manifest.version() != number) {
-            throw new StoreException(manifestFile + ": expected version " + number + ", found " + manifest.version());
+            throw new ProblemException(ProblemType.STORE_ERROR, manifestFile + ": expected version " + number + ", found " + manifest.version());
         }
         Map<String, String> hashes = manifest.files() == null ? Map.of() : manifest.files();
         for (String required : List.of(CHECKPOINT, INFERENCE_MODEL)) {
             if (!hashes.containsKey(required)) {
-                throw new StoreException(manifestFile + ": expected a hash for " + required + ", found none");
+                throw new ProblemException(ProblemType.STORE_ERROR, manifestFile + ": expected a hash for " + required + ", found none");
             }
         }
         for (Map.Entry<String, String> file : hashes.entrySet()) {
             Path path = folder.resolve(file.getKey()).normalize();
             if (!path.getParent().equals(folder.normalize()) || !Files.isRegularFile(path)) {
-                throw new StoreException("expected file " + path + ", found none");
+                throw new ProblemException(ProblemType.STORE_ERROR, "expected file " + path + ", found none");
             }
             String actual;
             try {
                 actual = Durable.sha256(path);
             } catch (IOException e) {
-                throw new StoreException("cannot read " + path + ": " + e.getMessage(), e);
+                throw new ProblemException(ProblemType.STORE_ERROR, "cannot read " + path + ": " + e.getMessage(), e);
             }
             if (!actual.equalsIgnoreCase(file.getValue())) {
-                throw new StoreException(path + " is corrupt: expected SHA-256 " + file.getValue() + ", found " + actual);
+                throw new ProblemException(ProblemType.STORE_ERROR, path + " is corrupt: expected SHA-256 " + file.getValue() + ", found " + actual);
             }
         }
         Lineage lineage = new Lineage(manifest.parent(), manifest.roundId(), manifest.samples(), manifest.metrics());

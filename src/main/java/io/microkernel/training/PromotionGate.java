@@ -1,5 +1,6 @@
 package io.microkernel.training;
 
+import io.microkernel.problem.ConfigurationException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -38,13 +39,16 @@ public final class PromotionGate {
     public record Thresholds(double maxRegression, OptionalDouble minImprovement, double maxClassRecallDrop) {
 
         public Thresholds {
-            if (!(maxRegression >= 0) || !(maxClassRecallDrop >= 0)) {
-                throw new IllegalArgumentException("gate thresholds must be at least 0, found max-regression "
-                        + maxRegression + " and max-class-recall-drop " + maxClassRecallDrop);
+            if (!(maxRegression >= 0)) {
+                throw new ConfigurationException("microkernel.training.gate.max-regression", "at least 0", maxRegression);
+            }
+            if (!(maxClassRecallDrop >= 0)) {
+                throw new ConfigurationException("microkernel.training.gate.max-class-recall-drop", "at least 0",
+                        maxClassRecallDrop);
             }
             if (minImprovement.isPresent() && !(minImprovement.getAsDouble() >= 0)) {
-                throw new IllegalArgumentException("gate.min-improvement must be at least 0, found "
-                        + minImprovement.getAsDouble());
+                throw new ConfigurationException("microkernel.training.gate.min-improvement", "at least 0",
+                        minImprovement.getAsDouble());
             }
         }
     }

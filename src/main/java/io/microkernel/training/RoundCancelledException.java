@@ -1,9 +1,12 @@
 package io.microkernel.training;
 
-/** A round stopped because it was asked to; nothing was published. */
-public class RoundCancelledException extends RuntimeException {
+import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
+
+/** A round stopped because it was asked to; nothing was published. Caught by type: it ends a round as cancelled, not failed. */
+public class RoundCancelledException extends ProblemException {
 
     public RoundCancelledException(String message) {
-        super(message);
+        super(ProblemType.ROUND_CANCELLED, message);
     }
 }

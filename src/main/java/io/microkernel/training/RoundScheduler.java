@@ -2,6 +2,8 @@ package io.microkernel.training;
 
 import ai.onnxruntime.OrtEnvironment;
 import io.microkernel.artifacts.ArtifactSet;
+import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
 import io.microkernel.serving.ServedModel;
 import io.microkernel.store.Lineage;
 import io.microkernel.store.ModelVersion;
@@ -154,7 +156,7 @@ public final class RoundScheduler implements AutoCloseable {
      * @param trigger {@code manual}, {@code min-new-samples} or {@code interval}
      * @throws RoundConflictException      when a round is queued or running, or the samples cannot make a round
      * @throws io.microkernel.serving.ModelNotReadyException when no version is served to train from
-     * @throws InvalidRoundRequestException when an override is out of range
+     * @throws ProblemException (invalid-round-request) when an override is out of range
      */
     public RoundRecord start(String trigger, RoundOverrides overrides) {
         RoundSettings settings = overrides.applyTo(options.defaults());
@@ -196,7 +198,7 @@ public final class RoundScheduler implements AutoCloseable {
      * Asks a queued or running round to stop; it ends as {@code cancelled} at its next step.
      *
      * @return the round's record as it is now
-     * @throws RoundNotFoundException when no such round exists
+     * @throws ProblemException (unknown-round) when no such round exists
      * @throws RoundConflictException when the round already finished
      */
     public RoundRecord cancel(long id) {
@@ -214,8 +216,9 @@ public final class RoundScheduler implements AutoCloseable {
 
     /** One round by id. */
     public RoundRecord find(long id) {
-        return records.find(id).orElseThrow(() -> new RoundNotFoundException(id,
-                records.latest().map(RoundRecord::id).orElse(0L)));
+        long newest = records.latest().map(RoundRecord::id).orElse(0L);
+        return records.find(id).orElseThrow(() -> new ProblemException(ProblemType.UNKNOWN_ROUND,
+                "round " + id + " does not exist: expected an id in [1, " + newest + "], found " + id));
     }
 
     /** Starts a round when {@code min-new-samples} samples arrived since the last one; returns it if it did. */
@@ -263,41 +266,10 @@ public final class RoundScheduler implements AutoCloseable {
         double lastTrainLoss = Double.NaN;
         Path workDir = options.workRoot().resolve("round-" + handle.id());
         try {
-            if (handle.cancel().get()) {
-                throw new RoundCancelledException("cancelled on request before it started");
-            }
-            int baseNumber = served.activeVersion().orElseThrow(() -> new RoundFailedException(
-                    "no version is served: expected an active version to train from, found none", null));
-            ModelVersion base = served.store().version(baseNumber);
-            SampleJournal.Snapshot snapshot = journal.snapshot();
-            RoundRecord queued = handle.record().get();
-            TrainingRound round = new TrainingRound(env.get(), artifacts.get(),
-                    new TrainingRound.Base(base.version(), base.checkpoint(), base.inferenceModel(), base.inferenceOutput()),
-                    snapshot, queued.settings(), queued.seed(), options.threads(), gate, workDir,
-                    progress -> publish(handle, handle.record().get().withProgress(progress), false),
-                    () -> handle.cancel().get());
-            RoundRecord running = queued.running(base.version(), TrainingRound.countSamples(snapshot, queued.settings()),
-                    round.plannedSteps());
-            publish(handle, running, true);
-
-            TrainingRound.Outcome outcome = round.run();
+            Prepared prepared = prepare(handle, workDir);
+            TrainingRound.Outcome outcome = prepared.round().run();
             lastTrainLoss = outcome.lastTrainLoss();
-            RoundRecord scored = handle.record().get().withMetrics(outcome.active(), outcome.candidate(),
-                    outcome.decision());
-            if (!outcome.decision().promote()) {
-                complete(handle, scored.rejected());
-                return;
-            }
-            if (handle.cancel().get()) {
-                throw new RoundCancelledException("cancelled on request before publishing");
-            }
-            RoundRecord.Progress last = scored.progress();
-            publish(handle, scored.withProgress(new RoundRecord.Progress(last.epoch(), last.epochs(), last.step(),
-                    last.steps(), last.runningLoss(), "publishing")), true);
-            ModelVersion promoted = served.promote(outcome.candidateDir(), Lineage.fromRound(base.version(),
-                    Long.toString(handle.id()), outcome.samples().train(), outcome.candidate().asMap("")));
-            journal.markConsumed(outcome.samples().throughId());
-            complete(handle, handle.record().get().promoted(promoted.version()));
+            conclude(handle, prepared.base(), outcome);
         } catch (RoundCancelledException e) {
             boolean shuttingDown;
             synchronized (lock) {
@@ -311,18 +283,68 @@ public final class RoundScheduler implements AutoCloseable {
             complete(handle, handle.record().get().failed(e.getMessage()));
         } finally {
             deleteRecursively(workDir);
-            RoundRecord last = handle.record().get();
-            synchronized (lock) {
-                if (active == handle) {
-                    active = null;
-                }
+            finished(handle, started, lastTrainLoss);
+        }
+    }
+
+    /** A round ready to train, and the version it trains from. */
+    private record Prepared(TrainingRound round, ModelVersion base) {
+    }
+
+    /** Builds the round from the served version and the buffered samples, and records it as running. */
+    private Prepared prepare(Active handle, Path workDir) {
+        if (handle.cancel().get()) {
+            throw new RoundCancelledException("cancelled on request before it started");
+        }
+        int baseNumber = served.activeVersion().orElseThrow(() -> new ProblemException(ProblemType.ROUND_FAILED,
+                "no version is served: expected an active version to train from, found none"));
+        ModelVersion base = served.store().version(baseNumber);
+        SampleJournal.Snapshot snapshot = journal.snapshot();
+        RoundRecord queued = handle.record().get();
+        TrainingRound round = new TrainingRound(env.get(), artifacts.get(),
+                new TrainingRound.Base(base.version(), base.checkpoint(), base.inferenceModel(), base.inferenceOutput()),
+                snapshot, queued.settings(), queued.seed(), options.threads(), gate, workDir,
+                progress -> publish(handle, handle.record().get().withProgress(progress), false),
+                () -> handle.cancel().get());
+        RoundRecord running = queued.running(base.version(), TrainingRound.countSamples(snapshot, queued.settings()),
+                round.plannedSteps());
+        publish(handle, running, true);
+        return new Prepared(round, base);
+    }
+
+    /** Records the scores and the gate's decision; promotes the candidate when the gate accepts it. */
+    private void conclude(Active handle, ModelVersion base, TrainingRound.Outcome outcome) {
+        RoundRecord scored = handle.record().get().withMetrics(outcome.active(), outcome.candidate(),
+                outcome.decision());
+        if (!outcome.decision().promote()) {
+            complete(handle, scored.rejected());
+            return;
+        }
+        if (handle.cancel().get()) {
+            throw new RoundCancelledException("cancelled on request before publishing");
+        }
+        RoundRecord.Progress last = scored.progress();
+        publish(handle, scored.withProgress(new RoundRecord.Progress(last.epoch(), last.epochs(), last.step(),
+                last.steps(), last.runningLoss(), "publishing")), true);
+        ModelVersion promoted = served.promote(outcome.candidateDir(), Lineage.fromRound(base.version(),
+                Long.toString(handle.id()), outcome.samples().train(), outcome.candidate().asMap("")));
+        journal.markConsumed(outcome.samples().throughId());
+        complete(handle, handle.record().get().promoted(promoted.version()));
+    }
+
+    /** Frees the scheduler for the next round and, when the round reached a final state, meters and logs it. */
+    private void finished(Active handle, long startedNanos, double lastTrainLoss) {
+        RoundRecord last = handle.record().get();
+        synchronized (lock) {
+            if (active == handle) {
+                active = null;
             }
-            if (last.state().isFinal()) {
-                metrics.roundFinished(last, Duration.ofNanos(System.nanoTime() - started), lastTrainLoss);
-                LOG.infof("round %d %s", last.id(), last.decision() != null && last.cause() == null
-                        ? last.decision().reason()
-                        : last.state().wireName() + (last.cause() != null ? ": " + last.cause() : ""));
-            }
+        }
+        if (last.state().isFinal()) {
+            metrics.roundFinished(last, Duration.ofNanos(System.nanoTime() - startedNanos), lastTrainLoss);
+            LOG.infof("round %d %s", last.id(), last.decision() != null && last.cause() == null
+                    ? last.decision().reason()
+                    : last.state().wireName() + (last.cause() != null ? ": " + last.cause() : ""));
         }
     }
 

@@ -2,6 +2,9 @@ package io.microkernel.training;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
+
 /**
  * How a round trains: the configured defaults with a request's overrides applied. Immutable.
  *
@@ -17,20 +20,24 @@ public record RoundSettings(int epochs, int batchSize, double learningRate, doub
 
     public RoundSettings {
         if (epochs < 1 || epochs > 10_000) {
-            throw new InvalidRoundRequestException("epochs must be in [1, 10000], found " + epochs);
+            throw invalid("epochs must be in [1, 10000], found " + epochs);
         }
         if (batchSize < 1 || batchSize > 65_536) {
-            throw new InvalidRoundRequestException("batch_size must be in [1, 65536], found " + batchSize);
+            throw invalid("batch_size must be in [1, 65536], found " + batchSize);
         }
         if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
-            throw new InvalidRoundRequestException("learning_rate must be a finite number above 0, found " + learningRate);
+            throw invalid("learning_rate must be a finite number above 0, found " + learningRate);
         }
         if (!(learningRateDecay > 0 && learningRateDecay <= 1)) {
-            throw new InvalidRoundRequestException("learning-rate-decay must be in (0, 1], found " + learningRateDecay);
+            throw invalid("learning-rate-decay must be in (0, 1], found " + learningRateDecay);
         }
         if (!(replayFraction >= 0 && replayFraction < 1)) {
-            throw new InvalidRoundRequestException("replay-fraction must be in [0, 1), found " + replayFraction);
+            throw invalid("replay-fraction must be in [0, 1), found " + replayFraction);
         }
+    }
+
+    private static ProblemException invalid(String detail) {
+        return new ProblemException(ProblemType.INVALID_ROUND_REQUEST, detail);
     }
 
     /** The learning rate of epoch {@code epoch} (from 1), after the per-epoch decay. */

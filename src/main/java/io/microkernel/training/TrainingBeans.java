@@ -2,6 +2,7 @@ package io.microkernel.training;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.microkernel.artifacts.ArtifactSet;
+import io.microkernel.config.ConfigurationCheck;
 import io.microkernel.config.MicrokernelConfig;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.serving.ServedModel;
@@ -30,6 +31,9 @@ public class TrainingBeans {
 
     @Inject
     jakarta.enterprise.inject.Instance<RoundScheduler> scheduler;
+
+    @Inject
+    ConfigurationCheck configuration;
 
     @Produces
     @Singleton
@@ -78,6 +82,9 @@ public class TrainingBeans {
     }
 
     void onStart(@Observes StartupEvent event) {
+        if (!configuration.passed()) {
+            return;
+        }
         try {
             RoundScheduler rounds = scheduler.get();
             LOG.infof("training ready: %d samples buffered, %d rounds recorded", rounds.journal().stats().total(),

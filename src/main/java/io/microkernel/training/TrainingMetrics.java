@@ -26,6 +26,8 @@ public final class TrainingMetrics {
     private final AtomicReference<Double> lastHoldoutLoss = new AtomicReference<>(Double.NaN);
     private final AtomicReference<Double> lastHoldoutAccuracy = new AtomicReference<>(Double.NaN);
     private final Counter samplesAccepted;
+    /** Held here because a gauge holds its state object weakly: a lambda nobody else keeps would read NaN. */
+    private final Supplier<Number> bufferedSamples;
 
     public TrainingMetrics(MeterRegistry registry, String model, Supplier<Number> bufferedSamples) {
         this.registry = registry;
@@ -38,8 +40,10 @@ public final class TrainingMetrics {
         Gauge.builder("microkernel.training.last.holdout.accuracy", lastHoldoutAccuracy, AtomicReference::get)
                 .description("Holdout accuracy of the last candidate scored (NaN for regression)").tag("model", model)
                 .register(registry);
+        this.bufferedSamples = bufferedSamples;
         Gauge.builder("microkernel.training.samples.buffered", bufferedSamples, s -> s.get().doubleValue())
-                .description("Labelled samples in the buffer").tag("model", model).register(registry);
+                .description("Labelled samples in the buffer").tag("model", model).strongReference(true)
+                .register(registry);
         samplesAccepted = Counter.builder("microkernel.training.samples.accepted")
                 .description("Labelled samples acknowledged after a durable append").tag("model", model)
                 .register(registry);

@@ -8,6 +8,8 @@ import ai.onnxruntime.OrtTrainingSession;
 import io.microkernel.artifacts.ArtifactDescription;
 import io.microkernel.artifacts.ArtifactException;
 import io.microkernel.artifacts.ArtifactSet;
+import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
 import io.microkernel.store.Durable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -136,17 +138,18 @@ public final class TrainingRound {
      * Trains, scores and decides.
      *
      * @throws RoundCancelledException when {@code cancelled} turned true
-     * @throws RoundFailedException    on a native, artifact or disk error
+     * @throws ProblemException (round-failed) on a native, artifact or disk error
      */
     public Outcome run() {
         try {
             return runChecked();
         } catch (OrtException | ArtifactException | IllegalStateException e) {
-            throw new RoundFailedException("training round failed: " + e.getMessage(), e);
+            throw new ProblemException(ProblemType.ROUND_FAILED, "training round failed: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw new RoundFailedException("training round failed on disk: " + e.getMessage(), e);
+            throw new ProblemException(ProblemType.ROUND_FAILED, "training round failed on disk: " + e.getMessage(), e);
         } catch (UncheckedIOException e) {
-            throw new RoundFailedException("training round failed on disk: " + e.getCause().getMessage(), e);
+            throw new ProblemException(ProblemType.ROUND_FAILED, "training round failed on disk: "
+                    + e.getCause().getMessage(), e);
         }
     }
 
@@ -176,54 +179,67 @@ public final class TrainingRound {
         Path activeInference = workDir.resolve("active-inference.onnx");
         Files.copy(base.inferenceModel(), activeInference, StandardCopyOption.REPLACE_EXISTING);
         Path candidateDir = Files.createDirectories(workDir.resolve("candidate"));
-        Path candidateCheckpoint = candidateDir.resolve(CHECKPOINT);
         HoldoutScorer scorer = new HoldoutScorer(env, description, holdout, EVAL_BATCH);
 
         OrtTrainingSession.setSeed(seed);
-        double activeLoss;
-        double lastEpochLoss = Double.NaN;
-        boolean diverged = false;
         try (OrtSession.SessionOptions options = sessionOptions();
                 OrtTrainingSession session = artifacts.openTrainingSession(env, startCheckpoint, options)) {
             // Scored before the first step, the session still holds exactly the active version's parameters.
-            activeLoss = scorer.evalLoss(session);
-            long step = 0;
-            long totalSteps = plan.totalSteps();
-            training:
-            for (int epoch = 0; epoch < plan.epochCount(); epoch++) {
-                session.setLearningRate((float) settings.learningRateAt(epoch + 1));
-                List<List<Sample>> batches = plan.epoch(epoch);
-                int reportEvery = Math.max(1, batches.size() / REPORTS_PER_EPOCH);
-                double lossSum = 0;
-                int lossCount = 0;
-                for (int b = 0; b < batches.size(); b++) {
-                    checkCancelled();
-                    double loss = trainStep(session, batches.get(b));
-                    step++;
-                    lossSum += loss;
-                    lossCount++;
-                    lastEpochLoss = lossSum / lossCount;
-                    if (!Double.isFinite(loss)) {
-                        diverged = true;
-                        LOG.warnf("training loss became %s at epoch %d step %d; stopping the round's training",
-                                loss, epoch + 1, step);
-                        progress.accept(new RoundRecord.Progress(epoch + 1, plan.epochCount(), step, totalSteps,
-                                lastEpochLoss, "training"));
-                        break training;
-                    }
-                    if (b % reportEvery == 0 || b == batches.size() - 1) {
-                        progress.accept(new RoundRecord.Progress(epoch + 1, plan.epochCount(), step, totalSteps,
-                                lastEpochLoss, "training"));
-                    }
+            double activeLoss = scorer.evalLoss(session);
+            Epochs epochs = train(session, plan);
+            checkCancelled();
+            progress.accept(new RoundRecord.Progress(plan.epochCount(), plan.epochCount(), epochs.steps(),
+                    plan.totalSteps(), epochs.lastEpochLoss(), "evaluating"));
+            double candidateLoss = scorer.evalLoss(session);
+            saveCheckpoint(session, candidateDir.resolve(CHECKPOINT));
+            return finish(scorer, counts, activeLoss, candidateLoss, activeInference, candidateDir,
+                    epochs.lastEpochLoss(), epochs.diverged());
+        }
+    }
+
+    /**
+     * What the epochs of training did.
+     *
+     * @param steps         optimizer steps taken
+     * @param lastEpochLoss the mean training loss of the last epoch trained
+     * @param diverged      whether training stopped early on a non-finite loss
+     */
+    private record Epochs(long steps, double lastEpochLoss, boolean diverged) {
+    }
+
+    /** Runs the plan's epochs of minibatches, reporting progress; stops early when the loss stops being finite. */
+    private Epochs train(OrtTrainingSession session, MinibatchPlan plan) throws OrtException {
+        long step = 0;
+        long totalSteps = plan.totalSteps();
+        double lastEpochLoss = Double.NaN;
+        for (int epoch = 0; epoch < plan.epochCount(); epoch++) {
+            session.setLearningRate((float) settings.learningRateAt(epoch + 1));
+            List<List<Sample>> batches = plan.epoch(epoch);
+            int reportEvery = Math.max(1, batches.size() / REPORTS_PER_EPOCH);
+            double lossSum = 0;
+            int lossCount = 0;
+            for (int b = 0; b < batches.size(); b++) {
+                checkCancelled();
+                double loss = trainStep(session, batches.get(b));
+                step++;
+                lossSum += loss;
+                lossCount++;
+                lastEpochLoss = lossSum / lossCount;
+                boolean diverged = !Double.isFinite(loss);
+                if (diverged) {
+                    LOG.warnf("training loss became %s at epoch %d step %d; stopping the round's training",
+                            loss, epoch + 1, step);
+                }
+                if (diverged || b % reportEvery == 0 || b == batches.size() - 1) {
+                    progress.accept(new RoundRecord.Progress(epoch + 1, plan.epochCount(), step, totalSteps,
+                            lastEpochLoss, "training"));
+                }
+                if (diverged) {
+                    return new Epochs(step, lastEpochLoss, true);
                 }
             }
-            checkCancelled();
-            progress.accept(new RoundRecord.Progress(plan.epochCount(), plan.epochCount(), step, totalSteps,
-                    lastEpochLoss, "evaluating"));
-            double candidateLoss = scorer.evalLoss(session);
-            saveCheckpoint(session, candidateCheckpoint);
-            return finish(scorer, counts, activeLoss, candidateLoss, activeInference, candidateDir, lastEpochLoss, diverged);
         }
+        return new Epochs(step, lastEpochLoss, false);
     }
 
     private Outcome finish(HoldoutScorer scorer, RoundRecord.SampleCounts counts, double activeLoss,

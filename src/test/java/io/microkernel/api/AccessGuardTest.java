@@ -3,6 +3,8 @@ package io.microkernel.api;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -19,11 +21,11 @@ class AccessGuardTest {
 
     @Test
     void otherClientsNeedTheBearerToken() {
-        assertThatThrownBy(() -> withToken.check("10.1.2.3", null)).isInstanceOf(AccessDeniedException.class)
+        assertThatThrownBy(() -> withToken.check("10.1.2.3", null)).isInstanceOf(ProblemException.class).hasFieldOrPropertyWithValue("type", ProblemType.UNAUTHORIZED)
                 .hasMessageContaining("expected 'Authorization: Bearer <token>' from non-loopback client 10.1.2.3, found no Authorization header");
-        assertThatThrownBy(() -> withToken.check("10.1.2.3", "Basic czNjcmV0")).isInstanceOf(AccessDeniedException.class)
+        assertThatThrownBy(() -> withToken.check("10.1.2.3", "Basic czNjcmV0")).isInstanceOf(ProblemException.class).hasFieldOrPropertyWithValue("type", ProblemType.UNAUTHORIZED)
                 .hasMessageContaining("found another scheme");
-        assertThatThrownBy(() -> withToken.check("10.1.2.3", "Bearer wrong")).isInstanceOf(AccessDeniedException.class)
+        assertThatThrownBy(() -> withToken.check("10.1.2.3", "Bearer wrong")).isInstanceOf(ProblemException.class).hasFieldOrPropertyWithValue("type", ProblemType.UNAUTHORIZED)
                 .hasMessageContaining("expected the configured API token, found a different one");
         assertThatCode(() -> withToken.check("10.1.2.3", "Bearer s3cret")).doesNotThrowAnyException();
         assertThatCode(() -> withToken.check("::ffff:10.1.2.3", "bearer s3cret")).doesNotThrowAnyException();
@@ -33,7 +35,7 @@ class AccessGuardTest {
     void withoutATokenOnlyLoopbackMayMutate() {
         AccessGuard noToken = new AccessGuard(Optional.empty(), true, false);
 
-        assertThatThrownBy(() -> noToken.check("192.168.0.7", "Bearer anything")).isInstanceOf(AccessDeniedException.class)
+        assertThatThrownBy(() -> noToken.check("192.168.0.7", "Bearer anything")).isInstanceOf(ProblemException.class).hasFieldOrPropertyWithValue("type", ProblemType.UNAUTHORIZED)
                 .hasMessageContaining("expected a loopback client (no microkernel.api.token is configured), found 192.168.0.7");
     }
 
@@ -41,15 +43,15 @@ class AccessGuardTest {
     void loopbackIsNotTrustedWhenConfiguredSo() {
         AccessGuard behindProxy = new AccessGuard(Optional.of("s3cret"), false, false);
 
-        assertThatThrownBy(() -> behindProxy.check("127.0.0.1", null)).isInstanceOf(AccessDeniedException.class);
+        assertThatThrownBy(() -> behindProxy.check("127.0.0.1", null)).isInstanceOf(ProblemException.class).hasFieldOrPropertyWithValue("type", ProblemType.UNAUTHORIZED);
         assertThatCode(() -> behindProxy.check("127.0.0.1", "Bearer s3cret")).doesNotThrowAnyException();
     }
 
     @Test
     void namesAndGarbageAreNeverTakenForLoopback() {
         assertThatThrownBy(() -> new AccessGuard(Optional.empty(), true, false).check("localhost", null))
-                .isInstanceOf(AccessDeniedException.class);
+                .isInstanceOf(ProblemException.class).hasFieldOrPropertyWithValue("type", ProblemType.UNAUTHORIZED);
         assertThatThrownBy(() -> new AccessGuard(Optional.empty(), true, false).check(null, null))
-                .isInstanceOf(AccessDeniedException.class);
+                .isInstanceOf(ProblemException.class).hasFieldOrPropertyWithValue("type", ProblemType.UNAUTHORIZED);
     }
 }

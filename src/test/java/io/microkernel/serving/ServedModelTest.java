@@ -8,7 +8,10 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtProvider;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.store.ModelStore;
 import io.microkernel.store.ModelVersion;
@@ -181,8 +184,9 @@ class ServedModelTest {
         assertThat(violations).isEmpty();
         assertThat(answered).isEqualTo(threads * requestsPerThread);
         assertThat(swaps).isGreaterThanOrEqualTo(3);
-        assertThat(registry.get("microkernel.inference").tag("outcome", "ok").timers().stream().mapToLong(t -> t.count()).sum())
-                .isEqualTo(threads * requestsPerThread);
+        // Versions closed by the swaps took their timers with them; only the served version's remain.
+        assertThat(registry.find("microkernel.inference").timers()).extracting(t -> t.getId().getTag("version"))
+                .containsOnly(Integer.toString(served.activeVersion().getAsInt()), "none");
     }
 
     @Test
@@ -227,7 +231,8 @@ class ServedModelTest {
         assertThat(pinned.version()).isEqualTo(3);
         assertThat(pinned.classifications().get(0).className()).isEqualTo("bird");
         assertThat(served.activeVersion()).hasValue(1);
-        assertThatThrownBy(() -> classify(OptionalInt.of(9))).isInstanceOf(io.microkernel.store.VersionNotFoundException.class);
+        assertThatThrownBy(() -> classify(OptionalInt.of(9))).isInstanceOf(io.microkernel.problem.ProblemException.class)
+                .hasFieldOrPropertyWithValue("type", io.microkernel.problem.ProblemType.UNKNOWN_VERSION);
     }
 
     @Test
@@ -268,6 +273,123 @@ class ServedModelTest {
                 .isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining("microkernel.device=cuda: expected the CUDA execution provider")
                 .hasMessageContaining("or set microkernel.device=cpu");
+    }
+
+    @Test
+    void inferenceTimersAreRegisteredOncePerVersionAndRemovedWhenItCloses() throws IOException {
+        served(threeVersions()).start();
+        classify(OptionalInt.empty());
+        Timer ok = registry.get("microkernel.inference").tag("version", "1").tag("outcome", "ok").timer();
+        int meters = registry.getMeters().size();
+
+        for (int i = 0; i < 20; i++) {
+            classify(OptionalInt.empty());
+        }
+
+        assertThat(registry.getMeters()).hasSize(meters);
+        assertThat(registry.get("microkernel.inference").tag("version", "1").tag("outcome", "ok").timer()).isSameAs(ok);
+        assertThat(ok.count()).isEqualTo(21);
+        served.withModel(OptionalInt.empty(), model -> {
+            served.swap(2);
+            // This request still runs on version 1, so its timers stay until it is done.
+            assertThat(registry.find("microkernel.inference").tag("version", "1").timers()).isNotEmpty();
+            return null;
+        });
+        assertThat(registry.find("microkernel.inference").tag("version", "1").timers()).isEmpty();
+        assertThat(registry.find("microkernel.inference").tag("version", "2").timers()).hasSize(4);
+        assertThat(classify(OptionalInt.empty()).version()).isEqualTo(2);
+        assertThat(registry.get("microkernel.inference").tag("version", "2").tag("outcome", "ok").timer().count()).isEqualTo(1);
+    }
+
+    @Test
+    void startReleasesTheFallbackVersionWhenWritingActiveFails() throws IOException {
+        ModelStore store = threeVersions();
+        Path broken = Files.createDirectories(temp.resolve("broken"));
+        Files.write(broken.resolve("inference.onnx"), "not an onnx model".getBytes());
+        Files.write(broken.resolve("checkpoint"), new byte[] {1});
+        int unloadable = store.publish(broken, io.microkernel.store.Lineage.fromRound(3, "bad", 1, java.util.Map.of())).version();
+        store.activate(unloadable);
+        ModelStore reopened = ModelStore.open(store.root(), 5);
+        // ACTIVE is replaced through ACTIVE.tmp; a folder there makes the write fail.
+        Files.createDirectories(store.root().resolve("ACTIVE.tmp").resolve("in-the-way"));
+
+        assertThatThrownBy(served(reopened)::start).isInstanceOf(ProblemException.class)
+                .hasFieldOrPropertyWithValue("type", ProblemType.STORE_ERROR);
+
+        assertThat(served.isReady()).isFalse();
+        // Version 3 loaded and then was released: its session closed and its meters went with it.
+        assertThat(registry.find("microkernel.inference").tag("version", "3").timers()).isEmpty();
+    }
+
+    @Test
+    void aLoadedPinnedVersionAnswersWhileAnotherPinnedVersionLoads() throws Exception {
+        ModelStore store = threeVersions();
+        AtomicReference<Thread> slowLoader = new AtomicReference<>();
+        CountDownLatch loading = new CountDownLatch(1);
+        CountDownLatch finishLoading = new CountDownLatch(1);
+        ModelLoader loader = new ModelLoader(() -> {
+            if (Thread.currentThread() == slowLoader.get()) {
+                loading.countDown();
+                await(finishLoading);
+            }
+            return OrtRuntime.get().environment();
+        }, SessionSettings.cpu(1, 1));
+        served = new ServedModel("default", store, loader, new ServingMetrics(registry, "default"));
+        served.start();
+        assertThat(classify(OptionalInt.of(2)).version()).isEqualTo(2);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Prediction> three = pool.submit(() -> {
+                slowLoader.set(Thread.currentThread());
+                return classify(OptionalInt.of(3));
+            });
+            await(loading);
+
+            // Version 3 is loading on the other thread; version 2 answers without waiting for it.
+            assertThat(classify(OptionalInt.of(2)).version()).isEqualTo(2);
+            assertThat(three).isNotDone();
+
+            finishLoading.countDown();
+            assertThat(three.get(30, TimeUnit.SECONDS).version()).isEqualTo(3);
+        } finally {
+            finishLoading.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void twoRequestsForAVersionThatIsLoadingShareOneLoad() throws Exception {
+        ModelStore store = threeVersions();
+        CountDownLatch loading = new CountDownLatch(1);
+        CountDownLatch finishLoading = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicReference<Boolean> started = new AtomicReference<>(false);
+        ModelLoader loader = new ModelLoader(() -> {
+            if (started.get()) {
+                loads.incrementAndGet();
+                loading.countDown();
+                await(finishLoading);
+            }
+            return OrtRuntime.get().environment();
+        }, SessionSettings.cpu(1, 1));
+        served = new ServedModel("default", store, loader, new ServingMetrics(registry, "default"));
+        served.start();
+        started.set(true);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<Prediction> first = pool.submit(() -> classify(OptionalInt.of(3)));
+            await(loading);
+            Future<Prediction> second = pool.submit(() -> classify(OptionalInt.of(3)));
+
+            finishLoading.countDown();
+
+            assertThat(first.get(30, TimeUnit.SECONDS).version()).isEqualTo(3);
+            assertThat(second.get(30, TimeUnit.SECONDS).version()).isEqualTo(3);
+            assertThat(loads).hasValue(1);
+        } finally {
+            finishLoading.countDown();
+            pool.shutdownNow();
+        }
     }
 
     private static JsonNode json(String text) {

@@ -3,6 +3,8 @@ package io.microkernel.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
 import io.microkernel.testing.StoreFixtures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +37,7 @@ class ModelStoreTest {
         assertThat(root().resolve("base/checkpoint")).exists();
         assertThat(root().resolve("versions/1/manifest.json")).exists();
         assertThatThrownBy(() -> store.bootstrap(temp, StoreFixtures.CLASSES, "probabilities", (c, t) -> { }))
-                .isInstanceOf(StoreException.class).hasMessageContaining("expected an empty store");
+                .isInstanceOf(ProblemException.class).hasFieldOrPropertyWithValue("type", ProblemType.STORE_ERROR).hasMessageContaining("expected an empty store");
     }
 
     @Test
@@ -64,7 +66,7 @@ class ModelStoreTest {
         Files.write(incomplete.resolve("checkpoint"), new byte[] {9});
 
         assertThatThrownBy(() -> store.publish(incomplete, Lineage.fromRound(1, "r", 1, Map.of())))
-                .isInstanceOf(StoreException.class).hasMessageContaining("expected file inference.onnx");
+                .isInstanceOf(ProblemException.class).hasFieldOrPropertyWithValue("type", ProblemType.STORE_ERROR).hasMessageContaining("expected file inference.onnx");
         assertThat(store.versions()).extracting(ModelVersion::version).containsExactly(1);
         assertThat(ModelStore.open(root(), 5).versions()).extracting(ModelVersion::version).containsExactly(1);
     }
@@ -90,7 +92,7 @@ class ModelStoreTest {
     void activatingAnUnknownVersionFailsAndKeepsActive() throws IOException {
         ModelStore store = StoreFixtures.bootstrapped(root(), 5, StoreFixtures.classifierFavouring(0));
 
-        assertThatThrownBy(() -> store.activate(9)).isInstanceOf(VersionNotFoundException.class)
+        assertThatThrownBy(() -> store.activate(9)).isInstanceOf(ProblemException.class).hasFieldOrPropertyWithValue("type", ProblemType.UNKNOWN_VERSION)
                 .hasMessageContaining("expected one of [1], found 9");
         assertThat(Files.readString(root().resolve("ACTIVE")).trim()).isEqualTo("1");
     }
@@ -156,6 +158,6 @@ class ModelStoreTest {
         assertThat(store.isEmpty()).isTrue();
         assertThat(store.active()).isEmpty();
         assertThatThrownBy(() -> store.publish(temp, Lineage.bootstrap()))
-                .isInstanceOf(StoreException.class).hasMessageContaining("empty store");
+                .isInstanceOf(ProblemException.class).hasFieldOrPropertyWithValue("type", ProblemType.STORE_ERROR).hasMessageContaining("empty store");
     }
 }

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.microkernel.artifacts.ArtifactSet;
+import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.serving.ModelLoader;
 import io.microkernel.serving.ServedModel;
@@ -134,7 +136,7 @@ class RoundSchedulerTest {
         assertThat(store.versions()).hasSize(1);
         assertThatThrownBy(() -> scheduler.cancel(queued.id())).isInstanceOf(RoundConflictException.class)
                 .hasMessageContaining("already finished");
-        assertThatThrownBy(() -> scheduler.find(99)).isInstanceOf(RoundNotFoundException.class);
+        assertThatThrownBy(() -> scheduler.find(99)).isInstanceOf(ProblemException.class).hasFieldOrPropertyWithValue("type", ProblemType.UNKNOWN_ROUND);
     }
 
     @Test

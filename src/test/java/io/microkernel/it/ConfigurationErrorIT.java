@@ -1,0 +1,43 @@
+package io.microkernel.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A setting out of range stops the packaged application at start-up: exit status 1 and one log
+ * line naming the property, what was expected and what was found; nothing else is started.
+ */
+class ConfigurationErrorIT {
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void aMaxBatchOfZeroStopsStartUpWithOneLineNamingIt() throws Exception {
+        assertThat(PackagedApp.RUNNER).as("the packaged application; run 'mvn package' first").isRegularFile();
+        Path log = Files.createDirectories(Path.of("target", "configuration-error-it")).resolve("app.log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process process = new ProcessBuilder(java, "-Xmx256m", "-Dquarkus.http.port=0",
+                "-Dmicrokernel.data-dir=" + temp.resolve("data"), "-Dmicrokernel.serving.max-batch=0",
+                "-jar", PackagedApp.RUNNER.toAbsolutePath().toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            assertThat(process.waitFor(2, TimeUnit.MINUTES)).as("the application exits by itself; see " + log).isTrue();
+            String output = Files.readString(log);
+            assertThat(process.exitValue()).as(output).isEqualTo(1);
+            List<String> errors = output.lines().filter(l -> l.contains("ERROR")).toList();
+            assertThat(errors).as(output).singleElement().asString()
+                    .contains("invalid configuration: microkernel.serving.max-batch: expected at least 1, found 0");
+            assertThat(output).doesNotContain("ONNX Runtime").doesNotContain("Exception");
+            assertThat(temp.resolve("data")).doesNotExist();
+        } finally {
+            process.destroyForcibly().waitFor();
+        }
+    }
+}

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -78,7 +79,7 @@ final class PackagedApp implements AutoCloseable {
         command.addAll(List.of(args));
         log = Files.createDirectories(Path.of("target", logFolder)).resolve("command-" + name + ".log");
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        boolean exited = process.waitFor(1, java.util.concurrent.TimeUnit.MINUTES);
+        boolean exited = process.waitFor(1, TimeUnit.MINUTES);
         assertThat(exited).as("'%s' exits by itself; see %s", String.join(" ", args), log).isTrue();
         return new Finished(process.exitValue(), Files.readString(log));
     }

@@ -1,20 +1,21 @@
 package io.microkernel;
 
+import io.microkernel.cli.Cli;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
 /**
- * Entry point: {@code java -jar onnx-microkernel.jar} serves; {@code ... artifacts <command>} runs the
- * artifact tool without starting the server.
+ * Entry point: {@code java -jar onnx-microkernel.jar} (or {@code ... serve}) serves;
+ * {@code ... artifacts <command>} runs an artifact tool, {@code --help} and {@code --version} answer,
+ * all without starting the server. See {@link Cli}.
  */
 @QuarkusMain
 public class Main {
 
     public static void main(String... args) {
-        if (args.length > 0 && args[0].equals("artifacts")) {
-            String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
-            System.exit(io.microkernel.cli.ArtifactsCommand.run(rest, System.out, System.err));
+        Cli.Result result = Cli.execute(args, System.out, System.err, Quarkus::run);
+        if (!result.served()) {
+            System.exit(result.exitCode());
         }
-        Quarkus.run(args);
     }
 }

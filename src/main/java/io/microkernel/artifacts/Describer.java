@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.stream.IntStream;
 
@@ -64,6 +65,10 @@ final class Describer {
     private record LossInfo(LossKind kind, String scoreInput, String labelInput) {
     }
 
+    /** The classes of a cross-entropy set: their count and names (none for MSE). */
+    private record Classes(int count, List<String> names) {
+    }
+
     ArtifactDescription describe() {
         Map<String, ValueInfoProto> trainInputs = byName(training.getInputList());
         Map<String, ValueInfoProto> evalInputs = byName(eval.getInputList());
@@ -71,44 +76,68 @@ final class Describer {
 
         Optional<LossInfo> found = findLoss();
         Manifest m = manifest.orElse(null);
-        LossKind kind = m != null && m.lossKind().isPresent() ? m.lossKind().get()
-                : found.map(LossInfo::kind).orElseThrow(() -> new ArtifactException(evalFile,
-                        "cannot find the loss: expected a SoftmaxCrossEntropyLoss node or Sub, Pow and ReduceMean (MSE)"
-                                + "; name \"loss\", \"label\" and \"inference_output\" in " + ArtifactSet.MANIFEST));
+        LossKind kind = lossKind(m, found);
+        String labelName = labelName(m, found, trainInputs, evalInputs);
+        TensorSpec label = spec(trainInputs.get(labelName), trainingFile, "label");
+        checkLabel(kind, label);
+        String inferenceOutput = inferenceOutput(m, found, kind, evalInputs);
+        List<TensorSpec> inputs = userInputs(labelName, evalInputs);
+        Classes classes = kind == LossKind.CROSS_ENTROPY ? classes(m, found, inferenceOutput) : new Classes(0, List.of());
 
-        String labelName;
+        return new ArtifactDescription(inputs, label, kind, inferenceOutput,
+                checkpoint.trainable().stream().map(Describer::parameterSpec).toList(),
+                checkpoint.frozen().stream().map(Describer::parameterSpec).toList(),
+                classes.count(), classes.names());
+    }
+
+    private LossKind lossKind(Manifest m, Optional<LossInfo> found) {
+        if (m != null && m.lossKind().isPresent()) {
+            return m.lossKind().get();
+        }
+        return found.map(LossInfo::kind).orElseThrow(() -> new ArtifactException(evalFile,
+                "cannot find the loss: expected a SoftmaxCrossEntropyLoss node or Sub, Pow and ReduceMean (MSE)"
+                        + "; name \"loss\", \"label\" and \"inference_output\" in " + ArtifactSet.MANIFEST));
+    }
+
+    /** The label input: named by the manifest, or traced back from the loss node to a graph input. */
+    private String labelName(Manifest m, Optional<LossInfo> found, Map<String, ValueInfoProto> trainInputs,
+            Map<String, ValueInfoProto> evalInputs) {
         if (m != null && m.label() != null) {
-            labelName = m.label();
+            String labelName = m.label();
             if (!trainInputs.containsKey(labelName) || !evalInputs.containsKey(labelName)) {
                 throw new ArtifactException(manifestFile, "\"label\" names '" + labelName
                         + "', which is not an input of both graphs");
             }
-        } else {
-            String raw = found.map(LossInfo::labelInput).orElseThrow(() -> new ArtifactException(manifestFile,
-                    "\"label\" is needed: the loss node was not found"));
-            labelName = traceToInput(raw, evalInputs).orElseThrow(() -> new ArtifactException(evalFile,
-                    "the loss label '" + raw + "' does not come from a graph input"));
-            if (!trainInputs.containsKey(labelName)) {
-                throw new ArtifactException(trainingFile, "label input '" + labelName + "' of the eval graph is not an input");
-            }
+            return labelName;
         }
-        TensorSpec label = spec(trainInputs.get(labelName), trainingFile, "label");
-        checkLabel(kind, label);
+        String raw = found.map(LossInfo::labelInput).orElseThrow(() -> new ArtifactException(manifestFile,
+                "\"label\" is needed: the loss node was not found"));
+        String labelName = traceToInput(raw, evalInputs).orElseThrow(() -> new ArtifactException(evalFile,
+                "the loss label '" + raw + "' does not come from a graph input"));
+        if (!trainInputs.containsKey(labelName)) {
+            throw new ArtifactException(trainingFile, "label input '" + labelName + "' of the eval graph is not an input");
+        }
+        return labelName;
+    }
 
-        String inferenceOutput;
+    /** The output to export for inference: named by the manifest, or found from the loss node's scores. */
+    private String inferenceOutput(Manifest m, Optional<LossInfo> found, LossKind kind,
+            Map<String, ValueInfoProto> evalInputs) {
         if (m != null && m.inferenceOutput() != null) {
-            inferenceOutput = m.inferenceOutput();
+            String inferenceOutput = m.inferenceOutput();
             if (!producers.containsKey(inferenceOutput) && !evalInputs.containsKey(inferenceOutput)) {
                 throw new ArtifactException(manifestFile, "\"inference_output\" names '" + inferenceOutput
                         + "', which no node of " + ArtifactSet.EVAL_MODEL + " produces");
             }
-        } else {
-            LossInfo info = found.orElseThrow(() -> new ArtifactException(manifestFile,
-                    "\"inference_output\" is needed: the loss node was not found"));
-            inferenceOutput = kind == LossKind.CROSS_ENTROPY ? classifierOutput(info.scoreInput())
-                    : regressionOutput(info.scoreInput());
+            return inferenceOutput;
         }
+        LossInfo info = found.orElseThrow(() -> new ArtifactException(manifestFile,
+                "\"inference_output\" is needed: the loss node was not found"));
+        return kind == LossKind.CROSS_ENTROPY ? classifierOutput(info.scoreInput()) : regressionOutput(info.scoreInput());
+    }
 
+    /** The training graph's inputs that are neither the label, a parameter nor gradient plumbing. */
+    private List<TensorSpec> userInputs(String labelName, Map<String, ValueInfoProto> evalInputs) {
         List<TensorSpec> inputs = new ArrayList<>();
         Set<String> parameterNames = new java.util.HashSet<>();
         checkpoint.parameters().forEach(p -> parameterNames.add(p.name()));
@@ -127,31 +156,25 @@ final class Describer {
         if (inputs.isEmpty()) {
             throw new ArtifactException(trainingFile, "no user inputs besides the label and the parameters");
         }
+        return inputs;
+    }
 
-        int numClasses = 0;
-        List<String> classNames = List.of();
-        if (kind == LossKind.CROSS_ENTROPY) {
-            String scores = found.map(LossInfo::scoreInput).orElse(inferenceOutput);
-            numClasses = countClasses(scores, inferenceOutput);
-            if (m != null && m.classes() != null) {
-                if (numClasses > 0 && numClasses != m.classes().size()) {
-                    throw new ArtifactException(manifestFile, "\"classes\" names " + m.classes().size()
-                            + " classes, but the model scores " + numClasses);
-                }
-                numClasses = m.classes().size();
-                classNames = m.classes();
-            } else if (numClasses > 0) {
-                classNames = IntStream.range(0, numClasses).mapToObj(Integer::toString).toList();
-            } else {
-                throw new ArtifactException(evalFile, "cannot tell the number of classes from '" + scores
-                        + "'; list \"classes\" in " + ArtifactSet.MANIFEST);
+    /** The classes of a cross-entropy set: as the manifest names them, else counted from the scores. */
+    private Classes classes(Manifest m, Optional<LossInfo> found, String inferenceOutput) {
+        String scores = found.map(LossInfo::scoreInput).orElse(inferenceOutput);
+        int numClasses = countClasses(scores, inferenceOutput);
+        if (m != null && m.classes() != null) {
+            if (numClasses > 0 && numClasses != m.classes().size()) {
+                throw new ArtifactException(manifestFile, "\"classes\" names " + m.classes().size()
+                        + " classes, but the model scores " + numClasses);
             }
+            return new Classes(m.classes().size(), m.classes());
         }
-
-        return new ArtifactDescription(inputs, label, kind, inferenceOutput,
-                checkpoint.trainable().stream().map(Describer::parameterSpec).toList(),
-                checkpoint.frozen().stream().map(Describer::parameterSpec).toList(),
-                numClasses, classNames);
+        if (numClasses > 0) {
+            return new Classes(numClasses, IntStream.range(0, numClasses).mapToObj(Integer::toString).toList());
+        }
+        throw new ArtifactException(evalFile, "cannot tell the number of classes from '" + scores
+                + "'; list \"classes\" in " + ArtifactSet.MANIFEST);
     }
 
     private static ParameterSpec parameterSpec(CheckpointTensor t) {
@@ -324,49 +347,9 @@ final class Describer {
                 }
             }
         }
-        String current = scores;
-        for (int guard = 0; guard < 8; guard++) {
-            NodeProto p = producers.get(current);
-            if (p == null) {
-                break;
-            }
-            switch (p.getOpType()) {
-                case "Gemm": {
-                    if (p.getInputCount() > 2) {
-                        long[] c = parameterDims(p.getInput(2));
-                        if (c != null && c.length >= 1 && c[c.length - 1] > 1) {
-                            return (int) c[c.length - 1];
-                        }
-                    }
-                    long[] b = parameterDims(p.getInput(1));
-                    if (b != null && b.length == 2) {
-                        return (int) (Onnx.intAttr(p, "transB", 0) == 1 ? b[0] : b[1]);
-                    }
-                    break;
-                }
-                case "MatMul": {
-                    long[] b = parameterDims(p.getInput(1));
-                    if (b != null && b.length >= 2) {
-                        return (int) b[b.length - 1];
-                    }
-                    break;
-                }
-                case "Add": {
-                    for (String in : p.getInputList()) {
-                        long[] d = parameterDims(in);
-                        if (d != null && d.length >= 1 && d[d.length - 1] > 1) {
-                            return (int) d[d.length - 1];
-                        }
-                    }
-                    break;
-                }
-                default:
-                    break;
-            }
-            if (!PASS_THROUGH.contains(p.getOpType()) && !p.getOpType().equals("Add")) {
-                break;
-            }
-            current = p.getInput(0);
+        OptionalInt fromProducers = widthOfScoringLayer(scores);
+        if (fromProducers.isPresent()) {
+            return fromProducers.getAsInt();
         }
         List<CheckpointTensor> trainable = checkpoint.trainable();
         for (int i = trainable.size() - 1; i >= 0; i--) {
@@ -376,6 +359,63 @@ final class Describer {
             }
         }
         return 0;
+    }
+
+    /** Walks back from the scores through pass-through nodes to the layer that makes them, and reads its width. */
+    private OptionalInt widthOfScoringLayer(String scores) {
+        String current = scores;
+        for (int guard = 0; guard < 8; guard++) {
+            NodeProto p = producers.get(current);
+            if (p == null) {
+                break;
+            }
+            OptionalInt width = outputWidth(p);
+            if (width.isPresent()) {
+                return width;
+            }
+            if (!PASS_THROUGH.contains(p.getOpType()) && !p.getOpType().equals("Add")) {
+                break;
+            }
+            current = p.getInput(0);
+        }
+        return OptionalInt.empty();
+    }
+
+    /** The output width of a Gemm, MatMul or bias Add, from the shape of its parameter. */
+    private OptionalInt outputWidth(NodeProto p) {
+        switch (p.getOpType()) {
+            case "Gemm": {
+                if (p.getInputCount() > 2) {
+                    long[] c = parameterDims(p.getInput(2));
+                    if (c != null && c.length >= 1 && c[c.length - 1] > 1) {
+                        return OptionalInt.of((int) c[c.length - 1]);
+                    }
+                }
+                long[] b = parameterDims(p.getInput(1));
+                if (b != null && b.length == 2) {
+                    return OptionalInt.of((int) (Onnx.intAttr(p, "transB", 0) == 1 ? b[0] : b[1]));
+                }
+                return OptionalInt.empty();
+            }
+            case "MatMul": {
+                long[] b = parameterDims(p.getInput(1));
+                if (b != null && b.length >= 2) {
+                    return OptionalInt.of((int) b[b.length - 1]);
+                }
+                return OptionalInt.empty();
+            }
+            case "Add": {
+                for (String in : p.getInputList()) {
+                    long[] d = parameterDims(in);
+                    if (d != null && d.length >= 1 && d[d.length - 1] > 1) {
+                        return OptionalInt.of((int) d[d.length - 1]);
+                    }
+                }
+                return OptionalInt.empty();
+            }
+            default:
+                return OptionalInt.empty();
+        }
     }
 
     private long[] parameterDims(String name) {

@@ -13,14 +13,10 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import ai.onnxruntime.OrtEnvironment;
 import io.microkernel.artifacts.checkpoint.Checkpoint;
 import io.microkernel.artifacts.checkpoint.CheckpointTensor;
-import io.microkernel.compiler.Autodiff;
-import io.microkernel.compiler.GraphEmitter;
-import io.microkernel.compiler.GraphException;
 import io.microkernel.artifacts.Onnx;
-import io.microkernel.compiler.ShapeOracle;
-import io.microkernel.runtime.OrtRuntime;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,8 +42,10 @@ import java.util.regex.Pattern;
  * For cross-entropy, a final {@code Softmax} or {@code LogSoftmax} is folded into the loss while the
  * eval graph keeps the model's own output, so exporting that output gives back the original model.
  *
- * <p>A builder is a mutable, single-threaded configuration; {@link #build(Path)} may be called more than
- * once. Building loads the model once in ONNX Runtime to learn every tensor's shape.
+ * <p>A builder is a mutable, single-threaded configuration; {@link #build(OrtEnvironment, Path)} may be
+ * called more than once. Building loads the model once in the given ONNX Runtime environment to learn
+ * every tensor's shape; the caller owns that environment (the CLI starts it through
+ * {@code OrtRuntime.start}), the builder never looks one up.
  */
 public final class ArtifactBuilder {
 
@@ -169,10 +167,11 @@ public final class ArtifactBuilder {
      * @throws ArtifactException one line naming the model and the cause: an unsupported operator on the
      *                           trainable path, an unknown initializer or output, an old opset...
      */
-    public ArtifactSet build(Path outDir) {
+    public ArtifactSet build(OrtEnvironment env, Path outDir) {
+        Objects.requireNonNull(env, "env");
         Graphs graphs;
         try {
-            graphs = new Assembly().assemble();
+            graphs = new Assembly().assemble(env);
         } catch (GraphException e) {
             throw new ArtifactException(source, e.getMessage(), e);
         }
@@ -203,18 +202,73 @@ public final class ArtifactBuilder {
             String inferenceOutput, String label) {
     }
 
+    /** The names a build adds to the graph, reserved so they clash with nothing in the model. */
+    private record Names(String reset, Map<String, String> buffers, Map<String, String> flags, String label,
+            String loss, String seed) {
+    }
+
+    /** The loss part of the graphs, and the gradient it feeds back into the model's output. */
+    private record LossNodes(List<NodeProto> eval, List<NodeProto> train, List<TensorProto> constants,
+            ValueInfoProto labelInfo, String lossInputGrad) {
+    }
+
     /** One build: all the derived state of turning the model into training graphs. */
     private final class Assembly {
         private final GraphProto graph = model.getGraph();
         private final Map<String, TensorProto> initializers = new LinkedHashMap<>();
         private final Map<String, NodeProto> producers = new HashMap<>();
+        private final Set<String> taken = new HashSet<>();
 
-        Graphs assemble() {
+        Graphs assemble(OrtEnvironment env) {
+            checkOpset();
+            indexGraph();
+            List<String> parameters = initializers.values().stream()
+                    .filter(t -> t.getDataType() == Onnx.FLOAT).map(TensorProto::getName).toList();
+            List<String> trainable = chooseTrainable(parameters);
+            List<ValueInfoProto> userInputs = graph.getInputList().stream()
+                    .filter(i -> !initializers.containsKey(i.getName())).toList();
+            if (userInputs.isEmpty()) {
+                throw new GraphException("model has no inputs besides its initializers");
+            }
+            String out = chooseOutput();
+            ShapeOracle shapes = shapes(env);
+            ShapeOracle.TensorType outType = shapes.type(out).orElseThrow(
+                    () -> new GraphException("the type of output '" + out + "' cannot be inferred"));
+            if (outType.elemType() != Onnx.FLOAT) {
+                throw new GraphException("output '" + out + "' has element type " + outType.elemType()
+                        + "; expected float (1) to train it");
+            }
+            String lossInput = lossInput(out, outType);
+            long[] lossInputDims = shapes.type(lossInput).map(ShapeOracle.TensorType::dims).orElse(outType.dims());
+
+            GraphEmitter emitter = new GraphEmitter(taken);
+            Names names = reserveNames(emitter, trainable);
+            TensorProto seedTensor = Onnx.scalarFloat(names.seed(), 1f);
+            LossNodes lossNodes = loss == LossKind.CROSS_ENTROPY
+                    ? crossEntropy(emitter, names, lossInput, lossInputDims)
+                    : meanSquaredError(emitter, names, lossInput, lossInputDims);
+            accumulateGradients(emitter, names, trainable, lossInput, lossNodes.lossInputGrad(), shapes);
+
+            List<ValueInfoProto> parameterInputs = parameters.stream()
+                    .map(p -> Onnx.valueInfo(p, Onnx.FLOAT, Onnx.dims(initializers.get(p)))).toList();
+            List<TensorProto> constants = initializers.values().stream()
+                    .filter(t -> t.getDataType() != Onnx.FLOAT).toList();
+            ModelProto training = trainingModel(emitter, names, trainable, userInputs, parameterInputs, constants,
+                    lossNodes, seedTensor);
+            ModelProto eval = evalModel(names, userInputs, parameterInputs, constants, lossNodes, out, outType);
+            return new Graphs(training, eval, optimizer(), checkpoint(parameters, trainable), out, names.label());
+        }
+
+        private void checkOpset() {
             long opset = Onnx.opset(model, "");
             if (opset < MIN_OPSET) {
                 throw new GraphException("model imports ONNX opset " + opset + "; expected " + MIN_OPSET
                         + " or later (convert it with onnx.version_converter)");
             }
+        }
+
+        /** Fills {@link #initializers}, {@link #producers} and the names {@link #taken} by the model. */
+        private void indexGraph() {
             for (TensorProto t : graph.getInitializerList()) {
                 if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
                     throw new GraphException("initializer '" + t.getName()
@@ -227,41 +281,6 @@ public final class ArtifactBuilder {
                     producers.put(o, n);
                 }
             }
-            List<String> parameters = initializers.values().stream()
-                    .filter(t -> t.getDataType() == Onnx.FLOAT).map(TensorProto::getName).toList();
-            List<String> trainable = chooseTrainable(parameters);
-            List<ValueInfoProto> userInputs = graph.getInputList().stream()
-                    .filter(i -> !initializers.containsKey(i.getName())).toList();
-            if (userInputs.isEmpty()) {
-                throw new GraphException("model has no inputs besides its initializers");
-            }
-            String out = chooseOutput();
-
-            ShapeOracle shapes;
-            try {
-                shapes = ShapeOracle.of(OrtRuntime.get().environment(), model);
-            } catch (IllegalArgumentException e) {
-                throw new GraphException("ONNX Runtime cannot load the model: " + e.getMessage());
-            }
-            ShapeOracle.TensorType outType = shapes.type(out).orElseThrow(
-                    () -> new GraphException("the type of output '" + out + "' cannot be inferred"));
-            if (outType.elemType() != Onnx.FLOAT) {
-                throw new GraphException("output '" + out + "' has element type " + outType.elemType()
-                        + "; expected float (1) to train it");
-            }
-
-            String lossInput = out;
-            NodeProto last = producers.get(out);
-            if (loss == LossKind.CROSS_ENTROPY && last != null && last.getDomain().isEmpty()
-                    && (last.getOpType().equals("Softmax") || last.getOpType().equals("LogSoftmax"))) {
-                long axis = Onnx.intAttr(last, "axis", -1);
-                if (axis == -1 || axis == outType.rank() - 1) {
-                    lossInput = last.getInput(0);
-                }
-            }
-            long[] lossInputDims = shapes.type(lossInput).map(ShapeOracle.TensorType::dims).orElse(outType.dims());
-
-            Set<String> taken = new HashSet<>();
             graph.getInputList().forEach(i -> taken.add(i.getName()));
             graph.getOutputList().forEach(i -> taken.add(i.getName()));
             taken.addAll(initializers.keySet());
@@ -269,7 +288,30 @@ public final class ArtifactBuilder {
                 taken.addAll(n.getOutputList());
                 taken.add(n.getName());
             }
-            GraphEmitter emitter = new GraphEmitter(taken);
+        }
+
+        private ShapeOracle shapes(OrtEnvironment env) {
+            try {
+                return ShapeOracle.of(env, model);
+            } catch (IllegalArgumentException e) {
+                throw new GraphException("ONNX Runtime cannot load the model: " + e.getMessage());
+            }
+        }
+
+        /** The tensor the loss reads: for cross-entropy, a final softmax over the last axis is folded in. */
+        private String lossInput(String out, ShapeOracle.TensorType outType) {
+            NodeProto last = producers.get(out);
+            if (loss == LossKind.CROSS_ENTROPY && last != null && last.getDomain().isEmpty()
+                    && (last.getOpType().equals("Softmax") || last.getOpType().equals("LogSoftmax"))) {
+                long axis = Onnx.intAttr(last, "axis", -1);
+                if (axis == -1 || axis == outType.rank() - 1) {
+                    return last.getInput(0);
+                }
+            }
+            return out;
+        }
+
+        private Names reserveNames(GraphEmitter emitter, List<String> trainable) {
             String resetName = emitter.reserve(LAZY_RESET_GRAD);
             Map<String, String> bufferNames = new LinkedHashMap<>();
             Map<String, String> flagNames = new LinkedHashMap<>();
@@ -280,50 +322,54 @@ public final class ArtifactBuilder {
             String label = emitter.fresh("labels");
             String lossName = emitter.fresh("loss");
             String seed = emitter.fresh(lossName + "_grad");
-            TensorProto seedTensor = Onnx.scalarFloat(seed, 1f);
+            return new Names(resetName, bufferNames, flagNames, label, lossName, seed);
+        }
 
-            List<NodeProto> evalLoss = new ArrayList<>();
-            List<NodeProto> trainLoss = new ArrayList<>();
-            List<TensorProto> lossConstants = new ArrayList<>();
-            ValueInfoProto labelInfo;
-            String lossInputGrad;
-            if (loss == LossKind.CROSS_ENTROPY) {
-                if (lossInputDims.length < 2) {
-                    throw new GraphException("cross-entropy needs scores of shape [batch, classes], but '" + lossInput
-                            + "' has rank " + lossInputDims.length);
-                }
-                long[] labelDims = new long[lossInputDims.length - 1];
-                labelDims[0] = lossInputDims[0];
-                System.arraycopy(lossInputDims, 2, labelDims, 1, lossInputDims.length - 2);
-                labelInfo = Onnx.valueInfo(label, Onnx.INT64, labelDims);
-                String logProb = emitter.fresh(lossName + "_log_prob");
-                evalLoss.add(Onnx.node("SoftmaxCrossEntropyLoss", emitter.fresh("SoftmaxCrossEntropyLoss"),
-                        List.of(lossInput, label), List.of(lossName), attr("reduction", "mean")));
-                trainLoss.add(Onnx.node("SoftmaxCrossEntropyLoss", emitter.fresh("SoftmaxCrossEntropyLoss"),
-                        List.of(lossInput, label), List.of(lossName, logProb), attr("reduction", "mean")));
-                lossInputGrad = emitter.emitTo(Onnx.MICROSOFT, "SoftmaxCrossEntropyLossGrad",
-                        List.of(seed, logProb, label), emitter.fresh(lossInput + "_grad"), attr("reduction", "mean"));
-            } else {
-                labelInfo = Onnx.valueInfo(label, Onnx.FLOAT, lossInputDims);
-                String diff = emitter.fresh(lossName + "_diff");
-                String squared = emitter.fresh(lossName + "_squared");
-                String two = emitter.fresh(lossName + "_exponent");
-                lossConstants.add(Onnx.scalarFloat(two, 2f));
-                List<NodeProto> mse = List.of(
-                        Onnx.node("Sub", emitter.fresh("MSE/Sub"), List.of(lossInput, label), List.of(diff)),
-                        Onnx.node("Pow", emitter.fresh("MSE/Pow"), List.of(diff, two), List.of(squared)),
-                        Onnx.node("ReduceMean", emitter.fresh("MSE/ReduceMean"), List.of(squared), List.of(lossName),
-                                attr("keepdims", 0L)));
-                evalLoss.addAll(mse);
-                trainLoss.addAll(mse);
-                // d/dpred mean((pred - y)^2) = 2 (pred - y) / count
-                String count = emitter.emit("Cast", List.of(emitter.emit("Size", List.of(diff))),
-                        attr("to", (long) Onnx.FLOAT));
-                String scale = emitter.emit("Div", List.of(two, count));
-                lossInputGrad = emitter.emitTo("", "Mul", List.of(emitter.emit("Mul", List.of(diff, scale)), seed),
-                        emitter.fresh(lossInput + "_grad"));
+        private LossNodes crossEntropy(GraphEmitter emitter, Names names, String lossInput, long[] lossInputDims) {
+            if (lossInputDims.length < 2) {
+                throw new GraphException("cross-entropy needs scores of shape [batch, classes], but '" + lossInput
+                        + "' has rank " + lossInputDims.length);
             }
+            String label = names.label();
+            String lossName = names.loss();
+            long[] labelDims = new long[lossInputDims.length - 1];
+            labelDims[0] = lossInputDims[0];
+            System.arraycopy(lossInputDims, 2, labelDims, 1, lossInputDims.length - 2);
+            ValueInfoProto labelInfo = Onnx.valueInfo(label, Onnx.INT64, labelDims);
+            String logProb = emitter.fresh(lossName + "_log_prob");
+            NodeProto evalLoss = Onnx.node("SoftmaxCrossEntropyLoss", emitter.fresh("SoftmaxCrossEntropyLoss"),
+                    List.of(lossInput, label), List.of(lossName), attr("reduction", "mean"));
+            NodeProto trainLoss = Onnx.node("SoftmaxCrossEntropyLoss", emitter.fresh("SoftmaxCrossEntropyLoss"),
+                    List.of(lossInput, label), List.of(lossName, logProb), attr("reduction", "mean"));
+            String lossInputGrad = emitter.emitTo(Onnx.MICROSOFT, "SoftmaxCrossEntropyLossGrad",
+                    List.of(names.seed(), logProb, label), emitter.fresh(lossInput + "_grad"), attr("reduction", "mean"));
+            return new LossNodes(List.of(evalLoss), List.of(trainLoss), List.of(), labelInfo, lossInputGrad);
+        }
 
+        private LossNodes meanSquaredError(GraphEmitter emitter, Names names, String lossInput, long[] lossInputDims) {
+            String label = names.label();
+            String lossName = names.loss();
+            ValueInfoProto labelInfo = Onnx.valueInfo(label, Onnx.FLOAT, lossInputDims);
+            String diff = emitter.fresh(lossName + "_diff");
+            String squared = emitter.fresh(lossName + "_squared");
+            String two = emitter.fresh(lossName + "_exponent");
+            List<NodeProto> mse = List.of(
+                    Onnx.node("Sub", emitter.fresh("MSE/Sub"), List.of(lossInput, label), List.of(diff)),
+                    Onnx.node("Pow", emitter.fresh("MSE/Pow"), List.of(diff, two), List.of(squared)),
+                    Onnx.node("ReduceMean", emitter.fresh("MSE/ReduceMean"), List.of(squared), List.of(lossName),
+                            attr("keepdims", 0L)));
+            // d/dpred mean((pred - y)^2) = 2 (pred - y) / count
+            String count = emitter.emit("Cast", List.of(emitter.emit("Size", List.of(diff))),
+                    attr("to", (long) Onnx.FLOAT));
+            String scale = emitter.emit("Div", List.of(two, count));
+            String lossInputGrad = emitter.emitTo("", "Mul", List.of(emitter.emit("Mul", List.of(diff, scale)),
+                    names.seed()), emitter.fresh(lossInput + "_grad"));
+            return new LossNodes(mse, mse, List.of(Onnx.scalarFloat(two, 2f)), labelInfo, lossInputGrad);
+        }
+
+        /** Backpropagates to every trainable parameter and adds its gradient into its buffer. */
+        private void accumulateGradients(GraphEmitter emitter, Names names, List<String> trainable, String lossInput,
+                String lossInputGrad, ShapeOracle shapes) {
             Map<String, String> gradients = Autodiff.gradients(graph.getNodeList(), trainable, lossInput, lossInputGrad,
                     shapes, emitter);
             for (String p : trainable) {
@@ -332,49 +378,51 @@ public final class ArtifactBuilder {
                 if (!g.equals(named) && !taken.contains(named)) {
                     g = emitter.emitTo("", "Identity", List.of(g), emitter.fresh(named));
                 }
-                emitter.emitTo(Onnx.MICROSOFT, "InPlaceAccumulatorV2", List.of(bufferNames.get(p), g, resetName),
-                        flagNames.get(p));
+                emitter.emitTo(Onnx.MICROSOFT, "InPlaceAccumulatorV2",
+                        List.of(names.buffers().get(p), g, names.reset()), names.flags().get(p));
             }
+        }
 
-            List<ValueInfoProto> parameterInputs = parameters.stream()
-                    .map(p -> Onnx.valueInfo(p, Onnx.FLOAT, Onnx.dims(initializers.get(p)))).toList();
-            List<TensorProto> constants = initializers.values().stream()
-                    .filter(t -> t.getDataType() != Onnx.FLOAT).toList();
-
-            // training graph
-            List<ValueInfoProto> trainInputs = new ArrayList<>(userInputs);
-            trainInputs.add(labelInfo);
-            trainInputs.addAll(parameterInputs);
+        private ModelProto trainingModel(GraphEmitter emitter, Names names, List<String> trainable,
+                List<ValueInfoProto> userInputs, List<ValueInfoProto> parameterInputs, List<TensorProto> constants,
+                LossNodes lossNodes, TensorProto seedTensor) {
+            List<ValueInfoProto> inputs = new ArrayList<>(userInputs);
+            inputs.add(lossNodes.labelInfo());
+            inputs.addAll(parameterInputs);
             for (String p : trainable) {
-                trainInputs.add(Onnx.valueInfo(bufferNames.get(p), Onnx.FLOAT, Onnx.dims(initializers.get(p))));
+                inputs.add(Onnx.valueInfo(names.buffers().get(p), Onnx.FLOAT, Onnx.dims(initializers.get(p))));
             }
-            trainInputs.add(Onnx.valueInfo(resetName, Onnx.BOOL, 1));
-            List<ValueInfoProto> trainOutputs = new ArrayList<>();
-            trainOutputs.add(Onnx.valueInfo(lossName, Onnx.FLOAT));
+            inputs.add(Onnx.valueInfo(names.reset(), Onnx.BOOL, 1));
+            List<ValueInfoProto> outputs = new ArrayList<>();
+            outputs.add(Onnx.valueInfo(names.loss(), Onnx.FLOAT));
             for (String p : trainable) {
-                trainOutputs.add(Onnx.valueInfo(flagNames.get(p), Onnx.BOOL, 1));
+                outputs.add(Onnx.valueInfo(names.flags().get(p), Onnx.BOOL, 1));
             }
-            List<NodeProto> trainNodes = new ArrayList<>(graph.getNodeList());
-            trainNodes.addAll(trainLoss);
-            trainNodes.addAll(emitter.nodes());
+            List<NodeProto> nodes = new ArrayList<>(graph.getNodeList());
+            nodes.addAll(lossNodes.train());
+            nodes.addAll(emitter.nodes());
             List<TensorProto> trainConstants = new ArrayList<>(constants);
-            trainConstants.addAll(lossConstants);
+            trainConstants.addAll(lossNodes.constants());
             trainConstants.add(seedTensor);
             trainConstants.addAll(emitter.initializers());
-            ModelProto training = model("training", trainInputs, trainOutputs, trainNodes, trainConstants);
+            return model("training", inputs, outputs, nodes, trainConstants);
+        }
 
-            // eval graph
-            List<ValueInfoProto> evalInputs = new ArrayList<>(userInputs);
-            evalInputs.add(labelInfo);
-            evalInputs.addAll(parameterInputs);
-            List<ValueInfoProto> evalOutputs = List.of(Onnx.valueInfo(lossName, Onnx.FLOAT),
+        private ModelProto evalModel(Names names, List<ValueInfoProto> userInputs, List<ValueInfoProto> parameterInputs,
+                List<TensorProto> constants, LossNodes lossNodes, String out, ShapeOracle.TensorType outType) {
+            List<ValueInfoProto> inputs = new ArrayList<>(userInputs);
+            inputs.add(lossNodes.labelInfo());
+            inputs.addAll(parameterInputs);
+            List<ValueInfoProto> outputs = List.of(Onnx.valueInfo(names.loss(), Onnx.FLOAT),
                     Onnx.valueInfo(out, Onnx.FLOAT, outType.dims()));
-            List<NodeProto> evalNodes = new ArrayList<>(graph.getNodeList());
-            evalNodes.addAll(evalLoss);
+            List<NodeProto> nodes = new ArrayList<>(graph.getNodeList());
+            nodes.addAll(lossNodes.eval());
             List<TensorProto> evalConstants = new ArrayList<>(constants);
-            evalConstants.addAll(lossConstants);
-            ModelProto eval = model("eval", evalInputs, evalOutputs, evalNodes, evalConstants);
+            evalConstants.addAll(lossNodes.constants());
+            return model("eval", inputs, outputs, nodes, evalConstants);
+        }
 
+        private Checkpoint checkpoint(List<String> parameters, List<String> trainable) {
             List<CheckpointTensor> trainableTensors = new ArrayList<>();
             List<CheckpointTensor> frozenTensors = new ArrayList<>();
             for (String p : parameters) {
@@ -382,8 +430,7 @@ public final class ArtifactBuilder {
                 CheckpointTensor c = new CheckpointTensor(p, Onnx.dims(t), Onnx.FLOAT, Onnx.rawBytes(t), List.of());
                 (trainable.contains(p) ? trainableTensors : frozenTensors).add(c);
             }
-            return new Graphs(training, eval, optimizer(), Checkpoint.ofParameters(trainableTensors, frozenTensors),
-                    out, label);
+            return Checkpoint.ofParameters(trainableTensors, frozenTensors);
         }
 
         private List<String> chooseTrainable(List<String> parameters) {

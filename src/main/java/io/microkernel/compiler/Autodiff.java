@@ -146,15 +146,26 @@ public final class Autodiff {
     }
 
     private String inputGradient(NodeProto n, int k, String gy) {
+        return switch (n.getOpType()) {
+            case "Gemm" -> gemm(n, k, gy);
+            case "MatMul" -> matMul(n, k, gy);
+            case "Conv" -> conv(n, k, gy);
+            case "Add", "Sub", "Mul", "Div", "Neg" -> arithmetic(n, k, gy);
+            case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp" -> activation(n, gy);
+            case "Identity", "Dropout" -> gy;
+            case "Flatten", "Reshape", "Squeeze", "Unsqueeze" ->
+                    out.emit("Reshape", List.of(gy, out.emit("Shape", List.of(n.getInput(k)))));
+            case "Transpose" -> transpose(n, k, gy);
+            case "Softmax", "LogSoftmax" -> softmax(n, gy);
+            default -> throw new IllegalStateException(n.getOpType());
+        };
+    }
+
+    /** Element-wise arithmetic; broadcast inputs get their gradient summed back to their own shape. */
+    private String arithmetic(NodeProto n, int k, String gy) {
         String x = n.getInput(k);
         String y = n.getOutput(0);
         switch (n.getOpType()) {
-            case "Gemm":
-                return gemm(n, k, gy);
-            case "MatMul":
-                return matMul(n, k, gy);
-            case "Conv":
-                return conv(n, k, gy);
             case "Add":
                 return reduceTo(n, gy, dims(n, y), x);
             case "Sub":
@@ -170,6 +181,16 @@ public final class Autodiff {
                 return reduceTo(n, out.emit("Neg", List.of(t)), dims(n, y), x);
             case "Neg":
                 return out.emit("Neg", List.of(gy));
+            default:
+                throw new IllegalStateException(n.getOpType());
+        }
+    }
+
+    /** Element-wise activations, written with their input {@code x} or their output {@code y}. */
+    private String activation(NodeProto n, String gy) {
+        String x = n.getInput(0);
+        String y = n.getOutput(0);
+        switch (n.getOpType()) {
             case "Relu":
                 return out.emit("Where", List.of(out.emit("Greater", List.of(x, out.scalar(0f))), gy, out.scalar(0f)));
             case "LeakyRelu": {
@@ -187,43 +208,37 @@ public final class Autodiff {
             }
             case "Exp":
                 return out.emit("Mul", List.of(gy, y));
-            case "Identity":
-            case "Dropout":
-                return gy;
-            case "Flatten":
-            case "Reshape":
-            case "Squeeze":
-            case "Unsqueeze":
-                return out.emit("Reshape", List.of(gy, out.emit("Shape", List.of(x))));
-            case "Transpose": {
-                int rank = dims(n, x).length;
-                long[] perm = Onnx.intsAttr(n, "perm").orElseGet(() -> {
-                    long[] reversed = new long[rank];
-                    for (int i = 0; i < rank; i++) {
-                        reversed[i] = rank - 1 - i;
-                    }
-                    return reversed;
-                });
-                long[] inverse = new long[perm.length];
-                for (int i = 0; i < perm.length; i++) {
-                    inverse[(int) perm[i]] = i;
-                }
-                return out.emit("Transpose", List.of(gy), attr("perm", inverse));
-            }
-            case "Softmax": {
-                long axis = Onnx.intAttr(n, "axis", -1);
-                String dot = out.emit("ReduceSum", List.of(out.emit("Mul", List.of(gy, y)), out.ints(axis)),
-                        attr("keepdims", 1L));
-                return out.emit("Mul", List.of(y, out.emit("Sub", List.of(gy, dot))));
-            }
-            case "LogSoftmax": {
-                long axis = Onnx.intAttr(n, "axis", -1);
-                String sum = out.emit("ReduceSum", List.of(gy, out.ints(axis)), attr("keepdims", 1L));
-                return out.emit("Sub", List.of(gy, out.emit("Mul", List.of(out.emit("Exp", List.of(y)), sum))));
-            }
             default:
                 throw new IllegalStateException(n.getOpType());
         }
+    }
+
+    private String transpose(NodeProto n, int k, String gy) {
+        int rank = dims(n, n.getInput(k)).length;
+        long[] perm = Onnx.intsAttr(n, "perm").orElseGet(() -> {
+            long[] reversed = new long[rank];
+            for (int i = 0; i < rank; i++) {
+                reversed[i] = rank - 1 - i;
+            }
+            return reversed;
+        });
+        long[] inverse = new long[perm.length];
+        for (int i = 0; i < perm.length; i++) {
+            inverse[(int) perm[i]] = i;
+        }
+        return out.emit("Transpose", List.of(gy), attr("perm", inverse));
+    }
+
+    private String softmax(NodeProto n, String gy) {
+        String y = n.getOutput(0);
+        long axis = Onnx.intAttr(n, "axis", -1);
+        if (n.getOpType().equals("Softmax")) {
+            String dot = out.emit("ReduceSum", List.of(out.emit("Mul", List.of(gy, y)), out.ints(axis)),
+                    attr("keepdims", 1L));
+            return out.emit("Mul", List.of(y, out.emit("Sub", List.of(gy, dot))));
+        }
+        String sum = out.emit("ReduceSum", List.of(gy, out.ints(axis)), attr("keepdims", 1L));
+        return out.emit("Sub", List.of(gy, out.emit("Mul", List.of(out.emit("Exp", List.of(y)), sum))));
     }
 
     private String gemm(NodeProto n, int k, String gy) {

@@ -13,7 +13,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Comparator;
 import java.util.Locale;
+import java.util.stream.Stream;
 
 /**
  * The recipe of {@code models/default} and the experiment that measures it.
@@ -87,10 +89,10 @@ public final class DefaultModel {
             return String.join("\n",
                     "model                                   source style   target style",
                     String.format(Locale.ROOT, "shipped head                            %12s   %12s",
-                            MakeDefaultCommand.percent(shippedSource), MakeDefaultCommand.percent(shippedTarget)),
+                            percent(shippedSource), percent(shippedTarget)),
                     String.format(Locale.ROOT, "head trained on %d target samples x %d  %12s   %12s",
                             LIFT_SAMPLES, LIFT_EPOCHS,
-                            MakeDefaultCommand.percent(trainedSource), MakeDefaultCommand.percent(trainedTarget)),
+                            percent(trainedSource), percent(trainedTarget)),
                     String.format(Locale.ROOT, "(held-out: %d images per style; seed %d; artifact set %d bytes)",
                             HELD_OUT_SAMPLES, seed, bytes));
         }
@@ -121,48 +123,97 @@ public final class DefaultModel {
         return new Batch(pixels, labels);
     }
 
+    /** The steps of {@link #make}, as progress lines number them. */
+    static final int STEPS = 4;
+
     /**
      * Makes the default artifact set in {@code target} and measures it. Deterministic by seed with
      * {@code threads == 1}.
      *
-     * @param progress where each step reports as it finishes
+     * @param env      the caller's ONNX Runtime environment, used for building, training and scoring
+     * @param progress where each step and each training epoch reports, as {@code [step/4] what: epoch e/n ...}
      */
     public static Report make(OrtEnvironment env, Path target, long seed, int threads, PrintStream progress) {
         Path work = workFolder(target);
         try {
             // 1. Pretrain everything on shape-and-polarity; no target-style image is involved.
-            ModelProto initial = ShapeClassifier.create(PRETRAINING_CLASSES, seed);
-            ArtifactSet pretraining = ArtifactBuilder.fromModel(initial).allTrainable().build(work.resolve("pretraining"));
-            Path pretrained = work.resolve("pretrained.ckpt");
-            double loss = ShapeTraining.train(env, pretraining, pretraining.checkpoint(), pretrained, pretrainingData(seed),
-                    new ShapeTraining.Settings(PRETRAINING_EPOCHS, BATCH_SIZE, PRETRAINING_LEARNING_RATE, seed, threads));
-            Path pretrainedModel = work.resolve("pretrained.onnx");
-            pretraining.exportInference(env, pretrained, pretrainedModel);
-            progress.printf(Locale.ROOT, "pretrained the backbone (%d classes, last epoch loss %.3f)%n",
-                    PRETRAINING_CLASSES, loss);
+            Path pretrainedModel = pretrain(env, work, seed, threads, progress);
 
             // 2. A fresh six-class head, fit on the source style only.
             ModelProto withHead = ShapeClassifier.withNewHead(Onnx.read(pretrainedModel), ShapeImages.CLASSES.size(), seed + 1);
-            ArtifactSet headFit = MakeDefaultCommand.buildHeadOnly(withHead, work.resolve("head"), List.of(), null);
+            ArtifactSet headFit = buildHeadOnly(env, withHead, work.resolve("head"), List.of(), null);
             Path fitted = work.resolve("head.ckpt");
-            loss = ShapeTraining.train(env, headFit, headFit.checkpoint(), fitted,
+            double loss = ShapeTraining.train(env, headFit, headFit.checkpoint(), fitted,
                     ShapeImages.generate(Domain.SOURCE, SOURCE_HEAD_SAMPLES, seed * 7919 + 4000),
-                    new ShapeTraining.Settings(SOURCE_HEAD_EPOCHS, BATCH_SIZE, (float) HEAD_LEARNING_RATE, seed + 1, threads));
+                    new ShapeTraining.Settings(SOURCE_HEAD_EPOCHS, BATCH_SIZE, (float) HEAD_LEARNING_RATE, seed + 1, threads),
+                    epochs(progress, 2, "fitting the head on the source style", SOURCE_HEAD_EPOCHS));
             Path shippedModel = work.resolve("shipped.onnx");
             headFit.exportInference(env, fitted, shippedModel);
-            progress.printf(Locale.ROOT, "fit the head on the source style (last epoch loss %.3f)%n", loss);
+            progress.printf(Locale.ROOT, "[2/%d] fit the head on the source style (last epoch loss %.3f)%n", STEPS, loss);
 
             // 3. The shipped artifact set: only the head trains.
             createDirectories(target);
-            ArtifactSet shipped = MakeDefaultCommand.buildHeadOnly(Onnx.read(shippedModel), target,
-                    ShapeImages.CLASSES, DESCRIPTION + seed);
-            progress.println("wrote " + target);
+            ArtifactSet shipped = buildHeadOnly(env, Onnx.read(shippedModel), target, ShapeImages.CLASSES,
+                    DESCRIPTION + seed);
+            progress.printf(Locale.ROOT, "[3/%d] wrote %s%n", STEPS, target);
 
             // 4. Measure, as the service would train it.
+            progress.printf(Locale.ROOT, "[4/%d] measuring: head training on %d target samples%n", STEPS, LIFT_SAMPLES);
             return measure(env, shipped, work, seed, threads);
         } finally {
-            MakeDefaultCommand.deleteTree(work);
+            deleteTree(work);
         }
+    }
+
+    private static Path pretrain(OrtEnvironment env, Path work, long seed, int threads, PrintStream progress) {
+        ModelProto initial = ShapeClassifier.create(PRETRAINING_CLASSES, seed);
+        ArtifactSet pretraining = ArtifactBuilder.fromModel(initial).allTrainable().build(env, work.resolve("pretraining"));
+        Path pretrained = work.resolve("pretrained.ckpt");
+        double loss = ShapeTraining.train(env, pretraining, pretraining.checkpoint(), pretrained, pretrainingData(seed),
+                new ShapeTraining.Settings(PRETRAINING_EPOCHS, BATCH_SIZE, PRETRAINING_LEARNING_RATE, seed, threads),
+                epochs(progress, 1, "pretraining the backbone", PRETRAINING_EPOCHS));
+        Path pretrainedModel = work.resolve("pretrained.onnx");
+        pretraining.exportInference(env, pretrained, pretrainedModel);
+        progress.printf(Locale.ROOT, "[1/%d] pretrained the backbone (%d classes, last epoch loss %.3f)%n",
+                STEPS, PRETRAINING_CLASSES, loss);
+        return pretrainedModel;
+    }
+
+    private static ShapeTraining.EpochListener epochs(PrintStream progress, int step, String what, int total) {
+        return (epoch, loss) -> progress.printf(Locale.ROOT, "[%d/%d] %s: epoch %d/%d, mean loss %.3f%n",
+                step, STEPS, what, epoch, total, loss);
+    }
+
+    /** An artifact set of {@code model} in which only the {@link ShapeClassifier#HEAD_PARAMETERS} train. */
+    static ArtifactSet buildHeadOnly(OrtEnvironment env, ModelProto model, Path dir, List<String> classNames,
+            String description) {
+        ArtifactBuilder builder = ArtifactBuilder.fromModel(model).trainable(ShapeClassifier.HEAD_PARAMETERS)
+                .learningRateHint(HEAD_LEARNING_RATE);
+        if (!classNames.isEmpty()) {
+            builder.classNames(classNames);
+        }
+        if (description != null) {
+            builder.description(description);
+        }
+        return builder.build(env, dir);
+    }
+
+    /** Deletes a working folder and everything in it. */
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String percent(double share) {
+        return String.format(Locale.ROOT, "%.1f%%", 100 * share);
     }
 
     /** Scores {@code set} on both styles, trains its head on target samples, and scores again. */

@@ -45,6 +45,18 @@ public final class ShapeTraining {
      */
     public static double train(OrtEnvironment env, ArtifactSet set, Path checkpoint, Path trained,
             ShapeImages.Batch data, Settings settings) {
+        return train(env, set, checkpoint, trained, data, settings, (epoch, loss) -> { });
+    }
+
+    /** Hears of each finished epoch: its number from 1, and its mean training loss. */
+    @FunctionalInterface
+    public interface EpochListener {
+        void epochDone(int epoch, double meanLoss);
+    }
+
+    /** As {@link #train(OrtEnvironment, ArtifactSet, Path, Path, ShapeImages.Batch, Settings)}, reporting each epoch. */
+    public static double train(OrtEnvironment env, ArtifactSet set, Path checkpoint, Path trained,
+            ShapeImages.Batch data, Settings settings, EpochListener listener) {
         String imageInput = set.description().inputs().get(0).name();
         try (OrtSession.SessionOptions options = options(settings.threads());
                 OrtTrainingSession session = set.openTrainingSession(env, checkpoint, options)) {
@@ -64,6 +76,7 @@ public final class ShapeTraining {
                     steps++;
                 }
                 lastEpochLoss = lossSum / steps;
+                listener.epochDone(epoch + 1, lastEpochLoss);
             }
             session.saveCheckpoint(trained.toAbsolutePath(), false);
             return lastEpochLoss;

@@ -2,6 +2,7 @@ package io.microkernel.api;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import io.microkernel.compiler.ArtifactBuilder;
+import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.testing.TinyModels;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -35,7 +37,7 @@ public class TinyClassifierResource implements QuarkusTestResourceLifecycleManag
             ArtifactBuilder.fromModel(model())
                     .trainablePattern(Pattern.compile("head\\..*"))
                     .classNames(List.of("a", "b", "c"))
-                    .build(artifacts);
+                    .build(OrtRuntime.start(Optional.empty()).environment(), artifacts);
             Map<String, String> config = new HashMap<>();
             config.put("microkernel.data-dir", root.resolve("data").toString());
             config.put("microkernel.model.artifacts", artifacts.toString());

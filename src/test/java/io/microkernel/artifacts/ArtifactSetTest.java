@@ -42,7 +42,7 @@ class ArtifactSetTest {
     @BeforeEach
     void buildClassifier() {
         dir = tmp.resolve("classifier");
-        ArtifactBuilder.fromModel(TinyModels.classifier(5)).trainablePattern(Pattern.compile("head\\..*")).build(dir);
+        ArtifactBuilder.fromModel(TinyModels.classifier(5)).trainablePattern(Pattern.compile("head\\..*")).build(env, dir);
     }
 
     // ------------------------------------------------------------ description
@@ -82,7 +82,7 @@ class ArtifactSetTest {
     @Test
     void describesAnMseSetAndItsPrediction() {
         Path mse = tmp.resolve("mse");
-        ArtifactBuilder.fromModel(TinyModels.regression(8)).loss(LossKind.MSE).trainable(List.of("w2", "b2")).build(mse);
+        ArtifactBuilder.fromModel(TinyModels.regression(8)).loss(LossKind.MSE).trainable(List.of("w2", "b2")).build(env, mse);
         Path stripped = tmp.resolve("mse-loss-only");
         copy(mse, stripped);
         dir = stripped;
@@ -117,7 +117,7 @@ class ArtifactSetTest {
     void builderWritesClassNamesToTheManifest() {
         Path named = tmp.resolve("named");
         ArtifactSet set = ArtifactBuilder.fromModel(TinyModels.classifier(5)).trainable(List.of("head.weight", "head.bias"))
-                .classNames(List.of("red", "green", "blue")).learningRateHint(0.02).build(named);
+                .classNames(List.of("red", "green", "blue")).learningRateHint(0.02).build(env, named);
 
         Manifest m = Manifest.read(named.resolve(ArtifactSet.MANIFEST));
         assertThat(m.classes()).containsExactly("red", "green", "blue");
@@ -252,7 +252,7 @@ class ArtifactSetTest {
         set.exportInference(env, set.checkpoint(), exported);
 
         ArtifactSet rebuilt = ArtifactBuilder.fromModel(exported).trainable(List.of("head.weight", "head.bias"))
-                .build(tmp.resolve("rebuilt"));
+                .build(env, tmp.resolve("rebuilt"));
 
         assertThat(rebuilt.description().inferenceOutput()).isEqualTo("probabilities");
         assertThat(rebuilt.description().trainable()).extracting(ParameterSpec::name)

@@ -2,8 +2,10 @@ package io.microkernel.bench;
 
 import io.microkernel.compiler.ArtifactBuilder;
 import io.microkernel.artifacts.LossKind;
+import io.microkernel.runtime.OrtRuntime;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** Turns {@link HeavyBackboneModel} into a standard artifact set in which only the head trains. */
 final class HeavyModelArtifacts {
@@ -17,6 +19,6 @@ final class HeavyModelArtifacts {
                 .trainablePattern(HeavyBackboneModel.TRAINABLE)
                 .loss(LossKind.CROSS_ENTROPY)
                 .classNames(HeavyBackboneModel.CLASS_NAMES)
-                .build(folder);
+                .build(OrtRuntime.start(Optional.empty()).environment(), folder);
     }
 }

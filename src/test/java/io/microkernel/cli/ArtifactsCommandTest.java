@@ -11,6 +11,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,9 +32,17 @@ class ArtifactsCommandTest {
         Onnx.write(TinyModels.classifier(4), model);
     }
 
+    /** Runs {@code artifacts ARGS...} as the application's command line does. */
     private int run(String... args) {
-        return ArtifactsCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
+        String[] line = new String[args.length + 1];
+        line[0] = "artifacts";
+        System.arraycopy(args, 0, line, 1, args.length);
+        Cli.Result result = Cli.execute(line, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), serverArgs -> {
+                    throw new AssertionError("an artifacts command must not start the server");
+                });
+        assertThat(result.served()).isFalse();
+        return result.exitCode();
     }
 
     private String out() {
@@ -63,7 +73,8 @@ class ArtifactsCommandTest {
                 "trainable parameters: 2 tensors, 27 values\n  head.weight [3,8] 24\n  head.bias [3] 3\n",
                 "frozen parameters: 3 tensors, 78 values\n  backbone.w1 [4,6] 24\n");
         assertThat(out()).contains("manifest: " + set.toAbsolutePath().resolve("manifest.json"));
-        assertThat(err()).isEmpty();
+        assertThat(err()).as("progress of build goes to err, inspect prints none")
+                .startsWith("[1/3] reading " + model + "\n").contains("[3/3] deriving").hasLineCount(3);
     }
 
     @Test
@@ -91,6 +102,7 @@ class ArtifactsCommandTest {
         Files.delete(set.resolve("checkpoint"));
         Files.createDirectory(set.resolve("checkpoint"));
 
+        err.reset();
         assertThat(run("inspect", set.toString())).isEqualTo(1);
         assertThat(err()).isEqualTo("error: " + set.toAbsolutePath().resolve("checkpoint")
                 + ": old directory-format checkpoint (written by ONNX Runtime before 1.15); expected a single FlatBuffers"
@@ -108,55 +120,73 @@ class ArtifactsCommandTest {
 
         assertThat(run("build", "--model", sine.toString(), "--out", tmp.resolve("o").toString(), "--all-trainable"))
                 .isEqualTo(1);
-        assertThat(err()).startsWith("error: " + sine + ": node 'wave': operator Sin is on the trainable path")
+        String failure = err().lines().filter(line -> !line.startsWith("[")).reduce("", (a, b) -> a + b + "\n");
+        assertThat(failure).startsWith("error: " + sine + ": node 'wave': operator Sin is on the trainable path")
                 .endsWith("\n").hasLineCount(1);
     }
 
     @Test
-    void usageErrorsExitWithTwo() {
-        assertThat(run()).isEqualTo(2);
-        assertThat(run("frobnicate")).isEqualTo(2);
-        assertThat(run("inspect")).isEqualTo(2);
-        assertThat(run("build", "--model", model.toString())).isEqualTo(2);
-        assertThat(run("build", "--model", model.toString(), "--out", "x")).isEqualTo(2);
-        assertThat(run("build", "--model", model.toString(), "--out", "x", "--all-trainable", "--trainable", "w"))
-                .isEqualTo(2);
-        assertThat(run("build", "--model", model.toString(), "--out", "x", "--all-trainable", "--loss", "hinge"))
-                .isEqualTo(2);
-        assertThat(run("build", "--model", model.toString(), "--out", "x", "--all-trainable", "--bogus", "1"))
-                .isEqualTo(2);
-        assertThat(run("build", "--model", model.toString(), "--out", "x", "--all-trainable", "--lr-hint", "fast"))
-                .isEqualTo(2);
-        assertThat(err().lines()).hasSize(9).allSatisfy(line -> assertThat(line).startsWith("artifacts").contains("usage:"));
-        assertThat(err()).contains("unknown command 'frobnicate'", "missing --out",
-                "choose the trainable parameters with --trainable, --trainable-pattern or --all-trainable",
-                "--trainable, --trainable-pattern and --all-trainable exclude each other",
-                "--loss expects cross-entropy or mse, found 'hinge'", "unknown option '--bogus'",
-                "--lr-hint expects a number, found 'fast'");
+    void usageErrorsExitWithTwoAndNameTheCommandAndWhatIsWrong() {
+        assertUsageError(new String[] {}, "artifacts: missing command");
+        assertUsageError(new String[] {"frobnicate"}, "Unmatched argument at index 1: 'frobnicate'");
+        assertUsageError(new String[] {"inspect"}, "artifacts inspect: Missing required parameter: 'DIR'");
+        assertUsageError(new String[] {"build", "--model", model.toString()}, "Missing required option: '--out=DIR'");
+        assertUsageError(new String[] {"build", "--model", model.toString(), "--out", "x"},
+                "Missing required argument (specify one of these)");
+        assertUsageError(new String[] {"build", "--model", model.toString(), "--out", "x", "--all-trainable",
+            "--trainable", "w"}, "mutually exclusive");
+        assertUsageError(new String[] {"build", "--model", model.toString(), "--out", "x", "--all-trainable",
+            "--loss", "hinge"}, "expects cross-entropy or mse, found 'hinge'");
+        assertUsageError(new String[] {"build", "--model", model.toString(), "--out", "x", "--all-trainable",
+            "--bogus", "1"}, "Unknown options: '--bogus', '1'");
+        assertUsageError(new String[] {"build", "--model", model.toString(), "--out", "x", "--all-trainable",
+            "--lr-hint", "fast"}, "'fast' is not a double");
+        assertUsageError(new String[] {"build", "--model", model.toString(), "--out", "x", "--all-trainable",
+            "--model", model.toString()}, "should be specified only once");
+        assertUsageError(new String[] {"build", "--model", model.toString(), "--out", "x",
+            "--trainable-pattern", "(unclosed"}, "--trainable-pattern is not a regular expression");
+        assertUsageError(new String[] {"build", "--model", model.toString(), "--out", "x", "--all-trainable",
+            "--adamw", "0.9,0.999"}, "--adamw expects ALPHA,BETA,EPSILON,WEIGHT_DECAY");
         assertThat(Files.exists(Path.of("x"))).isFalse();
     }
 
-    @Test
-    void helpGoesToOut() {
-        assertThat(run("--help")).isZero();
-        assertThat(out()).startsWith("usage: artifacts inspect|build|make-default");
+    private void assertUsageError(String[] args, String message) {
+        out.reset();
+        err.reset();
+        assertThat(run(args)).as(String.join(" ", args)).isEqualTo(2);
+        assertThat(err()).as(String.join(" ", args)).contains(message).contains("Usage: onnx-microkernel artifacts");
+        assertThat(out()).isEmpty();
     }
 
     @Test
-    void makeDefaultIsASlotForItsOwnClass() {
-        int code = run("make-default");
-        boolean present;
-        try {
-            Class.forName(ArtifactsCommand.MAKE_DEFAULT_CLASS);
-            present = true;
-        } catch (ClassNotFoundException e) {
-            present = false;
-        }
-        if (!present) {
-            assertThat(code).isEqualTo(2);
-            assertThat(err()).isEqualTo("artifacts make-default: not available in this build\n");
-        } else {
-            assertThat(err()).doesNotContain("not available in this build");
-        }
+    void helpListsTheCommandsAndGoesToOut() {
+        assertThat(run("--help")).isZero();
+        assertThat(out()).startsWith("Usage: onnx-microkernel artifacts").contains("inspect", "build", "make-default",
+                "samples");
+        out.reset();
+        assertThat(run("help")).as("'artifacts help' still works").isZero();
+        assertThat(out()).startsWith("Usage: onnx-microkernel artifacts").contains("make-default");
+        out.reset();
+        assertThat(run("help", "build")).isZero();
+        assertThat(out()).startsWith("Usage: onnx-microkernel artifacts build");
+        assertThat(err()).isEmpty();
+    }
+
+    @Test
+    void everyCommandsHelpListsItsOptions() {
+        Map<String, List<String>> options = Map.of(
+                "inspect", List.of("DIR"),
+                "build", List.of("--model=MODEL.onnx", "--out=DIR", "--trainable=NAME,NAME", "--trainable-pattern=REGEX",
+                        "--all-trainable", "--loss=cross-entropy|mse", "--output=NAME", "--classes=A,B,C",
+                        "--lr-hint=RATE", "--adamw=ALPHA,BETA,EPSILON,WEIGHT_DECAY", "--description=TEXT"),
+                "make-default", List.of("DIR", "--seed=N", "--threads=N"),
+                "samples", List.of("--style=source|target", "--count=N", "--seed=N"));
+        options.forEach((command, expected) -> {
+            out.reset();
+            assertThat(run(command, "--help")).as(command).isZero();
+            assertThat(out()).as(command).startsWith("Usage: onnx-microkernel artifacts " + command)
+                    .contains(expected).contains("--help");
+        });
+        assertThat(err()).isEmpty();
     }
 }

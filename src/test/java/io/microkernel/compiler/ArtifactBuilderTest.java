@@ -39,7 +39,7 @@ class ArtifactBuilderTest {
         ArtifactSet set = ArtifactBuilder.fromModel(TinyModels.classifier(1))
                 .trainablePattern(Pattern.compile("head\\..*"))
                 .classNames(List.of("a", "b", "c"))
-                .build(dir.resolve("set"));
+                .build(env, dir.resolve("set"));
 
         try (OrtSession.SessionOptions options = Training.singleThreaded();
                 OrtTrainingSession session = set.openTrainingSession(env, set.checkpoint(), options)) {
@@ -55,7 +55,7 @@ class ArtifactBuilderTest {
     @Test
     void trainingGraphFollowsTheStandardLayout() {
         ArtifactSet set = ArtifactBuilder.fromModel(TinyModels.classifier(1))
-                .trainable(List.of("head.weight", "head.bias")).build(dir.resolve("set"));
+                .trainable(List.of("head.weight", "head.bias")).build(env, dir.resolve("set"));
 
         ModelProto training = Onnx.read(set.trainingModel());
         assertThat(TinyModels.names(training.getGraph().getInputList())).containsExactly(
@@ -95,7 +95,7 @@ class ArtifactBuilderTest {
     @Test
     void adamWHyperParametersReachTheOptimizerGraph() {
         ArtifactSet set = ArtifactBuilder.fromModel(TinyModels.classifier(1)).allTrainable()
-                .adamW(0.8, 0.99, 1e-8, 0.01).build(dir.resolve("set"));
+                .adamW(0.8, 0.99, 1e-8, 0.01).build(env, dir.resolve("set"));
 
         NodeProto adamw = Onnx.read(set.optimizerModel()).getGraph().getNode(0);
         assertThat(Onnx.floatAttr(adamw, "alpha", 0)).isEqualTo(0.8f);
@@ -108,7 +108,7 @@ class ArtifactBuilderTest {
 
     @Test
     void everythingTrainableTrainsTheBackboneToo() throws Exception {
-        ArtifactSet set = ArtifactBuilder.fromModel(TinyModels.classifier(2)).allTrainable().build(dir.resolve("all"));
+        ArtifactSet set = ArtifactBuilder.fromModel(TinyModels.classifier(2)).allTrainable().build(env, dir.resolve("all"));
         Checkpoint before = Checkpoint.read(set.checkpoint());
         Path saved = dir.resolve("saved");
         try (OrtSession.SessionOptions options = Training.singleThreaded();
@@ -126,7 +126,7 @@ class ArtifactBuilderTest {
     @Test
     void mseRegressionTrains() throws Exception {
         ArtifactSet set = ArtifactBuilder.fromModel(TinyModels.regression(8)).loss(LossKind.MSE)
-                .trainable(List.of("w2", "b2")).build(dir.resolve("mse"));
+                .trainable(List.of("w2", "b2")).build(env, dir.resolve("mse"));
         float[][] targets = new float[x.length][2];
         for (int i = 0; i < x.length; i++) {
             targets[i][0] = x[i][0] > 0 ? 0.9f : 0.1f;
@@ -154,7 +154,7 @@ class ArtifactBuilderTest {
                 .node("MatMul", List.of("features", "head.w"), List.of("logits"))
                 .output("logits", Onnx.FLOAT, -1, 3).build();
 
-        ArtifactSet set = ArtifactBuilder.fromModel(model).trainable(List.of("head.w")).build(dir.resolve("exotic"));
+        ArtifactSet set = ArtifactBuilder.fromModel(model).trainable(List.of("head.w")).build(env, dir.resolve("exotic"));
 
         assertThat(set.description().inferenceOutput()).isEqualTo("logits");
         try (OrtSession.SessionOptions options = Training.singleThreaded();
@@ -175,7 +175,7 @@ class ArtifactBuilderTest {
                 .node(Onnx.node("Sin", "wave", List.of("h"), List.of("logits")))
                 .output("logits", Onnx.FLOAT, -1, 3).build();
 
-        assertThatThrownBy(() -> ArtifactBuilder.fromModel(model).allTrainable().build(dir.resolve("x")))
+        assertThatThrownBy(() -> ArtifactBuilder.fromModel(model).allTrainable().build(env, dir.resolve("x")))
                 .isInstanceOf(ArtifactException.class)
                 .hasMessageStartingWith("sine.onnx: node 'wave': operator Sin is on the trainable path but has no gradient here;")
                 .hasMessageEndingWith("freeze the parameters before it")
@@ -185,7 +185,7 @@ class ArtifactBuilderTest {
     @Test
     void unknownTrainableNameIsNamed() {
         assertThatThrownBy(() -> ArtifactBuilder.fromModel(TinyModels.classifier(1)).trainable(List.of("head.w"))
-                .build(dir.resolve("x")))
+                .build(env, dir.resolve("x")))
                 .hasMessage("classifier.onnx: no initializer named 'head.w'; initializers: "
                         + "[backbone.w1, backbone.b1, backbone.w2, head.weight, head.bias]");
     }
@@ -193,13 +193,13 @@ class ArtifactBuilderTest {
     @Test
     void patternThatMatchesNothingIsNamed() {
         assertThatThrownBy(() -> ArtifactBuilder.fromModel(TinyModels.classifier(1))
-                .trainablePattern(Pattern.compile("fc\\..*")).build(dir.resolve("x")))
+                .trainablePattern(Pattern.compile("fc\\..*")).build(env, dir.resolve("x")))
                 .hasMessageStartingWith("classifier.onnx: no float initializer matches /fc\\..*/");
     }
 
     @Test
     void noTrainableChoiceIsAnError() {
-        assertThatThrownBy(() -> ArtifactBuilder.fromModel(TinyModels.classifier(1)).build(dir.resolve("x")))
+        assertThatThrownBy(() -> ArtifactBuilder.fromModel(TinyModels.classifier(1)).build(env, dir.resolve("x")))
                 .hasMessage("classifier.onnx: no trainable parameters chosen: name them, give a pattern, or make all trainable");
     }
 
@@ -211,14 +211,14 @@ class ArtifactBuilderTest {
                 .node("MatMul", List.of("input", "b"), List.of("other"))
                 .output("scores", Onnx.FLOAT, -1, 3).output("other", Onnx.FLOAT, -1, 2).build();
 
-        assertThatThrownBy(() -> ArtifactBuilder.fromModel(model).allTrainable().output("scores").build(dir.resolve("x")))
+        assertThatThrownBy(() -> ArtifactBuilder.fromModel(model).allTrainable().output("scores").build(env, dir.resolve("x")))
                 .hasMessage("two_heads.onnx: trainable parameter 'b' does not influence 'scores'; freeze it or choose another output");
-        assertThatThrownBy(() -> ArtifactBuilder.fromModel(model).allTrainable().build(dir.resolve("x")))
+        assertThatThrownBy(() -> ArtifactBuilder.fromModel(model).allTrainable().build(env, dir.resolve("x")))
                 .hasMessage("two_heads.onnx: model has 2 outputs [scores, other]; choose the one to train");
-        assertThatThrownBy(() -> ArtifactBuilder.fromModel(model).allTrainable().output("nope").build(dir.resolve("x")))
+        assertThatThrownBy(() -> ArtifactBuilder.fromModel(model).allTrainable().output("nope").build(env, dir.resolve("x")))
                 .hasMessage("two_heads.onnx: no output named 'nope'; outputs: [scores, other]");
 
-        ArtifactSet set = ArtifactBuilder.fromModel(model).trainable(List.of("a")).output("scores").build(dir.resolve("ok"));
+        ArtifactSet set = ArtifactBuilder.fromModel(model).trainable(List.of("a")).output("scores").build(env, dir.resolve("ok"));
         assertThat(set.description().inferenceOutput()).isEqualTo("scores");
         assertThat(set.description().frozen()).extracting(ParameterSpec::name).containsExactly("b");
     }
@@ -230,7 +230,7 @@ class ArtifactBuilderTest {
                 .node("MatMul", List.of("input", "w"), List.of("logits"))
                 .output("logits", Onnx.FLOAT, -1, 3).build();
 
-        assertThatThrownBy(() -> ArtifactBuilder.fromModel(model).allTrainable().build(dir.resolve("x")))
+        assertThatThrownBy(() -> ArtifactBuilder.fromModel(model).allTrainable().build(env, dir.resolve("x")))
                 .hasMessage("old.onnx: model imports ONNX opset 11; expected 13 or later (convert it with onnx.version_converter)");
     }
 
@@ -249,7 +249,7 @@ class ArtifactBuilderTest {
                 .node("ReduceSum", List.of("m"), List.of("score"), Onnx.attr("keepdims", 0L))
                 .output("score", Onnx.FLOAT).build();
 
-        assertThatThrownBy(() -> ArtifactBuilder.fromModel(model).allTrainable().build(dir.resolve("x")))
+        assertThatThrownBy(() -> ArtifactBuilder.fromModel(model).allTrainable().build(env, dir.resolve("x")))
                 .hasMessage("flat.onnx: cross-entropy needs scores of shape [batch, classes], but 'score' has rank 0");
     }
 

@@ -220,7 +220,7 @@ class GradientCheckTest {
         } else {
             builder.trainable(c.trainable());
         }
-        ArtifactSet set = builder.build(dir.resolve("set"));
+        ArtifactSet set = builder.build(env, dir.resolve("set"));
         Random random = new Random(99);
         float[] x = new float[(int) Onnx.elementCount(c.inputDims())];
         for (int i = 0; i < x.length; i++) {

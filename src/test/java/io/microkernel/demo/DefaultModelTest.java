@@ -15,12 +15,9 @@ import io.microkernel.artifacts.ParameterSpec;
 import io.microkernel.demo.ShapeImages.Batch;
 import io.microkernel.demo.ShapeImages.Domain;
 import io.microkernel.runtime.OrtRuntime;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -113,42 +110,6 @@ class DefaultModelTest {
 
         assertThat(before).as("shipped head on held-out target images").isLessThan(0.5);
         assertThat(after).as("after head training on %d target samples", samples.size()).isGreaterThan(0.9);
-    }
-
-    @Test
-    void theMakeDefaultCommandRebuildsAnEquivalentSet() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Path rebuilt = work.resolve("default");
-        int code = io.microkernel.cli.ArtifactsCommand.run(
-                new String[] {"make-default", rebuilt.toString(), "--seed", Long.toString(DefaultModel.DEFAULT_SEED)},
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertThat(err.toString(StandardCharsets.UTF_8)).isEmpty();
-        assertThat(code).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("shipped head", "target style");
-        ArtifactDescription made = ArtifactSet.open(rebuilt).description();
-        ArtifactDescription shipped = ArtifactSet.open(DEFAULT).description();
-        assertThat(made.inputs()).isEqualTo(shipped.inputs());
-        assertThat(made.trainable()).isEqualTo(shipped.trainable());
-        assertThat(made.frozen()).isEqualTo(shipped.frozen());
-        assertThat(made.classNames()).isEqualTo(shipped.classNames());
-        try (Stream<Path> leftovers = Files.list(work)) {
-            assertThat(leftovers.map(p -> p.getFileName().toString())).as("the working folder is removed")
-                    .containsExactly("default");
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    @Test
-    void wrongCommandLinesAreUsageErrors() {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream errors = new PrintStream(err, true, StandardCharsets.UTF_8);
-        assertThat(MakeDefaultCommand.run(new String[] {}, System.out, errors)).isEqualTo(2);
-        assertThat(MakeDefaultCommand.run(new String[] {"dir", "--seed"}, System.out, errors)).isEqualTo(2);
-        assertThat(MakeDefaultCommand.run(new String[] {"dir", "--threads", "0"}, System.out, errors)).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8).lines().toList())
-                .hasSize(3).allMatch(line -> line.startsWith("artifacts make-default: ") && line.contains("usage:"));
     }
 
     private static double accuracy(OrtEnvironment env, Path model, Batch data) throws OrtException {

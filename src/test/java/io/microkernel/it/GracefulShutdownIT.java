@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -75,6 +76,27 @@ class GracefulShutdownIT {
     void stop() throws InterruptedException {
         if (app != null) {
             app.close();
+        }
+    }
+
+    /**
+     * The other way the process ends: {@code --help} and a wrong command line answer and exit without
+     * starting the server. The HTTP port is held by this test, so a server that started anyway would
+     * fail to bind and exit with 1, or keep running.
+     */
+    @Test
+    void helpAndWrongCommandLinesExitWithoutServing() throws Exception {
+        app = new PackagedApp("graceful-shutdown-it");
+        try (ServerSocket taken = new ServerSocket(app.port())) {
+            PackagedApp.Finished help = app.runToEnd("help", "--help");
+            assertThat(help.exitCode()).as(help.output()).isZero();
+            assertThat(help.output()).startsWith("Usage: onnx-microkernel [-hV] [COMMAND]").contains("serve", "artifacts")
+                    .doesNotContain("Listening on");
+
+            PackagedApp.Finished wrong = app.runToEnd("bogus", "--bogus");
+            assertThat(wrong.exitCode()).as(wrong.output()).isEqualTo(2);
+            assertThat(wrong.output()).contains("Unknown option: '--bogus'", "Usage: onnx-microkernel")
+                    .doesNotContain("Listening on");
         }
     }
 

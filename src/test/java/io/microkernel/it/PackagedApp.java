@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.microkernel.compiler.ArtifactBuilder;
+import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.testing.TinyModels;
 
 import java.io.IOException;
@@ -14,6 +15,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -44,7 +47,7 @@ final class PackagedApp implements AutoCloseable {
      */
     static Path tinyClassifier(Path target) {
         ArtifactBuilder.fromModel(TinyModels.classifier(1)).trainablePattern(Pattern.compile("head\\..*"))
-                .classNames(List.of("a", "b", "c")).build(target);
+                .classNames(List.of("a", "b", "c")).build(OrtRuntime.start(Optional.empty()).environment(), target);
         return target;
     }
 
@@ -59,6 +62,26 @@ final class PackagedApp implements AutoCloseable {
     /** The output of the process started last. */
     Path log() {
         return log;
+    }
+
+    /** How a command of the packaged jar ended: its exit status and everything it printed. */
+    record Finished(int exitCode, String output) {
+    }
+
+    /**
+     * Runs the packaged jar with {@code args} (and {@code quarkus.http.port} set to {@link #port()}) and
+     * waits for it to exit by itself; a process still running after a minute (a server) fails the test.
+     */
+    Finished runToEnd(String name, String... args) throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-Dquarkus.http.port=" + port,
+                "-jar", RUNNER.toAbsolutePath().toString()));
+        command.addAll(List.of(args));
+        log = Files.createDirectories(Path.of("target", logFolder)).resolve("command-" + name + ".log");
+        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        boolean exited = process.waitFor(1, TimeUnit.MINUTES);
+        assertThat(exited).as("'%s' exits by itself; see %s", String.join(" ", args), log).isTrue();
+        return new Finished(process.exitValue(), Files.readString(log));
     }
 
     /** Starts the application on {@code data}, bootstrapping from {@code artifacts}, and waits until it is ready. */

@@ -28,7 +28,7 @@ class ArtifactBootstrapTest {
         ArtifactBuilder.fromModel(TinyModels.classifier(3))
                 .trainablePattern(Pattern.compile("head\\..*"))
                 .classNames(List.of("red", "green", "blue"))
-                .build(artifacts);
+                .build(OrtRuntime.get().environment(), artifacts);
         ModelStore store = ModelStore.open(temp.resolve("store"), 5);
 
         ModelVersion first = ArtifactBootstrap.bootstrap(store, artifacts, OrtRuntime.get().environment());

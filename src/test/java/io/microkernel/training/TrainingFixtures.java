@@ -25,7 +25,7 @@ final class TrainingFixtures {
         return ArtifactBuilder.fromModel(TinyModels.classifier(1))
                 .trainablePattern(Pattern.compile("head\\..*"))
                 .classNames(CLASSES)
-                .build(dir.resolve("set"));
+                .build(OrtRuntime.get().environment(), dir.resolve("set"));
     }
 
     /**
@@ -46,7 +46,7 @@ final class TrainingFixtures {
         return ArtifactBuilder.fromModel(model)
                 .trainablePattern(Pattern.compile("head\\..*"))
                 .loss(io.microkernel.artifacts.LossKind.MSE)
-                .build(dir.resolve("regression-set"));
+                .build(OrtRuntime.get().environment(), dir.resolve("regression-set"));
     }
 
     /** {@link TinyModels#twoInputClassifier()} as an artifact set: the training graph takes its inputs in order. */
@@ -54,7 +54,7 @@ final class TrainingFixtures {
         return ArtifactBuilder.fromModel(TinyModels.twoInputClassifier())
                 .trainablePattern(Pattern.compile("head\\..*"))
                 .classNames(CLASSES)
-                .build(dir.resolve("two-input-set"));
+                .build(OrtRuntime.get().environment(), dir.resolve("two-input-set"));
     }
 
     /** The classifier data split over two inputs: the first two features left, the last two right. */

@@ -293,63 +293,9 @@ public final class Checkpoint {
             size += t.rawLength() + t.name().length() + 64L;
         }
         FlatBufferBuilder b = new FlatBufferBuilder((int) Math.min(Integer.MAX_VALUE - 8, size));
-        int requiresGrad = tensorVector(b, trainable);
-        int frozenVector = tensorVector(b, frozen);
-        b.startTable(4);
-        b.addOffset(MS_REQUIRES_GRAD, requiresGrad, 0);
-        b.addOffset(MS_FROZEN, frozenVector, 0);
-        b.addBoolean(MS_NOMINAL, nominalState, false);
-        b.addBoolean(MS_EXTERNAL, externalData, false);
-        int module = b.endTable();
-
-        int groups = 0;
-        if (!optimizerGroups.isEmpty()) {
-            int[] groupOffsets = new int[optimizerGroups.size()];
-            for (int i = 0; i < groupOffsets.length; i++) {
-                OptimizerGroup g = optimizerGroups.get(i);
-                int[] stateOffsets = new int[g.states().size()];
-                for (int j = 0; j < stateOffsets.length; j++) {
-                    ParameterState s = g.states().get(j);
-                    int name = b.createString(s.parameter());
-                    int momentums = tensorVector(b, s.momentums());
-                    b.startTable(2);
-                    b.addOffset(PS_NAME, name, 0);
-                    b.addOffset(PS_MOMENTUMS, momentums, 0);
-                    stateOffsets[j] = b.endTable();
-                }
-                int name = b.createString(g.name());
-                int states = b.createVectorOfTables(stateOffsets);
-                b.startTable(4);
-                b.addOffset(OG_NAME, name, 0);
-                b.addLong(OG_STEP, g.step(), 0);
-                b.addFloat(OG_LR, g.initialLearningRate(), 0);
-                b.addOffset(OG_STATES, states, 0);
-                groupOffsets[i] = b.endTable();
-            }
-            groups = b.createVectorOfTables(groupOffsets);
-        }
-
-        int bag = 0;
-        if (!properties.isEmpty()) {
-            int ints = propertyVector(b, properties.ints(), (builder, v) -> builder.addLong(P_VALUE, v, 0));
-            int floats = propertyVector(b, properties.floats(), (builder, v) -> builder.addFloat(P_VALUE, v, 0));
-            int[] stringOffsets = new int[properties.strings().size()];
-            int k = 0;
-            for (Map.Entry<String, String> e : properties.strings().entrySet()) {
-                int name = b.createString(e.getKey());
-                int value = b.createString(e.getValue());
-                b.startTable(2);
-                b.addOffset(P_NAME, name, 0);
-                b.addOffset(P_VALUE, value, 0);
-                stringOffsets[k++] = b.endTable();
-            }
-            int strings = b.createVectorOfTables(stringOffsets);
-            b.startTable(3);
-            b.addOffset(PB_INTS, ints, 0);
-            b.addOffset(PB_FLOATS, floats, 0);
-            b.addOffset(PB_STRINGS, strings, 0);
-            bag = b.endTable();
-        }
+        int module = writeModuleState(b);
+        int groups = optimizerGroups.isEmpty() ? 0 : writeOptimizerGroups(b);
+        int bag = properties.isEmpty() ? 0 : writePropertyBag(b);
 
         b.startTable(4);
         b.addInt(CP_VERSION, version, 0);
@@ -363,6 +309,64 @@ public final class Checkpoint {
         int root = b.endTable();
         b.finish(root, FILE_IDENTIFIER);
         return b.sizedByteArray();
+    }
+
+    private int writeModuleState(FlatBufferBuilder b) {
+        int requiresGrad = tensorVector(b, trainable);
+        int frozenVector = tensorVector(b, frozen);
+        b.startTable(4);
+        b.addOffset(MS_REQUIRES_GRAD, requiresGrad, 0);
+        b.addOffset(MS_FROZEN, frozenVector, 0);
+        b.addBoolean(MS_NOMINAL, nominalState, false);
+        b.addBoolean(MS_EXTERNAL, externalData, false);
+        return b.endTable();
+    }
+
+    private int writeOptimizerGroups(FlatBufferBuilder b) {
+        int[] groupOffsets = new int[optimizerGroups.size()];
+        for (int i = 0; i < groupOffsets.length; i++) {
+            OptimizerGroup g = optimizerGroups.get(i);
+            int[] stateOffsets = new int[g.states().size()];
+            for (int j = 0; j < stateOffsets.length; j++) {
+                ParameterState s = g.states().get(j);
+                int name = b.createString(s.parameter());
+                int momentums = tensorVector(b, s.momentums());
+                b.startTable(2);
+                b.addOffset(PS_NAME, name, 0);
+                b.addOffset(PS_MOMENTUMS, momentums, 0);
+                stateOffsets[j] = b.endTable();
+            }
+            int name = b.createString(g.name());
+            int states = b.createVectorOfTables(stateOffsets);
+            b.startTable(4);
+            b.addOffset(OG_NAME, name, 0);
+            b.addLong(OG_STEP, g.step(), 0);
+            b.addFloat(OG_LR, g.initialLearningRate(), 0);
+            b.addOffset(OG_STATES, states, 0);
+            groupOffsets[i] = b.endTable();
+        }
+        return b.createVectorOfTables(groupOffsets);
+    }
+
+    private int writePropertyBag(FlatBufferBuilder b) {
+        int ints = propertyVector(b, properties.ints(), (builder, v) -> builder.addLong(P_VALUE, v, 0));
+        int floats = propertyVector(b, properties.floats(), (builder, v) -> builder.addFloat(P_VALUE, v, 0));
+        int[] stringOffsets = new int[properties.strings().size()];
+        int k = 0;
+        for (Map.Entry<String, String> e : properties.strings().entrySet()) {
+            int name = b.createString(e.getKey());
+            int value = b.createString(e.getValue());
+            b.startTable(2);
+            b.addOffset(P_NAME, name, 0);
+            b.addOffset(P_VALUE, value, 0);
+            stringOffsets[k++] = b.endTable();
+        }
+        int strings = b.createVectorOfTables(stringOffsets);
+        b.startTable(3);
+        b.addOffset(PB_INTS, ints, 0);
+        b.addOffset(PB_FLOATS, floats, 0);
+        b.addOffset(PB_STRINGS, strings, 0);
+        return b.endTable();
     }
 
     private interface ValueWriter<V> {

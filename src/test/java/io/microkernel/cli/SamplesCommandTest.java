@@ -1,9 +1,10 @@
-package io.microkernel.demo;
+package io.microkernel.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.microkernel.demo.ShapeImages;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -17,8 +18,14 @@ class SamplesCommandTest {
     private int run(String... args) {
         out.reset();
         err.reset();
-        return SamplesCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
+        String[] line = new String[args.length + 2];
+        line[0] = "artifacts";
+        line[1] = "samples";
+        System.arraycopy(args, 0, line, 2, args.length);
+        return Cli.execute(line, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), serverArgs -> {
+                    throw new AssertionError("samples must not start the server");
+                }).exitCode();
     }
 
     @Test
@@ -43,9 +50,12 @@ class SamplesCommandTest {
     @Test
     void aWrongCommandLineIsExitCode2WithTheUsage() {
         assertThat(run("--style", "sketch")).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("usage: artifacts samples");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("Invalid value for option '--style'")
+                .contains("Usage: onnx-microkernel artifacts samples");
         assertThat(run("--count")).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--count expects a value, found none");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("Missing required parameter for option '--count'");
         assertThat(run("--count", "0")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--count expects 1..100000, found 0");
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
     }
 }

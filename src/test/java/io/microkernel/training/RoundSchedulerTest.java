@@ -94,7 +94,9 @@ class RoundSchedulerTest {
         // The record on disk says the same, and the round's temporary files are gone.
         assertThat(RoundRecords.open(store.root().resolve("rounds")).find(queued.id()).orElseThrow().state())
                 .isEqualTo(RoundState.PROMOTED);
-        assertThat(store.root().resolve("training-work").resolve("round-" + queued.id())).doesNotExist();
+        // The record turns final just before the round's thread clears its work folder.
+        Path workDir = store.root().resolve("training-work").resolve("round-" + queued.id());
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(workDir).doesNotExist());
         assertThat(registry.get("microkernel.training.rounds").tag("outcome", "promoted").counter().count()).isEqualTo(1);
         assertThat(registry.get("microkernel.training.last.holdout.accuracy").gauge().value())
                 .isEqualTo(done.candidateMetrics().accuracy());

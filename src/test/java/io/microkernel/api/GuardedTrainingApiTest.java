@@ -11,10 +11,10 @@ import org.junit.jupiter.api.Test;
 
 /** The token rule on the training endpoints, and the full-buffer answer, with loopback not trusted. */
 @QuarkusTest
-@TestProfile(TrainingProfiles.GuardedSmallBuffer.class)
+@TestProfile(TrainingProfiles.Guarded.class)
 class GuardedTrainingApiTest {
 
-    private static final String BEARER = "Bearer " + TrainingProfiles.GuardedSmallBuffer.TOKEN;
+    private static final String BEARER = "Bearer " + TrainingProfiles.Guarded.TOKEN;
 
     @Test
     void mutatingTrainingEndpointsNeedTheTokenWhileReadsDoNot() {

@@ -26,8 +26,12 @@ public final class TrainingProfiles {
         }
     }
 
-    /** Every mutating call needs the token {@value #TOKEN}; the buffer holds 10 samples. */
-    public static class GuardedSmallBuffer implements QuarkusTestProfile {
+    /**
+     * The test client is treated like a remote one (loopback not trusted): every mutating call and,
+     * with inference protected, every inference needs the token {@value #TOKEN}; the buffer holds 10
+     * samples.
+     */
+    public static class Guarded implements QuarkusTestProfile {
         public static final String TOKEN = "training-test-token";
 
         @Override
@@ -35,6 +39,7 @@ public final class TrainingProfiles {
             return List.of(new TestResourceEntry(TinyClassifierResource.class, Map.of(
                     "microkernel.api.token", TOKEN,
                     "microkernel.api.trust-loopback", "false",
+                    "microkernel.api.protect-inference", "true",
                     "microkernel.training.buffer.max-samples", "10",
                     "microkernel.training.buffer.retry-after", "45s")));
         }

@@ -3,7 +3,6 @@ package io.microkernel.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.microkernel.artifacts.ArtifactDescription;
 import io.microkernel.serving.InputProblem;
-import io.microkernel.serving.InputTensor;
 import io.microkernel.serving.InputValidationException;
 import io.microkernel.serving.ModelNotReadyException;
 import io.microkernel.serving.RequestTranslator;
@@ -17,8 +16,9 @@ import io.microkernel.training.SampleBufferFullException;
 import io.microkernel.training.SampleJournal;
 import io.microkernel.training.SampleLabel;
 import io.microkernel.training.SampleStats;
-import io.microkernel.training.SampleTensor;
 import io.microkernel.training.TrainingMetrics;
+import io.microkernel.tensor.NamedTensor;
+import io.microkernel.tensor.Tensor;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -149,34 +149,15 @@ public class SamplesResource {
             instances.add(input != null ? input : inputs);
             parsed.add(labels.parse(row, sample.get("label")));
         }
-        List<InputTensor> tensors = translator.fromInstances(description.inputs(), instances);
+        List<NamedTensor> tensors = translator.fromInstances(description.inputs(), instances);
         List<LabelledInput> batch = new ArrayList<>(samples.size());
         for (int row = 0; row < samples.size(); row++) {
-            Map<String, SampleTensor> perInput = new LinkedHashMap<>();
-            for (InputTensor tensor : tensors) {
-                perInput.put(tensor.name(), slice(tensor, row));
+            Map<String, Tensor> perInput = new LinkedHashMap<>();
+            for (NamedTensor tensor : tensors) {
+                perInput.put(tensor.name(), tensor.tensor().row(row));
             }
             batch.add(new LabelledInput(perInput, parsed.get(row)));
         }
         return batch;
-    }
-
-    /** Row {@code row} of a batched tensor, as one sample's tensor without the batch dimension. */
-    private static SampleTensor slice(InputTensor tensor, int row) {
-        long[] shape = tensor.shape();
-        long[] instance = java.util.Arrays.copyOfRange(shape, 1, shape.length);
-        int per = 1;
-        for (long d : instance) {
-            per *= (int) d;
-        }
-        int from = row * per;
-        Object data = switch (tensor.dtype()) {
-            case FLOAT -> java.util.Arrays.copyOfRange(tensor.floats(), from, from + per);
-            case DOUBLE -> java.util.Arrays.copyOfRange(tensor.doubles(), from, from + per);
-            case INT32 -> java.util.Arrays.copyOfRange(tensor.ints(), from, from + per);
-            case INT64 -> java.util.Arrays.copyOfRange(tensor.longs(), from, from + per);
-            case BOOL -> java.util.Arrays.copyOfRange(tensor.booleans(), from, from + per);
-        };
-        return SampleTensor.of(tensor.dtype(), instance, data);
     }
 }

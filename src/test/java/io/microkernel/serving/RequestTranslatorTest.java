@@ -7,7 +7,9 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.microkernel.tensor.DType;
+import io.microkernel.tensor.NamedTensor;
 import io.microkernel.tensor.TensorSpec;
+import io.microkernel.testing.TensorValues;
 import java.util.List;
 import org.assertj.core.api.ThrowableAssert;
 import org.junit.jupiter.api.Test;
@@ -30,7 +32,7 @@ class RequestTranslatorTest {
     }
 
     private static TensorInput tensor(String name, List<Long> shape, String datatype, String data) {
-        return new TensorInput(name, shape, datatype, json(data));
+        return new TensorInput(name, shape, datatype, TensorValues.data(data));
     }
 
     private void assertProblem(ThrowableAssert.ThrowingCallable call, InputProblem problem, String detail) {
@@ -40,15 +42,15 @@ class RequestTranslatorTest {
 
     @Test
     void acceptsFlatAndNestedDataInRowMajorOrder() {
-        List<InputTensor> flat = translator.fromTensors(List.of(FEATURES),
+        List<NamedTensor> flat = translator.fromTensors(List.of(FEATURES),
                 List.of(tensor("input", List.of(2L, 4L), "FP32", "[1,2,3,4,5,6,7,8]")));
-        List<InputTensor> nested = translator.fromTensors(List.of(FEATURES),
+        List<NamedTensor> nested = translator.fromTensors(List.of(FEATURES),
                 List.of(tensor("input", List.of(2L, 4L), "FP32", "[[1,2,3,4],[5,6,7,8]]")));
 
-        assertThat(flat.get(0).floats()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
-        assertThat(nested.get(0).floats()).containsExactly(flat.get(0).floats());
-        assertThat(nested.get(0).shape()).containsExactly(2, 4);
-        assertThat(nested.get(0).batchSize()).isEqualTo(2);
+        assertThat(TensorValues.floats(flat.get(0).tensor())).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+        assertThat(TensorValues.floats(nested.get(0).tensor())).containsExactly(TensorValues.floats(flat.get(0).tensor()));
+        assertThat(nested.get(0).tensor().shape()).containsExactly(2, 4);
+        assertThat(nested.get(0).tensor().batchSize()).isEqualTo(2);
     }
 
     @Test
@@ -59,17 +61,17 @@ class RequestTranslatorTest {
                 new TensorSpec("f64", DType.DOUBLE, List.of(-1L, 2L)),
                 new TensorSpec("flag", DType.BOOL, List.of(-1L, 2L)));
 
-        List<InputTensor> tensors = translator.fromTensors(specs, List.of(
+        List<NamedTensor> tensors = translator.fromTensors(specs, List.of(
                 tensor("flag", List.of(1L, 2L), "BOOL", "[true,false]"),
                 tensor("f64", List.of(1L, 2L), "FP64", "[0.1,1e300]"),
                 tensor("i64", List.of(1L, 2L), "INT64", "[9007199254740993,-4]"),
                 tensor("i32", List.of(1L, 2L), "INT32", "[2147483647,3.0]")));
 
-        assertThat(tensors).extracting(InputTensor::name).containsExactly("i32", "i64", "f64", "flag");
-        assertThat(tensors.get(0).ints()).containsExactly(2147483647, 3);
-        assertThat(tensors.get(1).longs()).containsExactly(9007199254740993L, -4L);
-        assertThat(tensors.get(2).doubles()).containsExactly(0.1, 1e300);
-        assertThat(tensors.get(3).booleans()).containsExactly(true, false);
+        assertThat(tensors).extracting(NamedTensor::name).containsExactly("i32", "i64", "f64", "flag");
+        assertThat(TensorValues.ints(tensors.get(0).tensor())).containsExactly(2147483647, 3);
+        assertThat(TensorValues.longs(tensors.get(1).tensor())).containsExactly(9007199254740993L, -4L);
+        assertThat(TensorValues.doubles(tensors.get(2).tensor())).containsExactly(0.1, 1e300);
+        assertThat(TensorValues.booleans(tensors.get(3).tensor())).containsExactly(true, false);
     }
 
     @Test
@@ -142,14 +144,14 @@ class RequestTranslatorTest {
 
     @Test
     void instancesBecomeOneBatchPerInput() {
-        List<InputTensor> single = translator.fromInstances(List.of(FEATURES), List.of(json("[1,2,3,4]"), json("{\"input\":[5,6,7,8]}")));
-        assertThat(single.get(0).shape()).containsExactly(2, 4);
-        assertThat(single.get(0).floats()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+        List<NamedTensor> single = translator.fromInstances(List.of(FEATURES), List.of(json("[1,2,3,4]"), json("{\"input\":[5,6,7,8]}")));
+        assertThat(single.get(0).tensor().shape()).containsExactly(2, 4);
+        assertThat(TensorValues.floats(single.get(0).tensor())).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
 
-        List<InputTensor> multi = translator.fromInstances(List.of(A, B),
+        List<NamedTensor> multi = translator.fromInstances(List.of(A, B),
                 List.of(json("{\"b\":[3,4],\"a\":[1,2]}"), json("{\"a\":[5,6],\"b\":[7,8]}")));
-        assertThat(multi.get(0).floats()).containsExactly(1, 2, 5, 6);
-        assertThat(multi.get(1).floats()).containsExactly(3, 4, 7, 8);
+        assertThat(TensorValues.floats(multi.get(0).tensor())).containsExactly(1, 2, 5, 6);
+        assertThat(TensorValues.floats(multi.get(1).tensor())).containsExactly(3, 4, 7, 8);
     }
 
     @Test

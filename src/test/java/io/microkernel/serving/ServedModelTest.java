@@ -19,6 +19,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import io.microkernel.tensor.NamedTensor;
+import io.microkernel.tensor.Tensor;
+import io.microkernel.testing.TensorValues;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -68,9 +71,8 @@ class ServedModelTest {
     }
 
     private Prediction classify(OptionalInt version) {
-        JsonNode row = JSON.createArrayNode().add(0.5).add(-1).add(2).add(0);
         return served.predict(version, signature -> translator.fromTensors(signature.inputs(),
-                List.of(new TensorInput("input", List.of(1L, 4L), "FP32", row))));
+                List.of(new TensorInput("input", List.of(1L, 4L), "FP32", TensorValues.data("[0.5,-1,2,0]")))));
     }
 
     @Test
@@ -80,8 +82,8 @@ class ServedModelTest {
         Prediction prediction = classify(OptionalInt.empty());
 
         assertThat(prediction.version()).isEqualTo(1);
-        assertThat(prediction.outputs()).extracting(OutputTensor::name).containsExactly("probabilities");
-        assertThat(prediction.outputs().get(0).shape()).containsExactly(1L, 3L);
+        assertThat(prediction.outputs()).extracting(NamedTensor::name).containsExactly("probabilities");
+        assertThat(prediction.outputs().get(0).tensor().shape()).containsExactly(1L, 3L);
         assertThat(prediction.classifications()).singleElement().satisfies(c -> {
             assertThat(c.className()).isEqualTo("cat");
             assertThat(c.index()).isZero();
@@ -241,13 +243,13 @@ class ServedModelTest {
         Prediction sum = served.predict(OptionalInt.of(2), signature -> translator.fromInstances(signature.inputs(), List.of(
                 json("{\"a\":[1,2],\"b\":[3,4]}"), json("{\"a\":[5,6],\"b\":[7,8]}"))));
 
-        OutputTensor total = typed.outputs().stream().filter(o -> o.name().equals("total")).findFirst().orElseThrow();
-        assertThat((double[]) total.data()).containsExactly(12.5, 22.25);
-        OutputTensor flags = typed.outputs().stream().filter(o -> o.name().equals("flag_out")).findFirst().orElseThrow();
-        assertThat((boolean[]) flags.data()).containsExactly(false, true);
+        Tensor total = typed.outputs().stream().filter(o -> o.name().equals("total")).findFirst().orElseThrow().tensor();
+        assertThat(TensorValues.doubles(total)).containsExactly(12.5, 22.25);
+        Tensor flags = typed.outputs().stream().filter(o -> o.name().equals("flag_out")).findFirst().orElseThrow().tensor();
+        assertThat(TensorValues.booleans(flags)).containsExactly(false, true);
         assertThat(typed.classifications()).isEmpty();
-        assertThat((float[]) sum.outputs().get(0).data()).containsExactly(4, 6, 12, 14);
-        assertThat(sum.outputs().get(0).shape()).containsExactly(2L, 2L);
+        assertThat(TensorValues.floats(sum.outputs().get(0).tensor())).containsExactly(4, 6, 12, 14);
+        assertThat(sum.outputs().get(0).tensor().shape()).containsExactly(2L, 2L);
     }
 
     @Test

@@ -1,6 +1,11 @@
 package io.microkernel.api;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import io.microkernel.artifacts.ArtifactDescription;
 import io.microkernel.serving.InputProblem;
 import io.microkernel.serving.InputValidationException;
@@ -28,9 +33,12 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -56,6 +64,9 @@ public class SamplesResource {
 
     @Inject
     TrainingMetrics metrics;
+
+    @Inject
+    ObjectMapper mapper;
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -120,34 +131,18 @@ public class SamplesResource {
             throw new InputValidationException(InputProblem.MALFORMED,
                     "expected {\"samples\": [{\"input\": ..., \"label\": ...}]}, found no 'samples'");
         }
-        List<JsonNode> samples = request.samples();
+        List<TokenBuffer> samples = request.samples();
         if (samples.isEmpty()) {
             throw new InputValidationException(InputProblem.EMPTY_BATCH, "expected at least 1 sample, found 0");
         }
         ArtifactDescription description = scheduler.description();
         LabelDomain labels = scheduler.labelDomain();
-        List<JsonNode> instances = new ArrayList<>(samples.size());
+        List<TokenBuffer> instances = new ArrayList<>(samples.size());
         List<SampleLabel> parsed = new ArrayList<>(samples.size());
         for (int row = 0; row < samples.size(); row++) {
-            JsonNode sample = samples.get(row);
-            if (sample == null || !sample.isObject()) {
-                throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
-                        + ": expected an object with 'input' (or 'inputs') and 'label', found "
-                        + (sample == null ? "null" : sample.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
-            }
-            JsonNode input = sample.get("input");
-            JsonNode inputs = sample.get("inputs");
-            if ((input == null) == (inputs == null)) {
-                throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
-                        + ": expected exactly one of 'input' or 'inputs', found "
-                        + (input == null ? "neither" : "both"));
-            }
-            if (inputs != null && !inputs.isObject()) {
-                throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
-                        + ": expected 'inputs' to be an object of input name to value, found " + inputs.getNodeType());
-            }
-            instances.add(input != null ? input : inputs);
-            parsed.add(labels.parse(row, sample.get("label")));
+            SampleParts sample = SampleParts.read(row, samples.get(row), mapper);
+            instances.add(sample.instance());
+            parsed.add(labels.parse(row, sample.label()));
         }
         List<NamedTensor> tensors = translator.fromInstances(description.inputs(), instances);
         List<LabelledInput> batch = new ArrayList<>(samples.size());
@@ -159,5 +154,63 @@ public class SamplesResource {
             batch.add(new LabelledInput(perInput, parsed.get(row)));
         }
         return batch;
+    }
+
+    /**
+     * One sample's input (its tokens, streamed into the tensors once the whole batch is checked)
+     * and its label (small, so a tree).
+     */
+    private record SampleParts(TokenBuffer instance, JsonNode label) {
+
+        static SampleParts read(int row, TokenBuffer sample, ObjectMapper mapper) {
+            try (JsonParser p = sample == null ? null : sample.asParser(mapper)) {
+                JsonToken first = p == null ? JsonToken.VALUE_NULL : p.nextToken();
+                if (first != JsonToken.START_OBJECT) {
+                    throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
+                            + ": expected an object with 'input' (or 'inputs') and 'label', found "
+                            + nodeType(first).toString().toLowerCase(Locale.ROOT));
+                }
+                TokenBuffer input = null;
+                TokenBuffer inputs = null;
+                JsonToken inputsStart = null;
+                JsonNode label = null;
+                for (String field = p.nextFieldName(); field != null; field = p.nextFieldName()) {
+                    JsonToken start = p.nextToken();
+                    switch (field) {
+                        case "input" -> input = TokenBuffer.asCopyOfValue(p);
+                        case "inputs" -> {
+                            inputs = TokenBuffer.asCopyOfValue(p);
+                            inputsStart = start;
+                        }
+                        case "label" -> label = mapper.readTree(p);
+                        default -> p.skipChildren();
+                    }
+                }
+                if ((input == null) == (inputs == null)) {
+                    throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
+                            + ": expected exactly one of 'input' or 'inputs', found " + (input == null ? "neither" : "both"));
+                }
+                if (inputs != null && inputsStart != JsonToken.START_OBJECT) {
+                    throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
+                            + ": expected 'inputs' to be an object of input name to value, found " + nodeType(inputsStart));
+                }
+                return new SampleParts(input != null ? input : inputs, label);
+            } catch (IOException e) {
+                throw new UncheckedIOException("replaying buffered tokens failed", e);
+            }
+        }
+
+        /** The node type a tree would report for a value starting with {@code token}. */
+        private static JsonNodeType nodeType(JsonToken token) {
+            return switch (token) {
+                case START_OBJECT -> JsonNodeType.OBJECT;
+                case START_ARRAY -> JsonNodeType.ARRAY;
+                case VALUE_STRING -> JsonNodeType.STRING;
+                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> JsonNodeType.NUMBER;
+                case VALUE_TRUE, VALUE_FALSE -> JsonNodeType.BOOLEAN;
+                case VALUE_NULL -> JsonNodeType.NULL;
+                default -> JsonNodeType.POJO;
+            };
+        }
     }
 }

@@ -2,7 +2,7 @@ package io.microkernel.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import io.microkernel.serving.Classification;
 import io.microkernel.serving.Prediction;
 import io.microkernel.store.ModelVersion;
@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Request and response bodies of the TF Serving / KServe v1 row API and the version endpoints. */
 public final class V1 {
@@ -19,8 +21,13 @@ public final class V1 {
     private V1() {
     }
 
-    /** {@code {"instances":[...]}}; {@code inputs} (the columnar form) is recognised only to explain it is not supported. */
-    public record PredictRequest(List<JsonNode> instances, JsonNode inputs,
+    /**
+     * {@code {"instances":[...]}}; {@code inputs} (the columnar form) is recognised only to explain it
+     * is not supported. Each instance is kept as tokens, streamed into tensors once the version that
+     * answers is known.
+     */
+    public record PredictRequest(@Schema(type = SchemaType.ARRAY) List<TokenBuffer> instances,
+            @Schema(type = SchemaType.OBJECT) TokenBuffer inputs,
             @JsonProperty("signature_name") String signatureName) {
     }
 

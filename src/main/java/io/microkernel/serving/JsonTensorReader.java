@@ -46,7 +46,8 @@ public final class JsonTensorReader {
         return out.build();
     }
 
-    private static void readLeaves(JsonParser p, Tensor.Builder out, long[] shape, String what) throws IOException {
+    /** Appends every leaf of the value at the parser's current token; {@code shape} only names the tensor in messages. */
+    static void readLeaves(JsonParser p, Tensor.Builder out, long[] shape, String what) throws IOException {
         if (p.currentToken() == JsonToken.START_ARRAY) {
             while (p.nextToken() != JsonToken.END_ARRAY) {
                 readLeaves(p, out, shape, what);
@@ -83,7 +84,7 @@ public final class JsonTensorReader {
             out.addBoolean(token == JsonToken.VALUE_TRUE);
             return;
         }
-        addNode(NODES.readTree(p), out, what);
+        addNode(tree(p), out, what);
     }
 
     /** Appends one JSON value, or says why it does not fit the type. */
@@ -110,6 +111,11 @@ public final class JsonTensorReader {
                 out.addBoolean(value.booleanValue());
             }
         }
+    }
+
+    /** The value at the parser's current token as a tree: only for values about to be rejected. */
+    static JsonNode tree(JsonParser p) throws IOException {
+        return NODES.readTree(p);
     }
 
     /** A short, printable rendering of a JSON value for error messages. */

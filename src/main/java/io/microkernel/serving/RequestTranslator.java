@@ -1,12 +1,12 @@
 package io.microkernel.serving;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import io.microkernel.tensor.DType;
 import io.microkernel.tensor.NamedTensor;
 import io.microkernel.tensor.Shapes;
-import io.microkernel.tensor.Tensor;
 import io.microkernel.tensor.TensorSpec;
-import java.util.ArrayList;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,42 +85,16 @@ public final class RequestTranslator {
      * @return one tensor per model input, in the model's input order, batch = number of rows
      * @throws InputValidationException when there are no rows, too many, or a row does not fit
      */
-    public List<NamedTensor> fromInstances(List<TensorSpec> specs, List<JsonNode> instances) {
+    public List<NamedTensor> fromInstances(List<TensorSpec> specs, List<TokenBuffer> instances) {
         if (instances == null || instances.isEmpty()) {
             throw new InputValidationException(InputProblem.EMPTY_BATCH, "expected at least 1 instance, found 0");
         }
         checkBatchLimit(instances.size());
-        Map<String, List<JsonNode>> columns = new LinkedHashMap<>();
-        specs.forEach(spec -> columns.put(spec.name(), new ArrayList<>(instances.size())));
-        for (int row = 0; row < instances.size(); row++) {
-            JsonNode instance = instances.get(row);
-            if (specs.size() == 1 && !(instance != null && instance.isObject() && instance.has(specs.get(0).name()) && instance.size() == 1)) {
-                columns.get(specs.get(0).name()).add(instance);
-                continue;
-            }
-            if (instance == null || !instance.isObject()) {
-                throw new InputValidationException(InputProblem.MALFORMED, "instance " + row
-                        + ": expected an object with inputs " + names(specs) + ", found " + describe(instance));
-            }
-            for (var field : (Iterable<Map.Entry<String, JsonNode>>) instance::fields) {
-                if (!columns.containsKey(field.getKey())) {
-                    throw new InputValidationException(InputProblem.UNKNOWN_INPUT, "instance " + row
-                            + ": expected inputs " + names(specs) + ", found unknown input '" + field.getKey() + "'");
-                }
-                columns.get(field.getKey()).add(field.getValue());
-            }
-            for (TensorSpec spec : specs) {
-                if (!instance.has(spec.name())) {
-                    throw new InputValidationException(InputProblem.MISSING_INPUT, "instance " + row
-                            + ": expected inputs " + names(specs) + ", found no input '" + spec.name() + "'");
-                }
-            }
+        try {
+            return new RowReader(specs, instances).read();
+        } catch (IOException e) {
+            throw new UncheckedIOException("replaying buffered tokens failed", e);
         }
-        List<NamedTensor> tensors = new ArrayList<>(specs.size());
-        for (TensorSpec spec : specs) {
-            tensors.add(fromRows(spec, columns.get(spec.name())));
-        }
-        return tensors;
     }
 
     private NamedTensor fromTensor(TensorSpec spec, TensorInput input) {
@@ -161,40 +135,6 @@ public final class RequestTranslator {
         return new NamedTensor(spec.name(), input.data().read(spec.dtype(), concrete, what));
     }
 
-    private NamedTensor fromRows(TensorSpec spec, List<JsonNode> rows) {
-        String what = "input '" + spec.name() + "'";
-        List<Long> instanceSpec = spec.shape().isEmpty() ? null : spec.shape().subList(1, spec.shape().size());
-        if (instanceSpec == null) {
-            throw new InputValidationException(InputProblem.WRONG_SHAPE,
-                    what + ": expected a model input with a batch dimension, found the scalar shape []");
-        }
-        List<Long> first = null;
-        for (int row = 0; row < rows.size(); row++) {
-            List<Long> found = nestedShape(rows.get(row), what + " instance " + row);
-            boolean fits = found.size() == instanceSpec.size();
-            for (int i = 0; fits && i < found.size(); i++) {
-                fits = instanceSpec.get(i) < 0 || instanceSpec.get(i).equals(found.get(i));
-            }
-            if (!fits) {
-                throw new InputValidationException(InputProblem.WRONG_SHAPE, what + " instance " + row
-                        + ": expected shape " + shapeText(instanceSpec) + ", found " + shapeText(found));
-            }
-            if (first == null) {
-                first = found;
-            } else if (!first.equals(found)) {
-                throw new InputValidationException(InputProblem.WRONG_SHAPE, what + " instance " + row
-                        + ": expected the shape of instance 0, " + shapeText(first) + ", found " + shapeText(found));
-            }
-        }
-        long[] shape = Shapes.withBatch(rows.size(), Shapes.toArray(first));
-        checkElementCount(shape, what);
-        Tensor.Builder out = Tensor.builder(spec.dtype(), shape);
-        for (JsonNode row : rows) {
-            fill(row, out, what);
-        }
-        return new NamedTensor(spec.name(), out.build());
-    }
-
     private void checkBatchLimit(long batch) {
         if (batch > maxBatch) {
             throw new InputValidationException(InputProblem.BATCH_TOO_LARGE,
@@ -218,51 +158,12 @@ public final class RequestTranslator {
         return ordered;
     }
 
-    /** The shape of a nested JSON array; a scalar has shape []. Ragged arrays are rejected. */
-    private static List<Long> nestedShape(JsonNode node, String what) {
-        List<Long> shape = new ArrayList<>();
-        JsonNode cursor = node;
-        while (cursor != null && cursor.isArray()) {
-            shape.add((long) cursor.size());
-            cursor = cursor.size() == 0 ? null : cursor.get(0);
-        }
-        checkRectangular(node, shape, 0, what);
-        return shape;
-    }
-
-    private static void checkRectangular(JsonNode node, List<Long> shape, int depth, String what) {
-        if (depth == shape.size()) {
-            if (node.isArray()) {
-                throw new InputValidationException(InputProblem.WRONG_SHAPE,
-                        what + ": expected a value at depth " + depth + ", found a nested array");
-            }
-            return;
-        }
-        if (!node.isArray() || node.size() != shape.get(depth)) {
-            throw new InputValidationException(InputProblem.WRONG_SHAPE, what + ": expected rows of "
-                    + shape.get(depth) + " values at depth " + depth + ", found " + describe(node) + " (ragged array)");
-        }
-        for (JsonNode child : node) {
-            checkRectangular(child, shape, depth + 1, what);
-        }
-    }
-
-    private static void checkElementCount(long[] shape, String what) {
+    static void checkElementCount(long[] shape, String what) {
         try {
             Shapes.elementCountInt(shape);
         } catch (IllegalArgumentException e) {
             throw new InputValidationException(InputProblem.WRONG_SHAPE,
                     what + ": expected at most " + Integer.MAX_VALUE + " elements, found shape " + Shapes.text(shape));
-        }
-    }
-
-    private static void fill(JsonNode node, Tensor.Builder out, String what) {
-        if (node != null && node.isArray()) {
-            for (JsonNode child : node) {
-                fill(child, out, what);
-            }
-        } else {
-            JsonTensorReader.addNode(node, out, what);
         }
     }
 
@@ -278,9 +179,5 @@ public final class RequestTranslator {
 
     private static String shapeText(List<Long> shape) {
         return Shapes.text(shape);
-    }
-
-    private static String describe(JsonNode node) {
-        return JsonTensorReader.describe(node);
     }
 }

@@ -3,9 +3,7 @@ package io.microkernel.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import io.microkernel.tensor.DType;
 import io.microkernel.tensor.NamedTensor;
 import io.microkernel.tensor.TensorSpec;
@@ -16,19 +14,14 @@ import org.junit.jupiter.api.Test;
 
 class RequestTranslatorTest {
 
-    private static final JsonMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
     private static final TensorSpec FEATURES = new TensorSpec("input", DType.FLOAT, List.of(-1L, 4L));
     private static final TensorSpec A = new TensorSpec("a", DType.FLOAT, List.of(-1L, 2L));
     private static final TensorSpec B = new TensorSpec("b", DType.FLOAT, List.of(-1L, 2L));
 
     private final RequestTranslator translator = new RequestTranslator(3);
 
-    private static JsonNode json(String text) {
-        try {
-            return JSON.readTree(text);
-        } catch (Exception e) {
-            throw new IllegalArgumentException(text, e);
-        }
+    private static TokenBuffer json(String text) {
+        return TensorValues.tokens(text);
     }
 
     private static TensorInput tensor(String name, List<Long> shape, String datatype, String data) {
@@ -137,7 +130,7 @@ class RequestTranslatorTest {
                 InputProblem.BATCH_TOO_LARGE, "expected at most 3 instances (microkernel.serving.max-batch), found 4");
         assertProblem(() -> translator.fromInstances(List.of(FEATURES), List.of()),
                 InputProblem.EMPTY_BATCH, "expected at least 1 instance, found 0");
-        JsonNode row = json("[1,2,3,4]");
+        TokenBuffer row = json("[1,2,3,4]");
         assertProblem(() -> translator.fromInstances(List.of(FEATURES), List.of(row, row, row, row)),
                 InputProblem.BATCH_TOO_LARGE, "found 4");
     }

@@ -6,8 +6,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtProvider;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.store.ModelStore;
@@ -37,7 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ServedModelTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path temp;
@@ -106,7 +104,7 @@ class ServedModelTest {
                 held.set(model);
                 holding.countDown();
                 await(swapped);
-                JsonNode row = JSON.createArrayNode().add(1).add(2).add(3).add(4);
+                TokenBuffer row = TensorValues.tokens("[1,2,3,4]");
                 return model.run(translator.fromInstances(model.signature().inputs(), List.of(row)));
             }));
             await(holding);
@@ -272,12 +270,8 @@ class ServedModelTest {
                 .hasMessageContaining("or set microkernel.device=cpu");
     }
 
-    private static JsonNode json(String text) {
-        try {
-            return JSON.readTree(text);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(e);
-        }
+    private static TokenBuffer json(String text) {
+        return TensorValues.tokens(text);
     }
 
     private static void await(CountDownLatch latch) {

@@ -48,12 +48,17 @@ public final class TensorValues {
         return out;
     }
 
-    /** OIP {@code data} as a request reader buffers it when the type and shape come after it. */
-    public static TensorData data(String json) {
+    /** One row (an instance or a sample's input) as the request reader buffers it. */
+    public static TokenBuffer tokens(String json) {
         try {
-            return TensorData.buffered(JSON.readValue(json, TokenBuffer.class));
+            return JSON.readValue(json, TokenBuffer.class);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** OIP {@code data} as a request reader buffers it when the type and shape come after it. */
+    public static TensorData data(String json) {
+        return TensorData.buffered(tokens(json));
     }
 }

@@ -163,4 +163,36 @@ class RequestTranslatorTest {
         assertProblem(() -> translator.fromInstances(List.of(FEATURES), List.of(json("[1,2,3,true]"))),
                 InputProblem.NOT_NUMERIC, "element 3: expected a FP32 number, found true");
     }
+
+    @Test
+    void rowsAreReadAsTheirJsonMeans() {
+        List<NamedTensor> repeated = translator.fromInstances(List.of(A, B), List.of(json("{\"a\":[9,9],\"b\":[3,4],\"a\":[1,2]}")));
+        assertThat(TensorValues.floats(repeated.get(0).tensor())).as("the last of repeated keys wins").containsExactly(1, 2);
+        assertThat(TensorValues.floats(repeated.get(1).tensor())).containsExactly(3, 4);
+
+        List<NamedTensor> emptyRows = translator.fromInstances(List.of(new TensorSpec("e", DType.FLOAT, List.of(-1L, -1L))),
+                List.of(json("[]"), json("[]")));
+        assertThat(emptyRows.get(0).tensor().shape()).containsExactly(2, 0);
+    }
+
+    @Test
+    void rejectsRowsNestedTooDeepOrNotAtAll() {
+        assertProblem(() -> translator.fromInstances(List.of(FEATURES), java.util.Arrays.asList((TokenBuffer) null)),
+                InputProblem.WRONG_SHAPE, "input 'input' instance 0: expected shape [4], found []");
+        assertProblem(() -> translator.fromInstances(List.of(FEATURES), List.of(json("[[1,2,3,4]]"))),
+                InputProblem.WRONG_SHAPE, "expected shape [4], found [1,4]");
+        assertProblem(() -> translator.fromInstances(List.of(new TensorSpec("m", DType.FLOAT, List.of(-1L, 2L, 2L))),
+                        List.of(json("[[1,2],[3,[4]]]"))),
+                InputProblem.WRONG_SHAPE, "input 'm' instance 0: expected a value at depth 2, found a nested array");
+        assertProblem(() -> translator.fromInstances(List.of(new TensorSpec("m", DType.FLOAT, List.of(-1L, 2L, 2L))),
+                        List.of(json("[[1,2],3]"))),
+                InputProblem.WRONG_SHAPE, "expected rows of 2 values at depth 1, found 3 (ragged array)");
+        assertProblem(() -> translator.fromInstances(List.of(FEATURES), List.of(json("[1,2,3,4]"), json("[1,2,3]"))),
+                InputProblem.WRONG_SHAPE, "input 'input' instance 1: expected shape [4], found [3]");
+        assertProblem(() -> translator.fromInstances(List.of(new TensorSpec("v", DType.INT64, List.of(-1L, -1L))),
+                        List.of(json("[1,2]"), json("[1,2,3]"))),
+                InputProblem.WRONG_SHAPE, "instance 1: expected the shape of instance 0, [2], found [3]");
+        assertProblem(() -> translator.fromInstances(List.of(FEATURES), List.of(json("{\"input\":[1,2,3,4],\"extra\":1}"))),
+                InputProblem.WRONG_SHAPE, "expected shape [4], found []");
+    }
 }

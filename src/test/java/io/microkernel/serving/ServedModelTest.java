@@ -11,16 +11,16 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.store.ModelStore;
 import io.microkernel.store.ModelVersion;
+import io.microkernel.tensor.NamedTensor;
+import io.microkernel.tensor.Tensor;
 import io.microkernel.testing.StoreFixtures;
+import io.microkernel.testing.TensorValues;
 import io.microkernel.testing.TestModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import io.microkernel.tensor.NamedTensor;
-import io.microkernel.tensor.Tensor;
-import io.microkernel.testing.TensorValues;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -145,8 +145,9 @@ class ServedModelTest {
                     for (int i = 0; i < requestsPerThread; i++) {
                         int start = history.size() - 1;
                         Prediction prediction = classify(OptionalInt.empty());
-                        int end = history.size() - 1;
-                        List<Integer> allowed = history.subList(Math.max(0, start - 1), end + 1);
+                        // A snapshot: a view of the live list fails once the swapper appends to it.
+                        List<Integer> seen = List.copyOf(history);
+                        List<Integer> allowed = seen.subList(Math.max(0, start - 1), seen.size());
                         if (!allowed.contains(prediction.version())) {
                             violations.add("answered by " + prediction.version() + ", active during the request: " + allowed);
                         }

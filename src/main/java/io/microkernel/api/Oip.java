@@ -2,19 +2,30 @@ package io.microkernel.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.JsonNode;
-import io.microkernel.tensor.TensorSpec;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import io.microkernel.serving.Classification;
 import io.microkernel.serving.InputProblem;
 import io.microkernel.serving.InputValidationException;
-import io.microkernel.serving.OutputTensor;
 import io.microkernel.serving.Prediction;
+import io.microkernel.serving.TensorData;
 import io.microkernel.serving.TensorInput;
+import io.microkernel.tensor.DType;
+import io.microkernel.tensor.NamedTensor;
+import io.microkernel.tensor.Shapes;
+import io.microkernel.tensor.Tensor;
+import io.microkernel.tensor.TensorSpec;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Request and response bodies of the Open Inference Protocol v2 (KServe, Triton). */
 public final class Oip {
@@ -36,7 +47,11 @@ public final class Oip {
         }
     }
 
-    public record InferInput(String name, List<Long> shape, String datatype, JsonNode data, Map<String, Object> parameters) {
+    /** One input; its {@code data} is read by {@link InferInputReader} straight into a tensor. */
+    @JsonDeserialize(using = InferInputReader.class)
+    public record InferInput(String name, List<Long> shape, String datatype,
+            @Schema(type = SchemaType.ARRAY, description = "the elements in row-major order, flat or nested") TensorData data,
+            Map<String, Object> parameters) {
     }
 
     public record RequestedOutput(String name) {
@@ -50,7 +65,7 @@ public final class Oip {
             List<InferOutput> outputs) {
 
         static InferResponse of(String model, String id, Prediction prediction, List<RequestedOutput> requested) {
-            Set<String> available = prediction.outputs().stream().map(OutputTensor::name).collect(Collectors.toSet());
+            Set<String> available = prediction.outputs().stream().map(NamedTensor::name).collect(Collectors.toSet());
             // A model output of the same name wins over the added one.
             boolean addClassOutput = prediction.isClassification() && available.add(PREDICTED_CLASS);
             Set<String> wanted = null;
@@ -64,9 +79,10 @@ public final class Oip {
                 }
             }
             List<InferOutput> outputs = new ArrayList<>();
-            for (OutputTensor output : prediction.outputs()) {
+            for (NamedTensor output : prediction.outputs()) {
                 if (wanted == null || wanted.contains(output.name())) {
-                    outputs.add(new InferOutput(output.name(), output.dtype().oipName(), output.shape(), output.data()));
+                    Tensor tensor = output.tensor();
+                    outputs.add(new InferOutput(output.name(), tensor.dtype().oipName(), Shapes.toList(tensor.shape()), tensor));
                 }
             }
             if (addClassOutput && (wanted == null || wanted.contains(PREDICTED_CLASS))) {
@@ -77,7 +93,40 @@ public final class Oip {
         }
     }
 
-    public record InferOutput(String name, String datatype, List<Long> shape, Object data) {
+    /** One output; {@code data} is a {@link Tensor}, written flat, or the class names of {@code predicted_class}. */
+    public record InferOutput(String name, String datatype, List<Long> shape,
+            @JsonSerialize(using = FlatElements.class) @Schema(type = SchemaType.ARRAY) Object data) {
+    }
+
+    /** Writes a tensor's elements as one flat JSON array straight from its buffer; other values as Jackson would. */
+    static final class FlatElements extends StdSerializer<Object> {
+
+        FlatElements() {
+            super(Object.class);
+        }
+
+        @Override
+        public void serialize(Object value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+            if (!(value instanceof Tensor tensor)) {
+                provider.defaultSerializeValue(value, gen);
+                return;
+            }
+            int n = tensor.elementCount();
+            gen.writeStartArray(tensor, n);
+            DType dtype = tensor.dtype();
+            for (int i = 0; i < n; i++) {
+                if (dtype == DType.FLOAT) {
+                    gen.writeNumber((float) tensor.getDouble(i));
+                } else if (dtype == DType.DOUBLE) {
+                    gen.writeNumber(tensor.getDouble(i));
+                } else if (dtype == DType.BOOL) {
+                    gen.writeBoolean(tensor.getLong(i) != 0);
+                } else {
+                    gen.writeNumber(tensor.getLong(i));
+                }
+            }
+            gen.writeEndArray();
+        }
     }
 
     public record ServerMetadata(String name, String version, List<String> extensions) {

@@ -1,9 +1,13 @@
 package io.microkernel.api;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import io.microkernel.artifacts.ArtifactDescription;
 import io.microkernel.serving.InputProblem;
-import io.microkernel.serving.InputTensor;
 import io.microkernel.serving.InputValidationException;
 import io.microkernel.serving.ModelNotReadyException;
 import io.microkernel.serving.RequestTranslator;
@@ -17,8 +21,9 @@ import io.microkernel.training.SampleBufferFullException;
 import io.microkernel.training.SampleJournal;
 import io.microkernel.training.SampleLabel;
 import io.microkernel.training.SampleStats;
-import io.microkernel.training.SampleTensor;
 import io.microkernel.training.TrainingMetrics;
+import io.microkernel.tensor.NamedTensor;
+import io.microkernel.tensor.Tensor;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -28,9 +33,12 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -56,6 +64,9 @@ public class SamplesResource {
 
     @Inject
     TrainingMetrics metrics;
+
+    @Inject
+    ObjectMapper mapper;
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -120,63 +131,86 @@ public class SamplesResource {
             throw new InputValidationException(InputProblem.MALFORMED,
                     "expected {\"samples\": [{\"input\": ..., \"label\": ...}]}, found no 'samples'");
         }
-        List<JsonNode> samples = request.samples();
+        List<TokenBuffer> samples = request.samples();
         if (samples.isEmpty()) {
             throw new InputValidationException(InputProblem.EMPTY_BATCH, "expected at least 1 sample, found 0");
         }
         ArtifactDescription description = scheduler.description();
         LabelDomain labels = scheduler.labelDomain();
-        List<JsonNode> instances = new ArrayList<>(samples.size());
+        List<TokenBuffer> instances = new ArrayList<>(samples.size());
         List<SampleLabel> parsed = new ArrayList<>(samples.size());
         for (int row = 0; row < samples.size(); row++) {
-            JsonNode sample = samples.get(row);
-            if (sample == null || !sample.isObject()) {
-                throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
-                        + ": expected an object with 'input' (or 'inputs') and 'label', found "
-                        + (sample == null ? "null" : sample.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
-            }
-            JsonNode input = sample.get("input");
-            JsonNode inputs = sample.get("inputs");
-            if ((input == null) == (inputs == null)) {
-                throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
-                        + ": expected exactly one of 'input' or 'inputs', found "
-                        + (input == null ? "neither" : "both"));
-            }
-            if (inputs != null && !inputs.isObject()) {
-                throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
-                        + ": expected 'inputs' to be an object of input name to value, found " + inputs.getNodeType());
-            }
-            instances.add(input != null ? input : inputs);
-            parsed.add(labels.parse(row, sample.get("label")));
+            SampleParts sample = SampleParts.read(row, samples.get(row), mapper);
+            instances.add(sample.instance());
+            parsed.add(labels.parse(row, sample.label()));
         }
-        List<InputTensor> tensors = translator.fromInstances(description.inputs(), instances);
+        List<NamedTensor> tensors = translator.fromInstances(description.inputs(), instances);
         List<LabelledInput> batch = new ArrayList<>(samples.size());
         for (int row = 0; row < samples.size(); row++) {
-            Map<String, SampleTensor> perInput = new LinkedHashMap<>();
-            for (InputTensor tensor : tensors) {
-                perInput.put(tensor.name(), slice(tensor, row));
+            Map<String, Tensor> perInput = new LinkedHashMap<>();
+            for (NamedTensor tensor : tensors) {
+                perInput.put(tensor.name(), tensor.tensor().row(row));
             }
             batch.add(new LabelledInput(perInput, parsed.get(row)));
         }
         return batch;
     }
 
-    /** Row {@code row} of a batched tensor, as one sample's tensor without the batch dimension. */
-    private static SampleTensor slice(InputTensor tensor, int row) {
-        long[] shape = tensor.shape();
-        long[] instance = java.util.Arrays.copyOfRange(shape, 1, shape.length);
-        int per = 1;
-        for (long d : instance) {
-            per *= (int) d;
+    /**
+     * One sample's input (its tokens, streamed into the tensors once the whole batch is checked)
+     * and its label (small, so a tree).
+     */
+    private record SampleParts(TokenBuffer instance, JsonNode label) {
+
+        static SampleParts read(int row, TokenBuffer sample, ObjectMapper mapper) {
+            try (JsonParser p = sample == null ? null : sample.asParser(mapper)) {
+                JsonToken first = p == null ? JsonToken.VALUE_NULL : p.nextToken();
+                if (first != JsonToken.START_OBJECT) {
+                    throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
+                            + ": expected an object with 'input' (or 'inputs') and 'label', found "
+                            + nodeType(first).toString().toLowerCase(Locale.ROOT));
+                }
+                TokenBuffer input = null;
+                TokenBuffer inputs = null;
+                JsonToken inputsStart = null;
+                JsonNode label = null;
+                for (String field = p.nextFieldName(); field != null; field = p.nextFieldName()) {
+                    JsonToken start = p.nextToken();
+                    switch (field) {
+                        case "input" -> input = TokenBuffer.asCopyOfValue(p);
+                        case "inputs" -> {
+                            inputs = TokenBuffer.asCopyOfValue(p);
+                            inputsStart = start;
+                        }
+                        case "label" -> label = mapper.readTree(p);
+                        default -> p.skipChildren();
+                    }
+                }
+                if ((input == null) == (inputs == null)) {
+                    throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
+                            + ": expected exactly one of 'input' or 'inputs', found " + (input == null ? "neither" : "both"));
+                }
+                if (inputs != null && inputsStart != JsonToken.START_OBJECT) {
+                    throw new InputValidationException(InputProblem.MALFORMED, "sample " + row
+                            + ": expected 'inputs' to be an object of input name to value, found " + nodeType(inputsStart));
+                }
+                return new SampleParts(input != null ? input : inputs, label);
+            } catch (IOException e) {
+                throw new UncheckedIOException("replaying buffered tokens failed", e);
+            }
         }
-        int from = row * per;
-        Object data = switch (tensor.dtype()) {
-            case FLOAT -> java.util.Arrays.copyOfRange(tensor.floats(), from, from + per);
-            case DOUBLE -> java.util.Arrays.copyOfRange(tensor.doubles(), from, from + per);
-            case INT32 -> java.util.Arrays.copyOfRange(tensor.ints(), from, from + per);
-            case INT64 -> java.util.Arrays.copyOfRange(tensor.longs(), from, from + per);
-            case BOOL -> java.util.Arrays.copyOfRange(tensor.booleans(), from, from + per);
-        };
-        return SampleTensor.of(tensor.dtype(), instance, data);
+
+        /** The node type a tree would report for a value starting with {@code token}. */
+        private static JsonNodeType nodeType(JsonToken token) {
+            return switch (token) {
+                case START_OBJECT -> JsonNodeType.OBJECT;
+                case START_ARRAY -> JsonNodeType.ARRAY;
+                case VALUE_STRING -> JsonNodeType.STRING;
+                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> JsonNodeType.NUMBER;
+                case VALUE_TRUE, VALUE_FALSE -> JsonNodeType.BOOLEAN;
+                case VALUE_NULL -> JsonNodeType.NULL;
+                default -> JsonNodeType.POJO;
+            };
+        }
     }
 }

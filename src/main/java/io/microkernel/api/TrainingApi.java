@@ -2,10 +2,12 @@ package io.microkernel.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import io.microkernel.training.RoundRecord;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Request and response bodies of the samples and rounds endpoints. */
 public final class TrainingApi {
@@ -15,9 +17,10 @@ public final class TrainingApi {
 
     /**
      * {@code {"samples":[{"input": <one instance>, "label": ...}]}}; a multi-input model takes
-     * {@code "inputs": {"name": <value>, ...}} instead of {@code input}.
+     * {@code "inputs": {"name": <value>, ...}} instead of {@code input}. Each sample is kept as
+     * tokens and streamed into tensors once the model's inputs are known.
      */
-    public record SamplesRequest(List<JsonNode> samples) {
+    public record SamplesRequest(@Schema(type = SchemaType.ARRAY) List<TokenBuffer> samples) {
     }
 
     /** The buffer as {@code GET /v1/models/{m}/samples} reports it. */

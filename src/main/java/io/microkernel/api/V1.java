@@ -2,15 +2,18 @@ package io.microkernel.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import io.microkernel.serving.Classification;
-import io.microkernel.serving.OutputTensor;
 import io.microkernel.serving.Prediction;
 import io.microkernel.store.ModelVersion;
+import io.microkernel.tensor.NamedTensor;
+import io.microkernel.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Request and response bodies of the TF Serving / KServe v1 row API and the version endpoints. */
 public final class V1 {
@@ -18,8 +21,13 @@ public final class V1 {
     private V1() {
     }
 
-    /** {@code {"instances":[...]}}; {@code inputs} (the columnar form) is recognised only to explain it is not supported. */
-    public record PredictRequest(List<JsonNode> instances, JsonNode inputs,
+    /**
+     * {@code {"instances":[...]}}; {@code inputs} (the columnar form) is recognised only to explain it
+     * is not supported. Each instance is kept as tokens, streamed into tensors once the version that
+     * answers is known.
+     */
+    public record PredictRequest(@Schema(type = SchemaType.ARRAY) List<TokenBuffer> instances,
+            @Schema(type = SchemaType.OBJECT) TokenBuffer inputs,
             @JsonProperty("signature_name") String signatureName) {
     }
 
@@ -30,8 +38,8 @@ public final class V1 {
     public record PredictResponse(List<Object> predictions, @JsonProperty("model_version") String modelVersion) {
 
         static PredictResponse of(Prediction prediction) {
-            List<OutputTensor> outputs = prediction.outputs();
-            int rows = outputs.isEmpty() || outputs.get(0).shape().isEmpty() ? 1 : outputs.get(0).shape().get(0).intValue();
+            List<NamedTensor> outputs = prediction.outputs();
+            int rows = outputs.isEmpty() ? 1 : outputs.get(0).tensor().batchSize();
             List<Object> predictions = new ArrayList<>(rows);
             for (int row = 0; row < rows; row++) {
                 if (prediction.isClassification()) {
@@ -41,7 +49,7 @@ public final class V1 {
                     answer.put("class_index", c.index());
                     answer.put("scores", c.scores());
                     if (outputs.size() > 1) {
-                        for (OutputTensor output : outputs) {
+                        for (NamedTensor output : outputs) {
                             answer.put(output.name(), row(output, row));
                         }
                     }
@@ -50,7 +58,7 @@ public final class V1 {
                     predictions.add(row(outputs.get(0), row));
                 } else {
                     Map<String, Object> answer = new LinkedHashMap<>();
-                    for (OutputTensor output : outputs) {
+                    for (NamedTensor output : outputs) {
                         answer.put(output.name(), row(output, row));
                     }
                     predictions.add(answer);
@@ -60,36 +68,26 @@ public final class V1 {
         }
 
         /** One batch row of an output, nested as its shape says (a scalar for a [batch] output). */
-        private static Object row(OutputTensor output, int row) {
-            List<Long> shape = output.shape();
-            if (shape.isEmpty()) {
-                return element(output, 0);
+        private static Object row(NamedTensor output, int row) {
+            Tensor tensor = output.tensor();
+            if (tensor.rank() == 0) {
+                return tensor.boxed(0);
             }
-            int length = output.rowLength();
-            return nest(output, shape.subList(1, shape.size()), row * length, length);
+            int length = tensor.rowLength();
+            return nest(tensor, 1, row * length, length);
         }
 
-        private static Object nest(OutputTensor output, List<Long> shape, int offset, int length) {
-            if (shape.isEmpty()) {
-                return element(output, offset);
+        private static Object nest(Tensor tensor, int axis, int offset, int length) {
+            if (axis == tensor.rank()) {
+                return tensor.boxed(offset);
             }
-            int parts = shape.get(0).intValue();
+            int parts = (int) tensor.dim(axis);
             int step = parts == 0 ? 0 : length / parts;
             List<Object> list = new ArrayList<>(parts);
             for (int i = 0; i < parts; i++) {
-                list.add(nest(output, shape.subList(1, shape.size()), offset + i * step, step));
+                list.add(nest(tensor, axis + 1, offset + i * step, step));
             }
             return list;
-        }
-
-        private static Object element(OutputTensor output, int index) {
-            return switch (output.dtype()) {
-                case FLOAT -> ((float[]) output.data())[index];
-                case DOUBLE -> ((double[]) output.data())[index];
-                case INT32 -> ((int[]) output.data())[index];
-                case INT64 -> ((long[]) output.data())[index];
-                case BOOL -> ((boolean[]) output.data())[index];
-            };
         }
     }
 

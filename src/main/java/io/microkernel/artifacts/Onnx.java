@@ -10,6 +10,7 @@ import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import io.microkernel.artifacts.ArtifactException;
+import io.microkernel.tensor.Shapes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -141,11 +142,7 @@ public final class Onnx {
     }
 
     public static long elementCount(long[] dims) {
-        long n = 1;
-        for (long d : dims) {
-            n *= d;
-        }
-        return n;
+        return Shapes.elementCount(dims);
     }
 
     /** The float values of an initializer, from {@code raw_data} or {@code float_data}. */

@@ -1,22 +1,16 @@
 package io.microkernel.serving;
 
-import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtException.OrtErrorCode;
 import ai.onnxruntime.OrtSession;
-import io.microkernel.tensor.DType;
 import io.microkernel.store.ModelVersion;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
+import io.microkernel.tensor.NamedTensor;
+import io.microkernel.tensor.Scores;
+import io.microkernel.tensor.Tensor;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -98,10 +92,10 @@ public final class LoadedModel {
      * @throws InputValidationException when ORT rejects the input as invalid
      * @throws InferenceFailedException when ORT fails for another reason
      */
-    public Prediction run(List<InputTensor> inputs) {
+    public Prediction run(List<NamedTensor> inputs) {
         try (Tensors tensors = Tensors.create(env, inputs);
                 OrtSession.Result result = session.run(tensors.byName())) {
-            List<OutputTensor> outputs = new ArrayList<>(signature.outputs().size());
+            List<NamedTensor> outputs = new ArrayList<>(signature.outputs().size());
             for (Map.Entry<String, OnnxValue> entry : result) {
                 outputs.add(copyOut(entry.getKey(), entry.getValue()));
             }
@@ -115,80 +109,36 @@ public final class LoadedModel {
         }
     }
 
-    private List<Classification> classify(List<OutputTensor> outputs) {
+    private List<Classification> classify(List<NamedTensor> outputs) {
         if (signature.scoresOutput().isEmpty()) {
             return List.of();
         }
-        OutputTensor scores = outputs.stream().filter(o -> o.name().equals(signature.scoresOutput().get()))
-                .findFirst().orElse(null);
+        Tensor scores = outputs.stream().filter(o -> o.name().equals(signature.scoresOutput().get()))
+                .map(NamedTensor::tensor).findFirst().orElse(null);
         List<String> names = signature.classNames();
-        if (scores == null || scores.shape().size() != 2 || scores.shape().get(1) != names.size()) {
+        if (scores == null || scores.rank() != 2 || scores.dim(1) != names.size()) {
             return List.of();
         }
-        int rows = scores.shape().get(0).intValue();
+        int rows = scores.batchSize();
         List<Classification> classes = new ArrayList<>(rows);
         for (int row = 0; row < rows; row++) {
             double[] values = scores.rowAsDoubles(row);
-            int best = 0;
-            for (int i = 1; i < values.length; i++) {
-                if (values[i] > values[best]) {
-                    best = i;
-                }
-            }
+            // A diverged model's NaN scores name no class; answer with the first rather than fail the request.
+            int best = Math.max(0, Scores.argmax(values));
             classes.add(new Classification(best, names.get(best), values));
         }
         return classes;
     }
 
-    private static OutputTensor copyOut(String name, OnnxValue value) {
+    private static NamedTensor copyOut(String name, OnnxValue value) {
         if (!(value instanceof OnnxTensor tensor)) {
             throw new InferenceFailedException("output '" + name + "': expected a tensor, found " + value.getType(), null);
         }
-        long[] shape = tensor.getInfo().getShape();
-        List<Long> shapeList = Arrays.stream(shape).boxed().toList();
-        OnnxJavaType type = tensor.getInfo().type;
-        DType dtype = DType.fromJavaType(type).orElseThrow(() -> new InferenceFailedException(
-                "output '" + name + "': expected FP32, FP64, INT32, INT64 or BOOL, found " + type, null));
-        Object data = switch (dtype) {
-            case FLOAT -> toArray(tensor.getFloatBuffer());
-            case DOUBLE -> toArray(tensor.getDoubleBuffer());
-            case INT32 -> toArray(tensor.getIntBuffer());
-            case INT64 -> toArray(tensor.getLongBuffer());
-            case BOOL -> toBooleans(tensor.getByteBuffer());
-        };
-        return new OutputTensor(name, dtype, shapeList, data);
-    }
-
-    private static float[] toArray(FloatBuffer buffer) {
-        float[] out = new float[buffer.remaining()];
-        buffer.get(out);
-        return out;
-    }
-
-    private static double[] toArray(DoubleBuffer buffer) {
-        double[] out = new double[buffer.remaining()];
-        buffer.get(out);
-        return out;
-    }
-
-    private static int[] toArray(IntBuffer buffer) {
-        int[] out = new int[buffer.remaining()];
-        buffer.get(out);
-        return out;
-    }
-
-    private static long[] toArray(LongBuffer buffer) {
-        long[] out = new long[buffer.remaining()];
-        buffer.get(out);
-        return out;
-    }
-
-    private static boolean[] toBooleans(ByteBuffer buffer) {
-        boolean[] out = new boolean[buffer.remaining()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = buffer.get() != 0;
+        try {
+            return new NamedTensor(name, Tensor.copyOf(tensor));
+        } catch (IllegalArgumentException e) {
+            throw new InferenceFailedException("output '" + name + "': " + e.getMessage(), null);
         }
-        return out;
     }
 
     private void closeNative() {
@@ -212,36 +162,17 @@ public final class LoadedModel {
     static final class Tensors implements AutoCloseable {
         private final Map<String, OnnxTensor> byName = new LinkedHashMap<>();
 
-        static Tensors create(OrtEnvironment env, List<InputTensor> inputs) throws OrtException {
+        static Tensors create(OrtEnvironment env, List<NamedTensor> inputs) throws OrtException {
             Tensors tensors = new Tensors();
             try {
-                for (InputTensor input : inputs) {
-                    tensors.byName.put(input.name(), create(env, input));
+                for (NamedTensor input : inputs) {
+                    tensors.byName.put(input.name(), input.tensor().toOnnx(env));
                 }
                 return tensors;
             } catch (OrtException | RuntimeException e) {
                 tensors.close();
                 throw e;
             }
-        }
-
-        private static OnnxTensor create(OrtEnvironment env, InputTensor input) throws OrtException {
-            long[] shape = input.shape();
-            return switch (input.dtype()) {
-                case FLOAT -> OnnxTensor.createTensor(env, FloatBuffer.wrap(input.floats()), shape);
-                case DOUBLE -> OnnxTensor.createTensor(env, DoubleBuffer.wrap(input.doubles()), shape);
-                case INT32 -> OnnxTensor.createTensor(env, IntBuffer.wrap(input.ints()), shape);
-                case INT64 -> OnnxTensor.createTensor(env, LongBuffer.wrap(input.longs()), shape);
-                case BOOL -> {
-                    boolean[] values = input.booleans();
-                    ByteBuffer bytes = ByteBuffer.allocateDirect(values.length).order(ByteOrder.nativeOrder());
-                    for (boolean value : values) {
-                        bytes.put((byte) (value ? 1 : 0));
-                    }
-                    bytes.rewind();
-                    yield OnnxTensor.createTensor(env, bytes, shape, OnnxJavaType.BOOL);
-                }
-            };
         }
 
         Map<String, OnnxTensor> byName() {

@@ -8,6 +8,8 @@ import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.microkernel.tensor.DType;
+import io.microkernel.tensor.NamedTensor;
+import io.microkernel.tensor.Tensor;
 import io.microkernel.tensor.TensorSpec;
 import io.microkernel.store.ModelVersion;
 import java.util.ArrayList;
@@ -131,21 +133,13 @@ public final class ModelLoader {
 
     /** One run on zeros of the declared shapes, dynamic dimensions set to 1. */
     private static void warm(LoadedModel model) {
-        List<InputTensor> inputs = model.signature().inputs().stream().map(ModelLoader::zeros).toList();
+        List<NamedTensor> inputs = model.signature().inputs().stream().map(ModelLoader::zeros).toList();
         model.run(inputs);
     }
 
-    private static InputTensor zeros(TensorSpec spec) {
+    private static NamedTensor zeros(TensorSpec spec) {
         long[] shape = spec.shape().stream().mapToLong(d -> d < 0 ? 1 : d).toArray();
-        int size = (int) Arrays.stream(shape).reduce(1, Math::multiplyExact);
-        Object data = switch (spec.dtype()) {
-            case FLOAT -> new float[size];
-            case DOUBLE -> new double[size];
-            case INT32 -> new int[size];
-            case INT64 -> new long[size];
-            case BOOL -> new boolean[size];
-        };
-        return new InputTensor(spec, shape, data);
+        return new NamedTensor(spec.name(), Tensor.zeros(spec.dtype(), shape));
     }
 
     private static void closeQuietly(OrtSession session, OrtSession.SessionOptions options) {

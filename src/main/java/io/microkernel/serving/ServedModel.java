@@ -5,6 +5,7 @@ import io.microkernel.problem.ProblemType;
 import io.microkernel.store.Lineage;
 import io.microkernel.store.ModelStore;
 import io.microkernel.store.ModelVersion;
+import io.microkernel.tensor.NamedTensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -158,7 +159,7 @@ public final class ServedModel implements AutoCloseable {
      * signature of the version that will answer, so validation and the run see the same version.
      * Latency is recorded by version and outcome.
      */
-    public Prediction predict(OptionalInt version, Function<ModelSignature, List<InputTensor>> translate) {
+    public Prediction predict(OptionalInt version, Function<ModelSignature, List<NamedTensor>> translate) {
         long start = System.nanoTime();
         LoadedModel model;
         try {

@@ -8,8 +8,8 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtTrainingSession;
 import io.microkernel.artifacts.ArtifactDescription;
 import io.microkernel.artifacts.LossKind;
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
+import io.microkernel.tensor.Scores;
+import io.microkernel.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -95,7 +95,7 @@ final class HoldoutScorer {
         int correct = 0;
         for (int i = 0; i < holdout.size(); i++) {
             int label = ((SampleLabel.ClassIndex) holdout.get(i).label()).index();
-            int predicted = argmax(outputs.get(i));
+            int predicted = Scores.argmax(outputs.get(i));
             if (predicted >= 0 && predicted < predictedAs.length) {
                 predictedAs[predicted]++;
             }
@@ -125,20 +125,6 @@ final class HoldoutScorer {
         return new EvaluationMetrics(holdout.size(), loss, accuracy, null, recall, supportByName, falsePositiveRate);
     }
 
-    /** An argmax that lets a NaN score win, so a diverged model is never credited with a right answer by chance. */
-    private static int argmax(double[] scores) {
-        int best = 0;
-        for (int k = 0; k < scores.length; k++) {
-            if (Double.isNaN(scores[k])) {
-                return -1;
-            }
-            if (scores[k] > scores[best]) {
-                best = k;
-            }
-        }
-        return best;
-    }
-
     private List<List<Sample>> batches() {
         List<List<Sample>> batches = new ArrayList<>();
         for (int start = 0; start < holdout.size(); start += batchSize) {
@@ -164,30 +150,19 @@ final class HoldoutScorer {
         throw new IllegalStateException("expected a scalar loss from the eval graph, found " + value.getInfo());
     }
 
-    private static List<double[]> rows(OnnxTensor tensor, int n) {
-        long total = tensor.getInfo().getNumElements();
-        int per = (int) (total / Math.max(1, n));
+    private static List<double[]> rows(OnnxTensor output, int n) {
+        Tensor tensor = Tensor.copyOf(output);
+        if (!tensor.dtype().isFloatingPoint()) {
+            throw new IllegalStateException("expected a float inference output, found " + tensor.dtype());
+        }
+        int per = tensor.elementCount() / Math.max(1, n);
         List<double[]> rows = new ArrayList<>(n);
-        switch (tensor.getInfo().type) {
-            case FLOAT -> {
-                FloatBuffer data = tensor.getFloatBuffer();
-                for (int i = 0; i < n; i++) {
-                    double[] row = new double[per];
-                    for (int k = 0; k < per; k++) {
-                        row[k] = data.get(i * per + k);
-                    }
-                    rows.add(row);
-                }
+        for (int i = 0; i < n; i++) {
+            double[] row = new double[per];
+            for (int k = 0; k < per; k++) {
+                row[k] = tensor.getDouble(i * per + k);
             }
-            case DOUBLE -> {
-                DoubleBuffer data = tensor.getDoubleBuffer();
-                for (int i = 0; i < n; i++) {
-                    double[] row = new double[per];
-                    data.get(i * per, row, 0, per);
-                    rows.add(row);
-                }
-            }
-            default -> throw new IllegalStateException("expected a float inference output, found " + tensor.getInfo().type);
+            rows.add(row);
         }
         return rows;
     }

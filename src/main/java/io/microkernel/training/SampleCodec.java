@@ -1,6 +1,7 @@
 package io.microkernel.training;
 
 import io.microkernel.tensor.DType;
+import io.microkernel.tensor.Tensor;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -47,7 +48,7 @@ final class SampleCodec {
             out.writeLong(sample.id());
             out.writeLong(sample.receivedAtMillis());
             out.writeShort(sample.inputs().size());
-            for (Map.Entry<String, SampleTensor> input : sample.inputs().entrySet()) {
+            for (Map.Entry<String, Tensor> input : sample.inputs().entrySet()) {
                 out.writeUTF(input.getKey());
                 writeTensor(out, input.getValue());
             }
@@ -70,14 +71,21 @@ final class SampleCodec {
         }
     }
 
-    private static void writeTensor(DataOutputStream out, SampleTensor tensor) throws IOException {
-        out.writeByte(tensor.dtype().onnxCode());
+    private static void writeTensor(DataOutputStream out, Tensor tensor) throws IOException {
+        DType dtype = tensor.dtype();
+        out.writeByte(dtype.onnxCode());
         writeShape(out, tensor.shape());
         int n = tensor.elementCount();
         out.writeInt(n);
-        // Big-endian, the byte order of the rest of the record.
-        ByteBuffer elements = ByteBuffer.allocate(SampleTensor.elementBytes(tensor.dtype()) * n).order(ByteOrder.BIG_ENDIAN);
-        tensor.putElements(elements);
+        // Big-endian, the byte order of the rest of the record, whatever the platform's order.
+        ByteBuffer elements = ByteBuffer.allocate(dtype.byteSize() * n).order(ByteOrder.BIG_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            if (dtype.isFloatingPoint()) {
+                dtype.putDouble(elements, i, tensor.getDouble(i));
+            } else {
+                dtype.putLong(elements, i, tensor.getLong(i));
+            }
+        }
         out.write(elements.array());
     }
 
@@ -94,7 +102,7 @@ final class SampleCodec {
         long id = in.readLong();
         long receivedAt = in.readLong();
         int inputs = in.readUnsignedShort();
-        Map<String, SampleTensor> tensors = new LinkedHashMap<>();
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (int i = 0; i < inputs; i++) {
             String name = in.readUTF();
             tensors.put(name, readTensor(in));
@@ -120,20 +128,19 @@ final class SampleCodec {
         return new Sample(id, receivedAt, tensors, label);
     }
 
-    private static SampleTensor readTensor(DataInputStream in) throws IOException {
+    private static Tensor readTensor(DataInputStream in) throws IOException {
         int code = in.readUnsignedByte();
         DType dtype = DType.fromOnnxCode(code).orElseThrow(() -> new IOException("unknown dtype code " + code));
         long[] shape = readShape(in);
         int n = readCount(in, Integer.MAX_VALUE);
-        long bytes = (long) n * SampleTensor.elementBytes(dtype);
+        long bytes = (long) n * dtype.byteSize();
         if (bytes > in.available()) {
             throw new EOFException("element count " + n + " out of range");
         }
         byte[] packed = new byte[(int) bytes];
         in.readFully(packed);
-        Object data = SampleTensor.takeElements(ByteBuffer.wrap(packed).order(ByteOrder.BIG_ENDIAN), dtype, n);
         try {
-            return SampleTensor.of(dtype, shape, data);
+            return Tensor.copyOf(dtype, shape, ByteBuffer.wrap(packed).order(ByteOrder.BIG_ENDIAN));
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage());
         }

@@ -1,5 +1,6 @@
 package io.microkernel.training;
 
+import io.microkernel.tensor.Shapes;
 import java.util.Arrays;
 
 /**
@@ -22,7 +23,7 @@ public sealed interface SampleLabel {
         public Target {
             shape = shape.clone();
             values = values.clone();
-            long n = SampleTensor.elementCount(shape);
+            long n = Shapes.elementCount(shape);
             if (n != values.length) {
                 throw new IllegalArgumentException("target shape " + Arrays.toString(shape) + " expects " + n
                         + " values, found " + values.length);

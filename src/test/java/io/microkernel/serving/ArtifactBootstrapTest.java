@@ -3,7 +3,6 @@ package io.microkernel.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.microkernel.compiler.ArtifactBuilder;
 import io.microkernel.testing.TinyModels;
@@ -41,7 +40,7 @@ class ArtifactBootstrapTest {
                 new ModelLoader(() -> OrtRuntime.get().environment(), SessionSettings.cpu(1, 1)),
                 new ServingMetrics(new SimpleMeterRegistry(), "default"))) {
             served.start();
-            var row = new ObjectMapper().readTree("[0.1, 0.2, 0.3, 0.4]");
+            var row = io.microkernel.testing.TensorValues.tokens("[0.1, 0.2, 0.3, 0.4]");
             Prediction prediction = served.predict(OptionalInt.empty(),
                     signature -> new RequestTranslator(8).fromInstances(signature.inputs(), List.of(row)));
             assertThat(prediction.version()).isEqualTo(1);

@@ -3,34 +3,29 @@ package io.microkernel.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import io.microkernel.tensor.DType;
+import io.microkernel.tensor.NamedTensor;
 import io.microkernel.tensor.TensorSpec;
+import io.microkernel.testing.TensorValues;
 import java.util.List;
 import org.assertj.core.api.ThrowableAssert;
 import org.junit.jupiter.api.Test;
 
 class RequestTranslatorTest {
 
-    private static final JsonMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
     private static final TensorSpec FEATURES = new TensorSpec("input", DType.FLOAT, List.of(-1L, 4L));
     private static final TensorSpec A = new TensorSpec("a", DType.FLOAT, List.of(-1L, 2L));
     private static final TensorSpec B = new TensorSpec("b", DType.FLOAT, List.of(-1L, 2L));
 
     private final RequestTranslator translator = new RequestTranslator(3);
 
-    private static JsonNode json(String text) {
-        try {
-            return JSON.readTree(text);
-        } catch (Exception e) {
-            throw new IllegalArgumentException(text, e);
-        }
+    private static TokenBuffer json(String text) {
+        return TensorValues.tokens(text);
     }
 
     private static TensorInput tensor(String name, List<Long> shape, String datatype, String data) {
-        return new TensorInput(name, shape, datatype, json(data));
+        return new TensorInput(name, shape, datatype, TensorValues.data(data));
     }
 
     private void assertProblem(ThrowableAssert.ThrowingCallable call, InputProblem problem, String detail) {
@@ -40,15 +35,15 @@ class RequestTranslatorTest {
 
     @Test
     void acceptsFlatAndNestedDataInRowMajorOrder() {
-        List<InputTensor> flat = translator.fromTensors(List.of(FEATURES),
+        List<NamedTensor> flat = translator.fromTensors(List.of(FEATURES),
                 List.of(tensor("input", List.of(2L, 4L), "FP32", "[1,2,3,4,5,6,7,8]")));
-        List<InputTensor> nested = translator.fromTensors(List.of(FEATURES),
+        List<NamedTensor> nested = translator.fromTensors(List.of(FEATURES),
                 List.of(tensor("input", List.of(2L, 4L), "FP32", "[[1,2,3,4],[5,6,7,8]]")));
 
-        assertThat(flat.get(0).floats()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
-        assertThat(nested.get(0).floats()).containsExactly(flat.get(0).floats());
-        assertThat(nested.get(0).shape()).containsExactly(2, 4);
-        assertThat(nested.get(0).batchSize()).isEqualTo(2);
+        assertThat(TensorValues.floats(flat.get(0).tensor())).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+        assertThat(TensorValues.floats(nested.get(0).tensor())).containsExactly(TensorValues.floats(flat.get(0).tensor()));
+        assertThat(nested.get(0).tensor().shape()).containsExactly(2, 4);
+        assertThat(nested.get(0).tensor().batchSize()).isEqualTo(2);
     }
 
     @Test
@@ -59,17 +54,17 @@ class RequestTranslatorTest {
                 new TensorSpec("f64", DType.DOUBLE, List.of(-1L, 2L)),
                 new TensorSpec("flag", DType.BOOL, List.of(-1L, 2L)));
 
-        List<InputTensor> tensors = translator.fromTensors(specs, List.of(
+        List<NamedTensor> tensors = translator.fromTensors(specs, List.of(
                 tensor("flag", List.of(1L, 2L), "BOOL", "[true,false]"),
                 tensor("f64", List.of(1L, 2L), "FP64", "[0.1,1e300]"),
                 tensor("i64", List.of(1L, 2L), "INT64", "[9007199254740993,-4]"),
                 tensor("i32", List.of(1L, 2L), "INT32", "[2147483647,3.0]")));
 
-        assertThat(tensors).extracting(InputTensor::name).containsExactly("i32", "i64", "f64", "flag");
-        assertThat(tensors.get(0).ints()).containsExactly(2147483647, 3);
-        assertThat(tensors.get(1).longs()).containsExactly(9007199254740993L, -4L);
-        assertThat(tensors.get(2).doubles()).containsExactly(0.1, 1e300);
-        assertThat(tensors.get(3).booleans()).containsExactly(true, false);
+        assertThat(tensors).extracting(NamedTensor::name).containsExactly("i32", "i64", "f64", "flag");
+        assertThat(TensorValues.ints(tensors.get(0).tensor())).containsExactly(2147483647, 3);
+        assertThat(TensorValues.longs(tensors.get(1).tensor())).containsExactly(9007199254740993L, -4L);
+        assertThat(TensorValues.doubles(tensors.get(2).tensor())).containsExactly(0.1, 1e300);
+        assertThat(TensorValues.booleans(tensors.get(3).tensor())).containsExactly(true, false);
     }
 
     @Test
@@ -135,21 +130,21 @@ class RequestTranslatorTest {
                 InputProblem.BATCH_TOO_LARGE, "expected at most 3 instances (microkernel.serving.max-batch), found 4");
         assertProblem(() -> translator.fromInstances(List.of(FEATURES), List.of()),
                 InputProblem.EMPTY_BATCH, "expected at least 1 instance, found 0");
-        JsonNode row = json("[1,2,3,4]");
+        TokenBuffer row = json("[1,2,3,4]");
         assertProblem(() -> translator.fromInstances(List.of(FEATURES), List.of(row, row, row, row)),
                 InputProblem.BATCH_TOO_LARGE, "found 4");
     }
 
     @Test
     void instancesBecomeOneBatchPerInput() {
-        List<InputTensor> single = translator.fromInstances(List.of(FEATURES), List.of(json("[1,2,3,4]"), json("{\"input\":[5,6,7,8]}")));
-        assertThat(single.get(0).shape()).containsExactly(2, 4);
-        assertThat(single.get(0).floats()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+        List<NamedTensor> single = translator.fromInstances(List.of(FEATURES), List.of(json("[1,2,3,4]"), json("{\"input\":[5,6,7,8]}")));
+        assertThat(single.get(0).tensor().shape()).containsExactly(2, 4);
+        assertThat(TensorValues.floats(single.get(0).tensor())).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
 
-        List<InputTensor> multi = translator.fromInstances(List.of(A, B),
+        List<NamedTensor> multi = translator.fromInstances(List.of(A, B),
                 List.of(json("{\"b\":[3,4],\"a\":[1,2]}"), json("{\"a\":[5,6],\"b\":[7,8]}")));
-        assertThat(multi.get(0).floats()).containsExactly(1, 2, 5, 6);
-        assertThat(multi.get(1).floats()).containsExactly(3, 4, 7, 8);
+        assertThat(TensorValues.floats(multi.get(0).tensor())).containsExactly(1, 2, 5, 6);
+        assertThat(TensorValues.floats(multi.get(1).tensor())).containsExactly(3, 4, 7, 8);
     }
 
     @Test
@@ -167,5 +162,37 @@ class RequestTranslatorTest {
                 InputProblem.MALFORMED, "instance 0: expected an object with inputs [a, b], found [1,2]");
         assertProblem(() -> translator.fromInstances(List.of(FEATURES), List.of(json("[1,2,3,true]"))),
                 InputProblem.NOT_NUMERIC, "element 3: expected a FP32 number, found true");
+    }
+
+    @Test
+    void rowsAreReadAsTheirJsonMeans() {
+        List<NamedTensor> repeated = translator.fromInstances(List.of(A, B), List.of(json("{\"a\":[9,9],\"b\":[3,4],\"a\":[1,2]}")));
+        assertThat(TensorValues.floats(repeated.get(0).tensor())).as("the last of repeated keys wins").containsExactly(1, 2);
+        assertThat(TensorValues.floats(repeated.get(1).tensor())).containsExactly(3, 4);
+
+        List<NamedTensor> emptyRows = translator.fromInstances(List.of(new TensorSpec("e", DType.FLOAT, List.of(-1L, -1L))),
+                List.of(json("[]"), json("[]")));
+        assertThat(emptyRows.get(0).tensor().shape()).containsExactly(2, 0);
+    }
+
+    @Test
+    void rejectsRowsNestedTooDeepOrNotAtAll() {
+        assertProblem(() -> translator.fromInstances(List.of(FEATURES), java.util.Arrays.asList((TokenBuffer) null)),
+                InputProblem.WRONG_SHAPE, "input 'input' instance 0: expected shape [4], found []");
+        assertProblem(() -> translator.fromInstances(List.of(FEATURES), List.of(json("[[1,2,3,4]]"))),
+                InputProblem.WRONG_SHAPE, "expected shape [4], found [1,4]");
+        assertProblem(() -> translator.fromInstances(List.of(new TensorSpec("m", DType.FLOAT, List.of(-1L, 2L, 2L))),
+                        List.of(json("[[1,2],[3,[4]]]"))),
+                InputProblem.WRONG_SHAPE, "input 'm' instance 0: expected a value at depth 2, found a nested array");
+        assertProblem(() -> translator.fromInstances(List.of(new TensorSpec("m", DType.FLOAT, List.of(-1L, 2L, 2L))),
+                        List.of(json("[[1,2],3]"))),
+                InputProblem.WRONG_SHAPE, "expected rows of 2 values at depth 1, found 3 (ragged array)");
+        assertProblem(() -> translator.fromInstances(List.of(FEATURES), List.of(json("[1,2,3,4]"), json("[1,2,3]"))),
+                InputProblem.WRONG_SHAPE, "input 'input' instance 1: expected shape [4], found [3]");
+        assertProblem(() -> translator.fromInstances(List.of(new TensorSpec("v", DType.INT64, List.of(-1L, -1L))),
+                        List.of(json("[1,2]"), json("[1,2,3]"))),
+                InputProblem.WRONG_SHAPE, "instance 1: expected the shape of instance 0, [2], found [3]");
+        assertProblem(() -> translator.fromInstances(List.of(FEATURES), List.of(json("{\"input\":[1,2,3,4],\"extra\":1}"))),
+                InputProblem.WRONG_SHAPE, "expected shape [4], found []");
     }
 }

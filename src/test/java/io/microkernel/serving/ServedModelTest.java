@@ -6,8 +6,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtProvider;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.microkernel.problem.ProblemException;
@@ -15,7 +14,10 @@ import io.microkernel.problem.ProblemType;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.store.ModelStore;
 import io.microkernel.store.ModelVersion;
+import io.microkernel.tensor.NamedTensor;
+import io.microkernel.tensor.Tensor;
 import io.microkernel.testing.StoreFixtures;
+import io.microkernel.testing.TensorValues;
 import io.microkernel.testing.TestModels;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,7 +40,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ServedModelTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path temp;
@@ -72,9 +73,8 @@ class ServedModelTest {
     }
 
     private Prediction classify(OptionalInt version) {
-        JsonNode row = JSON.createArrayNode().add(0.5).add(-1).add(2).add(0);
         return served.predict(version, signature -> translator.fromTensors(signature.inputs(),
-                List.of(new TensorInput("input", List.of(1L, 4L), "FP32", row))));
+                List.of(new TensorInput("input", List.of(1L, 4L), "FP32", TensorValues.data("[0.5,-1,2,0]")))));
     }
 
     @Test
@@ -84,8 +84,8 @@ class ServedModelTest {
         Prediction prediction = classify(OptionalInt.empty());
 
         assertThat(prediction.version()).isEqualTo(1);
-        assertThat(prediction.outputs()).extracting(OutputTensor::name).containsExactly("probabilities");
-        assertThat(prediction.outputs().get(0).shape()).containsExactly(1L, 3L);
+        assertThat(prediction.outputs()).extracting(NamedTensor::name).containsExactly("probabilities");
+        assertThat(prediction.outputs().get(0).tensor().shape()).containsExactly(1L, 3L);
         assertThat(prediction.classifications()).singleElement().satisfies(c -> {
             assertThat(c.className()).isEqualTo("cat");
             assertThat(c.index()).isZero();
@@ -108,7 +108,7 @@ class ServedModelTest {
                 held.set(model);
                 holding.countDown();
                 await(swapped);
-                JsonNode row = JSON.createArrayNode().add(1).add(2).add(3).add(4);
+                TokenBuffer row = TensorValues.tokens("[1,2,3,4]");
                 return model.run(translator.fromInstances(model.signature().inputs(), List.of(row)));
             }));
             await(holding);
@@ -252,13 +252,13 @@ class ServedModelTest {
         Prediction sum = served.predict(OptionalInt.of(2), signature -> translator.fromInstances(signature.inputs(), List.of(
                 json("{\"a\":[1,2],\"b\":[3,4]}"), json("{\"a\":[5,6],\"b\":[7,8]}"))));
 
-        OutputTensor total = typed.outputs().stream().filter(o -> o.name().equals("total")).findFirst().orElseThrow();
-        assertThat((double[]) total.data()).containsExactly(12.5, 22.25);
-        OutputTensor flags = typed.outputs().stream().filter(o -> o.name().equals("flag_out")).findFirst().orElseThrow();
-        assertThat((boolean[]) flags.data()).containsExactly(false, true);
+        Tensor total = typed.outputs().stream().filter(o -> o.name().equals("total")).findFirst().orElseThrow().tensor();
+        assertThat(TensorValues.doubles(total)).containsExactly(12.5, 22.25);
+        Tensor flags = typed.outputs().stream().filter(o -> o.name().equals("flag_out")).findFirst().orElseThrow().tensor();
+        assertThat(TensorValues.booleans(flags)).containsExactly(false, true);
         assertThat(typed.classifications()).isEmpty();
-        assertThat((float[]) sum.outputs().get(0).data()).containsExactly(4, 6, 12, 14);
-        assertThat(sum.outputs().get(0).shape()).containsExactly(2L, 2L);
+        assertThat(TensorValues.floats(sum.outputs().get(0).tensor())).containsExactly(4, 6, 12, 14);
+        assertThat(sum.outputs().get(0).tensor().shape()).containsExactly(2L, 2L);
     }
 
     @Test
@@ -398,12 +398,8 @@ class ServedModelTest {
         }
     }
 
-    private static JsonNode json(String text) {
-        try {
-            return JSON.readTree(text);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(e);
-        }
+    private static TokenBuffer json(String text) {
+        return TensorValues.tokens(text);
     }
 
     private static void await(CountDownLatch latch) {

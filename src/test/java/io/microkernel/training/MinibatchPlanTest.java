@@ -1,5 +1,6 @@
 package io.microkernel.training;
 
+import io.microkernel.tensor.Tensor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,7 +16,7 @@ class MinibatchPlanTest {
     private static List<Sample> samples(long from, long to) {
         List<Sample> list = new ArrayList<>();
         for (long id = from; id <= to; id++) {
-            list.add(new Sample(id, 0, Map.of("x", SampleTensor.ofFloats(new long[] {1}, new float[] {id})),
+            list.add(new Sample(id, 0, Map.of("x", Tensor.ofFloats(new long[] {1}, new float[] {id})),
                     new SampleLabel.ClassIndex(0)));
         }
         return list;

@@ -1,5 +1,6 @@
 package io.microkernel.training;
 
+import io.microkernel.tensor.Tensor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -22,17 +23,17 @@ class SampleJournalTest {
     Path dir;
 
     private static LabelledInput classSample(float value, int label) {
-        return new LabelledInput(Map.of("input", SampleTensor.ofFloats(new long[] {2}, new float[] {value, -value})),
+        return new LabelledInput(Map.of("input", Tensor.ofFloats(new long[] {2}, new float[] {value, -value})),
                 new SampleLabel.ClassIndex(label));
     }
 
     private static LabelledInput everyDtypeSample() {
-        Map<String, SampleTensor> inputs = new LinkedHashMap<>();
-        inputs.put("f", SampleTensor.ofFloats(new long[] {2, 2}, new float[] {1.5f, Float.MIN_VALUE, -3f, 0f}));
-        inputs.put("d", SampleTensor.ofDoubles(new long[] {1}, new double[] {Math.PI}));
-        inputs.put("i", SampleTensor.ofInts(new long[] {3}, new int[] {Integer.MIN_VALUE, 0, 7}));
-        inputs.put("l", SampleTensor.ofLongs(new long[] {2}, new long[] {Long.MAX_VALUE, -1}));
-        inputs.put("b", SampleTensor.ofBooleans(new long[] {2}, new boolean[] {true, false}));
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        inputs.put("f", Tensor.ofFloats(new long[] {2, 2}, new float[] {1.5f, Float.MIN_VALUE, -3f, 0f}));
+        inputs.put("d", Tensor.ofDoubles(new long[] {1}, new double[] {Math.PI}));
+        inputs.put("i", Tensor.ofInts(new long[] {3}, new int[] {Integer.MIN_VALUE, 0, 7}));
+        inputs.put("l", Tensor.ofLongs(new long[] {2}, new long[] {Long.MAX_VALUE, -1}));
+        inputs.put("b", Tensor.ofBooleans(new long[] {2}, new boolean[] {true, false}));
         return new LabelledInput(inputs, new SampleLabel.Target(new long[] {1}, new float[] {0.25f}));
     }
 

@@ -1,5 +1,6 @@
 package io.microkernel.training;
 
+import io.microkernel.tensor.Tensor;
 import io.microkernel.compiler.ArtifactBuilder;
 import io.microkernel.artifacts.ArtifactSet;
 import io.microkernel.testing.TinyModels;
@@ -63,10 +64,10 @@ final class TrainingFixtures {
         long[] y = TinyModels.labels(x);
         List<LabelledInput> samples = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            Map<String, SampleTensor> inputs = new java.util.LinkedHashMap<>();
+            Map<String, Tensor> inputs = new java.util.LinkedHashMap<>();
             // Deliberately the reverse of the graph's order: the round must feed ORT by the graph's order.
-            inputs.put("right", SampleTensor.ofFloats(new long[] {2}, new float[] {x[i][2], x[i][3]}));
-            inputs.put("left", SampleTensor.ofFloats(new long[] {2}, new float[] {x[i][0], x[i][1]}));
+            inputs.put("right", Tensor.ofFloats(new long[] {2}, new float[] {x[i][2], x[i][3]}));
+            inputs.put("left", Tensor.ofFloats(new long[] {2}, new float[] {x[i][0], x[i][1]}));
             samples.add(new LabelledInput(inputs, new SampleLabel.ClassIndex((int) y[i])));
         }
         return samples;
@@ -78,7 +79,7 @@ final class TrainingFixtures {
         List<LabelledInput> samples = new ArrayList<>(n);
         for (float[] row : x) {
             float target = (float) (0.8 * Math.tanh(row[0]) - 0.5 * Math.tanh(row[1]) + 0.3);
-            samples.add(new LabelledInput(Map.of("input", SampleTensor.ofFloats(new long[] {4}, row)),
+            samples.add(new LabelledInput(Map.of("input", Tensor.ofFloats(new long[] {4}, row)),
                     new SampleLabel.Target(new long[] {1}, new float[] {target})));
         }
         return samples;
@@ -104,7 +105,7 @@ final class TrainingFixtures {
         List<LabelledInput> samples = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             int label = shuffled ? random.nextInt(CLASSES.size()) : (int) y[i];
-            samples.add(new LabelledInput(Map.of("input", SampleTensor.ofFloats(new long[] {4}, x[i])),
+            samples.add(new LabelledInput(Map.of("input", Tensor.ofFloats(new long[] {4}, x[i])),
                     new SampleLabel.ClassIndex(label)));
         }
         return samples;

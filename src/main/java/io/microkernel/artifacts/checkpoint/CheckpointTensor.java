@@ -1,5 +1,6 @@
 package io.microkernel.artifacts.checkpoint;
 
+import io.microkernel.tensor.Shapes;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -97,11 +98,7 @@ public final class CheckpointTensor {
     }
 
     static long elementCount(long[] dims) {
-        long n = 1;
-        for (long d : dims) {
-            n *= d;
-        }
-        return n;
+        return Shapes.elementCount(dims);
     }
 
     @Override

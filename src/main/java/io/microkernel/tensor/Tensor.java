@@ -1,0 +1,366 @@
+package io.microkernel.tensor;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One tensor value: element type, concrete shape and the elements in row-major order, packed in a
+ * direct buffer of the platform's byte order. That is the layout ONNX Runtime reads, so
+ * {@link #toOnnx} hands the very memory to the runtime instead of copying it once more.
+ *
+ * <p>Immutable and thread-safe: nothing writes the buffer after construction, and every view
+ * handed out is a read-only duplicate. Equality is by type, shape and element bytes.
+ */
+public final class Tensor {
+
+    private final DType dtype;
+    private final long[] shape;
+    private final ByteBuffer data;
+
+    /** Takes ownership of {@code data}: direct, native order, exactly the packed elements, never written again. */
+    private Tensor(DType dtype, long[] shape, ByteBuffer data) {
+        this.dtype = Objects.requireNonNull(dtype, "dtype");
+        this.shape = shape.clone();
+        this.data = data;
+        long expected = (long) Shapes.elementCountInt(this.shape) * dtype.byteSize();
+        if (data.capacity() != expected) {
+            throw new IllegalArgumentException("shape " + Shapes.text(shape) + " of " + dtype + " expects " + expected
+                    + " bytes, found " + data.capacity());
+        }
+    }
+
+    static ByteBuffer allocate(long bytes) {
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("expected a tensor of at most " + Integer.MAX_VALUE + " bytes, found " + bytes);
+        }
+        return ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+    }
+
+    /** A tensor of zeros (false for booleans). */
+    public static Tensor zeros(DType dtype, long... shape) {
+        return new Tensor(dtype, shape, allocate((long) Shapes.elementCountInt(shape) * dtype.byteSize()));
+    }
+
+    public static Tensor ofFloats(long[] shape, float... values) {
+        ByteBuffer data = allocate(4L * values.length);
+        data.asFloatBuffer().put(values);
+        return new Tensor(DType.FLOAT, shape, data);
+    }
+
+    public static Tensor ofDoubles(long[] shape, double... values) {
+        ByteBuffer data = allocate(8L * values.length);
+        data.asDoubleBuffer().put(values);
+        return new Tensor(DType.DOUBLE, shape, data);
+    }
+
+    public static Tensor ofInts(long[] shape, int... values) {
+        ByteBuffer data = allocate(4L * values.length);
+        data.asIntBuffer().put(values);
+        return new Tensor(DType.INT32, shape, data);
+    }
+
+    public static Tensor ofLongs(long[] shape, long... values) {
+        ByteBuffer data = allocate(8L * values.length);
+        data.asLongBuffer().put(values);
+        return new Tensor(DType.INT64, shape, data);
+    }
+
+    public static Tensor ofBooleans(long[] shape, boolean... values) {
+        ByteBuffer data = allocate(values.length);
+        for (int i = 0; i < values.length; i++) {
+            data.put(i, (byte) (values[i] ? 1 : 0));
+        }
+        return new Tensor(DType.BOOL, shape, data);
+    }
+
+    /**
+     * A tensor of the elements packed in {@code packed} from its position to its limit, in the
+     * buffer's own byte order (the journal writes big-endian); the bytes are copied.
+     */
+    public static Tensor copyOf(DType dtype, long[] shape, ByteBuffer packed) {
+        ByteBuffer source = packed.slice().order(packed.order());
+        ByteBuffer data = allocate(source.remaining());
+        if (source.order() == data.order()) {
+            data.put(source);
+        } else {
+            int n = source.remaining() / dtype.byteSize();
+            for (int i = 0; i < n; i++) {
+                if (dtype.isFloatingPoint()) {
+                    dtype.putDouble(data, i, dtype.getDouble(source, i));
+                } else {
+                    dtype.putLong(data, i, dtype.getLong(source, i));
+                }
+            }
+        }
+        data.clear();
+        return new Tensor(dtype, shape, data);
+    }
+
+    /**
+     * Copies an ONNX Runtime output out of native memory, so the result outlives the
+     * {@code OrtSession.Result} it came from.
+     *
+     * @throws IllegalArgumentException when the element type is none of {@link DType}
+     */
+    public static Tensor copyOf(OnnxTensor tensor) {
+        OnnxJavaType type = tensor.getInfo().type;
+        DType dtype = DType.fromJavaType(type).orElseThrow(() -> new IllegalArgumentException(
+                "expected FP32, FP64, INT32, INT64 or BOOL, found " + type));
+        return copyOf(dtype, tensor.getInfo().getShape(), tensor.getByteBuffer().order(ByteOrder.nativeOrder()));
+    }
+
+    /**
+     * Stacks tensors of one type and shape along a new first dimension: {@code n} tensors of
+     * shape {@code [a,b]} become one of shape {@code [n,a,b]}, their buffers copied once into one.
+     *
+     * @throws IllegalArgumentException when {@code rows} is empty or the rows differ in type or shape
+     */
+    public static Tensor stack(List<Tensor> rows) {
+        if (rows.isEmpty()) {
+            throw new IllegalArgumentException("expected at least one tensor to stack, found none");
+        }
+        Tensor first = rows.get(0);
+        ByteBuffer data = allocate((long) first.data.capacity() * rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            Tensor row = rows.get(i);
+            if (row.dtype != first.dtype || !Arrays.equals(row.shape, first.shape)) {
+                throw new IllegalArgumentException("tensor " + i + ": expected " + first + " like the first, found " + row);
+            }
+            data.put(row.data.duplicate().clear());
+        }
+        data.clear();
+        return new Tensor(first.dtype, Shapes.withBatch(rows.size(), first.shape), data);
+    }
+
+    /** Row {@code index} of the first dimension, without that dimension, as a tensor of its own (a copy). */
+    public Tensor row(int index) {
+        if (shape.length == 0 || index < 0 || index >= shape[0]) {
+            throw new IndexOutOfBoundsException("row " + index + " of a tensor of shape " + Shapes.text(shape));
+        }
+        long[] rowShape = Shapes.withoutBatch(shape);
+        int bytes = Shapes.elementCountInt(rowShape) * dtype.byteSize();
+        ByteBuffer data = allocate(bytes);
+        data.put(this.data.duplicate().position(index * bytes).limit((index + 1) * bytes));
+        data.clear();
+        return new Tensor(dtype, rowShape, data);
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    /** The concrete shape; a copy. */
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    /** Dimension {@code axis} of the shape. */
+    public long dim(int axis) {
+        return shape[axis];
+    }
+
+    /** Instances in the batch: the first dimension (1 for a scalar). */
+    public int batchSize() {
+        return shape.length == 0 ? 1 : (int) shape[0];
+    }
+
+    public int elementCount() {
+        return data.capacity() / dtype.byteSize();
+    }
+
+    /** Elements per batch row: the product of every dimension after the first. */
+    public int rowLength() {
+        return shape.length == 0 ? 1 : Shapes.elementCountInt(Shapes.withoutBatch(shape));
+    }
+
+    public double getDouble(int index) {
+        return dtype.getDouble(data, checkIndex(index));
+    }
+
+    public long getLong(int index) {
+        return dtype.getLong(data, checkIndex(index));
+    }
+
+    /** Element {@code index} as JSON writes it: a {@code Float}, {@code Double}, {@code Integer}, {@code Long} or {@code Boolean}. */
+    public Object boxed(int index) {
+        return dtype.boxed(data, checkIndex(index));
+    }
+
+    /** Row {@code row} as doubles, whatever the type (booleans read as 0 and 1). */
+    public double[] rowAsDoubles(int row) {
+        int length = rowLength();
+        double[] out = new double[length];
+        for (int i = 0; i < length; i++) {
+            out[i] = getDouble(row * length + i);
+        }
+        return out;
+    }
+
+    /** The packed elements, read-only, native order, position 0. */
+    public ByteBuffer bytes() {
+        return data.asReadOnlyBuffer().order(data.order());
+    }
+
+    public FloatBuffer floats() {
+        return bytes(DType.FLOAT).asFloatBuffer();
+    }
+
+    public DoubleBuffer doubles() {
+        return bytes(DType.DOUBLE).asDoubleBuffer();
+    }
+
+    public IntBuffer ints() {
+        return bytes(DType.INT32).asIntBuffer();
+    }
+
+    public LongBuffer longs() {
+        return bytes(DType.INT64).asLongBuffer();
+    }
+
+    private ByteBuffer bytes(DType wanted) {
+        if (dtype != wanted) {
+            throw new IllegalStateException("expected a " + wanted + " tensor, found " + this);
+        }
+        return bytes();
+    }
+
+    private int checkIndex(int index) {
+        return Objects.checkIndex(index, elementCount());
+    }
+
+    /**
+     * An ONNX Runtime tensor over this tensor's own direct buffer, not a copy. The caller owns the
+     * result and closes it in a try-with-resources; this tensor must outlive it, which it does as
+     * long as the caller holds a reference to it.
+     */
+    public OnnxTensor toOnnx(OrtEnvironment env) throws OrtException {
+        // A duplicate, so the runtime's view has its own position; it shares the memory, and the
+        // runtime only reads inputs.
+        ByteBuffer view = data.duplicate().order(data.order());
+        return switch (dtype) {
+            case FLOAT -> OnnxTensor.createTensor(env, view.asFloatBuffer(), shape);
+            case DOUBLE -> OnnxTensor.createTensor(env, view.asDoubleBuffer(), shape);
+            case INT32 -> OnnxTensor.createTensor(env, view.asIntBuffer(), shape);
+            case INT64 -> OnnxTensor.createTensor(env, view.asLongBuffer(), shape);
+            case BOOL -> OnnxTensor.createTensor(env, view, shape, OnnxJavaType.BOOL);
+        };
+    }
+
+    /** Starts a tensor of {@code dtype} and {@code shape} to be filled element by element in row-major order. */
+    public static Builder builder(DType dtype, long... shape) {
+        return new Builder(dtype, shape);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Tensor other && dtype == other.dtype && Arrays.equals(shape, other.shape)
+                && data.duplicate().clear().equals(other.data.duplicate().clear());
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(dtype, Arrays.hashCode(shape), data.duplicate().clear().hashCode());
+    }
+
+    @Override
+    public String toString() {
+        return dtype.oipName() + Shapes.text(shape);
+    }
+
+    /**
+     * Fills a tensor's buffer in row-major order. Memory grows with what is written, up to the
+     * declared size, so a request declaring a huge shape costs only what it actually sends.
+     *
+     * <p>Not thread-safe; one thread fills it, then {@link #build()} hands the buffer to an
+     * immutable {@link Tensor} and the builder is spent.
+     */
+    public static final class Builder {
+        private static final int FIRST_ELEMENTS = 64 * 1024;
+
+        private final DType dtype;
+        private final long[] shape;
+        private final int capacity;
+        private ByteBuffer data;
+        private int next;
+
+        private Builder(DType dtype, long[] shape) {
+            this.dtype = dtype;
+            this.shape = shape.clone();
+            this.capacity = Shapes.elementCountInt(shape);
+            this.data = allocate((long) Math.min(capacity, FIRST_ELEMENTS) * dtype.byteSize());
+        }
+
+        public DType dtype() {
+            return dtype;
+        }
+
+        /** Elements written so far, which is also the index of the next one. */
+        public int position() {
+            return next;
+        }
+
+        /** Elements the shape holds. */
+        public int capacity() {
+            return capacity;
+        }
+
+        public boolean isFull() {
+            return next == capacity;
+        }
+
+        /** Appends a floating-point element, narrowed to the type. */
+        public Builder addDouble(double value) {
+            dtype.putDouble(room(), next++, value);
+            return this;
+        }
+
+        /** Appends an integer or boolean (0 or 1) element, narrowed to the type. */
+        public Builder addLong(long value) {
+            dtype.putLong(room(), next++, value);
+            return this;
+        }
+
+        public Builder addBoolean(boolean value) {
+            return addLong(value ? 1 : 0);
+        }
+
+        private ByteBuffer room() {
+            if (next == capacity) {
+                throw new IllegalStateException("shape " + Shapes.text(shape) + " holds " + capacity
+                        + " elements; no room for another");
+            }
+            if ((long) next * dtype.byteSize() == data.capacity()) {
+                ByteBuffer grown = allocate((long) Math.min(capacity, Math.max(1, next) * 2L) * dtype.byteSize());
+                grown.put(data.clear());
+                data = grown;
+            }
+            return data;
+        }
+
+        /** The tensor, once every element is written. */
+        public Tensor build() {
+            if (next != capacity) {
+                throw new IllegalStateException("shape " + Shapes.text(shape) + " holds " + capacity
+                        + " elements, found " + next);
+            }
+            Tensor tensor = new Tensor(dtype, shape, data.clear());
+            data = null;
+            return tensor;
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package io.microkernel.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import io.microkernel.runtime.OrtRuntime;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.ReadOnlyBufferException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TensorTest {
+
+    private static final long[] TWO = {2};
+
+    private static OrtEnvironment env() {
+        return OrtRuntime.get().environment();
+    }
+
+    @Test
+    void everyTypeKeepsItsValuesExactly() {
+        Tensor f = Tensor.ofFloats(new long[] {2, 2}, 1.5f, Float.MIN_VALUE, -3f, Float.MAX_VALUE);
+        Tensor d = Tensor.ofDoubles(TWO, Math.PI, -0.0);
+        Tensor i = Tensor.ofInts(new long[] {3}, Integer.MIN_VALUE, 0, Integer.MAX_VALUE);
+        Tensor l = Tensor.ofLongs(TWO, Long.MAX_VALUE, 9007199254740993L);
+        Tensor b = Tensor.ofBooleans(TWO, true, false);
+
+        assertThat(f.getDouble(1)).isEqualTo(Float.MIN_VALUE);
+        assertThat(f.boxed(3)).isEqualTo(Float.MAX_VALUE);
+        assertThat(f.rowAsDoubles(1)).containsExactly(-3.0, Float.MAX_VALUE);
+        assertThat(d.getDouble(0)).isEqualTo(Math.PI);
+        assertThat(i.getLong(0)).isEqualTo(Integer.MIN_VALUE);
+        assertThat(i.boxed(2)).isEqualTo(Integer.MAX_VALUE);
+        // Through a double the second long would round to ...992: longs are read as longs.
+        assertThat(l.getLong(1)).isEqualTo(9007199254740993L);
+        assertThat(b.boxed(0)).isEqualTo(true);
+        assertThat(b.getLong(1)).isZero();
+        assertThat(List.of(f, d, i, l, b)).extracting(t -> t.bytes().capacity() / t.elementCount())
+                .containsExactly(4, 8, 4, 8, 1);
+    }
+
+    @Test
+    void viewsAreDirectNativeAndReadOnly() {
+        Tensor t = Tensor.ofFloats(TWO, 1f, 2f);
+        FloatBuffer view = t.floats();
+
+        assertThat(view.isDirect()).isTrue();
+        assertThat(view.order()).isEqualTo(ByteOrder.nativeOrder());
+        assertThat(view.get(1)).isEqualTo(2f);
+        assertThatThrownBy(() -> view.put(0, 9f)).isInstanceOf(ReadOnlyBufferException.class);
+        assertThat(t.getDouble(0)).isEqualTo(1.0);
+        assertThatThrownBy(t::longs).isInstanceOf(IllegalStateException.class).hasMessageContaining("expected a INT64 tensor");
+    }
+
+    @Test
+    void theOrtTensorIsTheTensorsOwnMemory() throws OrtException {
+        List<Tensor> tensors = List.of(Tensor.ofFloats(TWO, 1f, 2f), Tensor.ofDoubles(TWO, 0.25, 4),
+                Tensor.ofInts(TWO, -1, 7), Tensor.ofLongs(TWO, Long.MIN_VALUE, 3), Tensor.ofBooleans(TWO, false, true));
+        for (Tensor tensor : tensors) {
+            try (OnnxTensor onnx = tensor.toOnnx(env())) {
+                // ORT copies a heap buffer into one it owns; a direct one it uses as it is.
+                assertThat(onnx.ownsBuffer()).as(tensor.toString()).isFalse();
+                assertThat(onnx.getBufferRef()).isPresent();
+                assertThat(onnx.getBufferRef().get().isDirect()).isTrue();
+                assertThat(onnx.getInfo().getShape()).containsExactly(2);
+                assertThat(Tensor.copyOf(onnx)).isEqualTo(tensor);
+            }
+        }
+    }
+
+    @Test
+    void copiesAnOrtOutputOutOfNativeMemory() throws OrtException {
+        Tensor copy;
+        try (OnnxTensor onnx = OnnxTensor.createTensor(env(), new float[][] {{1f, 2f, 3f}, {4f, 5f, 6f}})) {
+            copy = Tensor.copyOf(onnx);
+        }
+        assertThat(copy.dtype()).isEqualTo(DType.FLOAT);
+        assertThat(copy.shape()).containsExactly(2, 3);
+        assertThat(copy.rowAsDoubles(1)).containsExactly(4, 5, 6);
+        assertThat(copy.bytes().isDirect()).isTrue();
+    }
+
+    @Test
+    void stacksRowsAndSlicesThemBack() {
+        Tensor a = Tensor.ofLongs(new long[] {1, 2}, 1, 2);
+        Tensor b = Tensor.ofLongs(new long[] {1, 2}, 3, 4);
+
+        Tensor batch = Tensor.stack(List.of(a, b));
+
+        assertThat(batch.shape()).containsExactly(2, 1, 2);
+        assertThat(batch.batchSize()).isEqualTo(2);
+        assertThat(batch.rowLength()).isEqualTo(2);
+        assertThat(batch.getLong(2)).isEqualTo(3);
+        assertThat(batch.row(1)).isEqualTo(b).isNotEqualTo(a);
+        assertThatThrownBy(() -> Tensor.stack(List.of(a, Tensor.ofLongs(TWO, 5, 6))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tensor 1: expected INT64[1,2]");
+        assertThatThrownBy(() -> Tensor.stack(List.of(a, Tensor.ofInts(new long[] {1, 2}, 5, 6))))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void equalityIsTypeShapeAndContent() {
+        Tensor t = Tensor.ofFloats(TWO, 1f, 2f);
+
+        assertThat(t).isEqualTo(Tensor.ofFloats(TWO, 1f, 2f)).hasSameHashCodeAs(Tensor.ofFloats(TWO, 1f, 2f));
+        assertThat(t).isNotEqualTo(Tensor.ofFloats(new long[] {1, 2}, 1f, 2f));
+        assertThat(t).isNotEqualTo(Tensor.ofFloats(TWO, 1f, 3f));
+        assertThat(Tensor.ofInts(TWO, 0, 0)).isNotEqualTo(Tensor.ofFloats(TWO, 0f, 0f));
+    }
+
+    @Test
+    void readsPackedElementsInEitherByteOrder() {
+        ByteBuffer bigEndian = ByteBuffer.allocate(16).order(ByteOrder.BIG_ENDIAN);
+        bigEndian.putLong(Long.MAX_VALUE).putLong(-2).flip();
+        ByteBuffer floats = ByteBuffer.allocate(8).order(ByteOrder.BIG_ENDIAN);
+        floats.putFloat(0.1f).putFloat(-7f).flip();
+
+        assertThat(Tensor.copyOf(DType.INT64, TWO, bigEndian)).isEqualTo(Tensor.ofLongs(TWO, Long.MAX_VALUE, -2));
+        assertThat(Tensor.copyOf(DType.FLOAT, TWO, floats)).isEqualTo(Tensor.ofFloats(TWO, 0.1f, -7f));
+        assertThatThrownBy(() -> Tensor.copyOf(DType.FLOAT, new long[] {3}, floats.rewind()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expects 12 bytes, found 8");
+    }
+
+    @Test
+    void theBuilderGrowsWithWhatIsWrittenAndFillsExactly() {
+        int n = 200_000;
+        Tensor.Builder builder = Tensor.builder(DType.FLOAT, 2, n / 2);
+        for (int i = 0; i < n; i++) {
+            builder.addDouble(i);
+        }
+        assertThatThrownBy(() -> builder.addDouble(1)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("no room");
+        Tensor t = builder.build();
+        assertThat(t.elementCount()).isEqualTo(n);
+        assertThat(t.getDouble(n - 1)).isEqualTo(n - 1);
+        assertThat(t.getDouble(65_536)).isEqualTo(65_536);
+
+        Tensor.Builder partial = Tensor.builder(DType.BOOL, 3).addBoolean(true);
+        assertThatThrownBy(partial::build).isInstanceOf(IllegalStateException.class).hasMessageContaining("holds 3 elements, found 1");
+    }
+
+    @Test
+    void aHugeDeclaredShapeCostsOnlyWhatIsWritten() {
+        // 1.6 GB if allocated up front; the builder starts small and grows only with writes.
+        Tensor.Builder builder = Tensor.builder(DType.DOUBLE, 200_000_000);
+        builder.addDouble(1).addDouble(2);
+        assertThat(builder.position()).isEqualTo(2);
+        assertThat(builder.capacity()).isEqualTo(200_000_000);
+    }
+
+    @Test
+    void shapesAndScoresHaveOneHelperEach() {
+        assertThat(Shapes.elementCount(2, 3, 4)).isEqualTo(24);
+        assertThat(Shapes.elementCount()).isEqualTo(1);
+        assertThatThrownBy(() -> Shapes.elementCount(-1, 4)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("[-1,4]");
+        assertThatThrownBy(() -> Shapes.elementCountInt(1 << 20, 1 << 20)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(Scores.argmax(new double[] {0.1, 0.7, 0.7})).isEqualTo(1);
+        assertThat(Scores.argmax(new double[] {0.1, Double.NaN})).isEqualTo(-1);
+    }
+}

@@ -5,16 +5,24 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import io.microkernel.problem.ProblemException;
 import io.microkernel.problem.ProblemType;
 import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
- * The one place where exceptions become HTTP answers: every error is an
- * {@code application/problem+json} document that says what was expected and what was found.
- * Bad requests are 4xx; only failures of the server itself are 5xx. The project's own failures
+ * The one place where exceptions become HTTP answers: every error says what was expected and what
+ * was found. On the inference protocols' routes (every {@code /v2} route; TF Serving and KServe v1
+ * status, metadata, {@code :predict} and {@code :classify}) it is the {@code {"error": "..."}}
+ * JSON those specs define, with the problem fields beside it; on the project's own learning routes
+ * it is an {@code application/problem+json} document. Bad requests are 4xx; only failures of the
+ * server itself are 5xx. The project's own failures
  * are all {@link ProblemException}s and have one mapper; the others map exceptions from outside
  * the project (JSON parsing, JAX-RS, anything unexpected).
  */
@@ -22,39 +30,42 @@ public class ProblemMapper {
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
 
+    /** Paths of the inference protocols, whose clients read {@code {"error": "..."}}. */
+    private static final Pattern PROTOCOL_PATH = Pattern.compile(
+            "/v2(/.*)?|/v1/models/[^/]+(:predict|:classify|/metadata|/versions/[^/:]+(:predict|:classify)?)?/?");
+
     /**
      * Every failure the service knows by type: the status, title and slug come from its
      * {@link ProblemType}, the detail from its message, and headers (Retry-After, WWW-Authenticate)
      * from the exception. Failures of the server itself (500) are logged; 503 is a state, not a failure.
      */
     @ServerExceptionMapper
-    public Response knownProblem(ProblemException e) {
+    public Response knownProblem(ProblemException e, UriInfo uri) {
         ProblemType type = e.type();
         if (type.status() == 500) {
             LOG.errorf("%s: %s", type.title().toLowerCase(Locale.ROOT), e.getMessage());
             LOG.debug("cause", e);
         }
-        Response.ResponseBuilder response = Response.status(type.status()).type(Problem.MEDIA_TYPE)
-                .entity(Problem.of(type, e.getMessage()));
+        Response.ResponseBuilder response = answer(Problem.of(type, e.getMessage()), uri);
         e.headers().forEach(response::header);
         return response.build();
     }
 
     /** Takes precedence over the JSON extension's own mapper, which answers in a different format. */
     @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER - 100)
-    public Response mismatchedJson(MismatchedInputException e) {
-        return malformedJson(e);
+    public Response mismatchedJson(MismatchedInputException e, UriInfo uri) {
+        return malformedJson(e, uri);
     }
 
     @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER - 100)
-    public Response malformedJson(JsonProcessingException e) {
-        return problem(Problem.of(ProblemType.MALFORMED_REQUEST, jsonDetail(e)));
+    public Response malformedJson(JsonProcessingException e, UriInfo uri) {
+        return answer(Problem.of(ProblemType.MALFORMED_REQUEST, jsonDetail(e)), uri).build();
     }
 
     @ServerExceptionMapper
-    public Response webApplication(WebApplicationException e) {
+    public Response webApplication(WebApplicationException e, UriInfo uri) {
         if (e.getCause() instanceof JsonProcessingException json) {
-            return malformedJson(json);
+            return malformedJson(json, uri);
         }
         int status = e.getResponse().getStatus();
         Response.Status known = Response.Status.fromStatusCode(status);
@@ -62,18 +73,27 @@ public class ProblemMapper {
         String detail = status == 413
                 ? "expected a body within quarkus.http.limits.max-body-size, found a larger one"
                 : e.getMessage();
-        return problem(Problem.of(title.toLowerCase(Locale.ROOT).replace(' ', '-'), title, status, detail));
+        return answer(Problem.of(title.toLowerCase(Locale.ROOT).replace(' ', '-'), title, status, detail), uri).build();
     }
 
     @ServerExceptionMapper
-    public Response unexpected(Exception e) {
+    public Response unexpected(Exception e, UriInfo uri) {
         LOG.error("unexpected error while answering a request", e);
-        return problem(Problem.of("internal-error", "Internal error", 500,
-                "expected to answer the request, found an internal error: " + e.getClass().getSimpleName()));
+        return answer(Problem.of("internal-error", "Internal error", 500,
+                "expected to answer the request, found an internal error: " + e.getClass().getSimpleName()), uri).build();
     }
 
-    static Response problem(Problem problem) {
-        return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem).build();
+    /** The problem as its route's clients read it: {@code {"error": detail, ...problem}} on protocol routes. */
+    static Response.ResponseBuilder answer(Problem problem, UriInfo uri) {
+        if (uri == null || !PROTOCOL_PATH.matcher(uri.getPath()).matches()) {
+            return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", problem.detail());
+        body.put("type", problem.type());
+        body.put("title", problem.title());
+        body.put("status", problem.status());
+        return Response.status(problem.status()).type(MediaType.APPLICATION_JSON).entity(body);
     }
 
     private static String jsonDetail(JsonProcessingException e) {

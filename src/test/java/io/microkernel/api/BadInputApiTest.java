@@ -1,6 +1,6 @@
 package io.microkernel.api;
 
-import static io.microkernel.api.InferenceApiTest.expectProblem;
+import static io.microkernel.api.InferenceApiTest.expectError;
 import static io.restassured.RestAssured.given;
 
 import io.quarkus.test.junit.QuarkusTest;
@@ -35,59 +35,59 @@ class BadInputApiTest {
 
     @Test
     void unknownAndMissingInputs() {
-        expectProblem(infer(tensor("pixels", "[1,4]", "FP32", "[1,2,3,4]")), 400,
+        expectError(infer(tensor("pixels", "[1,4]", "FP32", "[1,2,3,4]")), 400,
                 "expected inputs [input], found unknown input 'pixels'");
-        expectProblem(infer("{\"inputs\":[]}"), 400, "expected inputs [input], found none");
-        expectProblem(infer("{}"), 400, "expected inputs [input], found none");
+        expectError(infer("{\"inputs\":[]}"), 400, "expected inputs [input], found none");
+        expectError(infer("{}"), 400, "expected inputs [input], found none");
     }
 
     @Test
     void wrongRankShapeAndDatatype() {
-        expectProblem(infer(tensor("input", "[4]", "FP32", "[1,2,3,4]")), 400,
+        expectError(infer(tensor("input", "[4]", "FP32", "[1,2,3,4]")), 400,
                 "input 'input': expected shape [-1,4], found [4]");
-        expectProblem(infer(tensor("input", "[1,5]", "FP32", "[1,2,3,4,5]")), 400,
+        expectError(infer(tensor("input", "[1,5]", "FP32", "[1,2,3,4,5]")), 400,
                 "input 'input': expected shape [-1,4], found [1,5]");
-        expectProblem(infer(tensor("input", "[1,4]", "INT64", "[1,2,3,4]")), 400,
+        expectError(infer(tensor("input", "[1,4]", "INT64", "[1,2,3,4]")), 400,
                 "input 'input': expected datatype FP32, found INT64");
-        expectProblem(predict("{\"instances\":[[1,2,3]]}"), 400, "input 'input' instance 0: expected shape [4], found [3]");
+        expectError(predict("{\"instances\":[[1,2,3]]}"), 400, "input 'input' instance 0: expected shape [4], found [3]");
     }
 
     @Test
     void dataThatDoesNotMatchTheShape() {
-        expectProblem(infer(tensor("input", "[2,4]", "FP32", "[1,2,3,4,5,6,7]")), 400,
+        expectError(infer(tensor("input", "[2,4]", "FP32", "[1,2,3,4,5,6,7]")), 400,
                 "input 'input': shape [2,4] expected 8 values, found 7");
     }
 
     @Test
     void nonFiniteAndNonNumericValues() {
-        expectProblem(infer(tensor("input", "[1,4]", "FP32", "[1,NaN,3,4]")), 400,
+        expectError(infer(tensor("input", "[1,4]", "FP32", "[1,NaN,3,4]")), 400,
                 "input 'input' element 1: expected a finite FP32 value, found NaN");
-        expectProblem(infer(tensor("input", "[1,4]", "FP32", "[1,2,Infinity,4]")), 400,
+        expectError(infer(tensor("input", "[1,4]", "FP32", "[1,2,Infinity,4]")), 400,
                 "element 2: expected a finite FP32 value, found Infinity");
-        expectProblem(infer(tensor("input", "[1,4]", "FP32", "[1,2,3,\"four\"]")), 400,
+        expectError(infer(tensor("input", "[1,4]", "FP32", "[1,2,3,\"four\"]")), 400,
                 "element 3: expected a FP32 number, found \"four\"");
-        expectProblem(predict("{\"instances\":[[1,null,3,4]]}"), 400, "element 1: expected a FP32 number, found null");
+        expectError(predict("{\"instances\":[[1,null,3,4]]}"), 400, "element 1: expected a FP32 number, found null");
     }
 
     @Test
     void emptyAndOversizedBatches() {
-        expectProblem(infer(tensor("input", "[0,4]", "FP32", "[]")), 400, "expected at least 1 instance, found 0");
-        expectProblem(predict("{\"instances\":[]}"), 400, "expected at least 1 instance, found 0");
+        expectError(infer(tensor("input", "[0,4]", "FP32", "[]")), 400, "expected at least 1 instance, found 0");
+        expectError(predict("{\"instances\":[]}"), 400, "expected at least 1 instance, found 0");
         String nine = "[" + "[1,2,3,4],".repeat(8) + "[1,2,3,4]]";
-        expectProblem(predict("{\"instances\":" + nine + "}"), 400,
+        expectError(predict("{\"instances\":" + nine + "}"), 400,
                 "expected at most 8 instances (microkernel.serving.max-batch), found 9");
-        expectProblem(infer(tensor("input", "[9,4]", "FP32", nine)), 400, "expected at most 8 instances");
+        expectError(infer(tensor("input", "[9,4]", "FP32", nine)), 400, "expected at most 8 instances");
     }
 
     @Test
     void malformedBodiesAre400NotServerErrors() {
-        expectProblem(infer("{\"inputs\":[{\"name\":"), 400, "expected a JSON document");
-        expectProblem(infer("{\"inputs\":\"input\"}"), 400, "expected valid JSON for 'inputs'");
-        expectProblem(infer("{\"inputs\":[{\"name\":\"input\",\"shape\":[\"one\",4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}"),
+        expectError(infer("{\"inputs\":[{\"name\":"), 400, "expected a JSON document");
+        expectError(infer("{\"inputs\":\"input\"}"), 400, "expected valid JSON for 'inputs'");
+        expectError(infer("{\"inputs\":[{\"name\":\"input\",\"shape\":[\"one\",4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}"),
                 400, "expected valid JSON for 'inputs.[0].shape");
-        expectProblem(infer(tensor("input", "[1,4]", "FP32", "null")), 400, "input 'input': expected data, found none");
-        expectProblem(predict("{\"inputs\":{\"input\":[[1,2,3,4]]}}"), 400, "the columnar 'inputs' form, which is not supported");
-        expectProblem(given().contentType(ContentType.TEXT).body("hello").when().post("/v2/models/default/infer"), 415, "");
+        expectError(infer(tensor("input", "[1,4]", "FP32", "null")), 400, "input 'input': expected data, found none");
+        expectError(predict("{\"inputs\":{\"input\":[[1,2,3,4]]}}"), 400, "the columnar 'inputs' form, which is not supported");
+        expectError(given().contentType(ContentType.TEXT).body("hello").when().post("/v2/models/default/infer"), 415, "");
     }
 
     @Test

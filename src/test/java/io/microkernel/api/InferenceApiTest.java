@@ -148,16 +148,23 @@ class InferenceApiTest {
     }
 
     @Test
-    void unknownModelsAndVersionsAre404Problems() {
-        expectProblem(given().contentType(ContentType.JSON).body(TWO_ROWS).when().post("/v2/models/nope/infer"),
+    void unknownModelsAndVersionsAre404ErrorsOnProtocolRoutesAndProblemsOnLearningRoutes() {
+        expectError(given().contentType(ContentType.JSON).body(TWO_ROWS).when().post("/v2/models/nope/infer"),
                 404, "expected model 'default', found 'nope'");
-        expectProblem(given().when().get("/v2/models/nope"), 404, "found 'nope'");
-        expectProblem(given().contentType(ContentType.JSON).body(TWO_ROWS).when().post("/v2/models/default/versions/42/infer"),
+        expectError(given().when().get("/v2/models/nope"), 404, "found 'nope'");
+        expectError(given().when().get("/v2/models/nope/ready"), 404, "found 'nope'");
+        expectError(given().contentType(ContentType.JSON).body(TWO_ROWS).when().post("/v2/models/default/versions/42/infer"),
                 404, "version 42 not found: expected one of [1, 2, 3, 4, 5], found 42");
-        expectProblem(given().when().get("/v1/models/default/versions/abc"), 404, "expected a version number such as 1, found 'abc'");
-        expectProblem(given().when().post("/v1/models/default/versions/42:activate"), 404, "version 42 not found");
-        expectProblem(given().contentType(ContentType.JSON).body("{\"instances\":[[1,2,3,4]]}").when().post("/v1/models/nope:predict"),
+        expectError(given().when().get("/v2/no/such/route"), 404, "");
+        expectError(given().when().get("/v1/models/default/versions/abc"), 404, "expected a version number such as 1, found 'abc'");
+        expectError(given().contentType(ContentType.JSON).body("{\"instances\":[[1,2,3,4]]}").when().post("/v1/models/nope:predict"),
                 404, "found 'nope'");
+        expectError(given().when().get("/v1/models/nope"), 404, "found 'nope'");
+        expectError(given().when().get("/v1/models/nope/metadata"), 404, "found 'nope'");
+        expectProblem(given().when().post("/v1/models/default/versions/42:activate"), 404, "version 42 not found");
+        expectProblem(given().when().get("/v1/models/nope/versions"), 404, "found 'nope'");
+        expectProblem(given().when().get("/v1/models/nope/samples"), 404, "found 'nope'");
+        expectProblem(given().when().get("/v1/models/nope/rounds"), 404, "found 'nope'");
     }
 
     @Test
@@ -184,6 +191,15 @@ class InferenceApiTest {
                 .body("paths.'/v1/models/{model}/versions/{version}:activate'.post", org.hamcrest.Matchers.notNullValue());
     }
 
+    /** An error on an inference protocol route: {@code {"error": "..."}} JSON, as OIP, TF Serving and KServe clients read it. */
+    static void expectError(io.restassured.response.Response response, int status, String message) {
+        response.then().statusCode(status)
+                .contentType(ContentType.JSON)
+                .body("error", containsString(message))
+                .body("status", equalTo(status));
+    }
+
+    /** An error on a learning route: an {@code application/problem+json} document. */
     static void expectProblem(io.restassured.response.Response response, int status, String detail) {
         response.then().statusCode(status)
                 .contentType(Problem.MEDIA_TYPE)

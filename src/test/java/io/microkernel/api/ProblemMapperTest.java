@@ -22,7 +22,7 @@ class ProblemMapperTest {
     private final ProblemMapper mapper = new ProblemMapper();
 
     private void assertProblem(ProblemException e, String slug, String title, int status, Map<String, String> headers) {
-        Response response = mapper.knownProblem(e);
+        Response response = mapper.knownProblem(e, at("/v1/models/default/samples"));
         assertThat(response.getStatus()).isEqualTo(status);
         assertThat(response.getMediaType().toString()).isEqualTo("application/problem+json");
         assertThat(response.getEntity()).isEqualTo(new Problem("urn:microkernel:problem:" + slug, title, status, e.getMessage()));
@@ -56,6 +56,40 @@ class ProblemMapperTest {
         assertProblem(new RoundConflictException("round 3 is running", 3L), "round-conflict", "Round conflict", 409, Map.of());
         assertProblem(new ProblemException(ProblemType.UNKNOWN_ROUND, "round 9 does not exist"),
                 "unknown-round", "Unknown round", 404, Map.of());
+    }
+
+    /** A UriInfo that knows only its path, which is all the mapper asks of it. */
+    static jakarta.ws.rs.core.UriInfo at(String path) {
+        return (jakarta.ws.rs.core.UriInfo) java.lang.reflect.Proxy.newProxyInstance(ProblemMapperTest.class.getClassLoader(),
+                new Class<?>[] {jakarta.ws.rs.core.UriInfo.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("getPath")) {
+                        return path;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void protocolRoutesAnswerErrorJsonAndLearningRoutesProblemJson() {
+        ProblemException e = new ProblemException(ProblemType.UNKNOWN_MODEL, "expected model 'default', found 'x'");
+        for (String path : java.util.List.of("/v2", "/v2/models/x/infer", "/v2/models/x/versions/1/ready", "/v2/health/live",
+                "/v1/models/x", "/v1/models/x:predict", "/v1/models/x:classify", "/v1/models/x/metadata",
+                "/v1/models/x/versions/2", "/v1/models/x/versions/2:predict", "/v1/models/x/versions/2:classify")) {
+            Response response = mapper.knownProblem(e, at(path));
+            assertThat(response.getMediaType().toString()).as(path).isEqualTo("application/json");
+            assertThat(response.getStatus()).isEqualTo(404);
+            assertThat((Map<String, Object>) response.getEntity()).as(path)
+                    .containsEntry("error", "expected model 'default', found 'x'")
+                    .containsEntry("type", "urn:microkernel:problem:unknown-model")
+                    .containsEntry("status", 404);
+        }
+        for (String path : java.util.List.of("/v1/models/x/samples", "/v1/models/x/rounds", "/v1/models/x/rounds/3",
+                "/v1/models/x/versions", "/v1/models/x/versions/2:activate", "/v1/models/x/feedback", "/console")) {
+            Response response = mapper.knownProblem(e, at(path));
+            assertThat(response.getMediaType().toString()).as(path).isEqualTo("application/problem+json");
+            assertThat(response.getEntity()).isInstanceOf(Problem.class);
+        }
     }
 
     @Test

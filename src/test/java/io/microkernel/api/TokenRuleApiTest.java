@@ -1,6 +1,7 @@
 package io.microkernel.api;
 
 import static io.microkernel.api.InferenceApiTest.TWO_ROWS;
+import static io.microkernel.api.InferenceApiTest.expectError;
 import static io.microkernel.api.InferenceApiTest.expectProblem;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
@@ -33,8 +34,8 @@ class TokenRuleApiTest {
 
     @Test
     void protectedInferenceNeedsTheTokenButMetadataDoesNot() {
-        expectProblem(given().contentType(ContentType.JSON).body(TWO_ROWS).when().post("/v2/models/default/infer"), 401, "Bearer");
-        expectProblem(given().contentType(ContentType.JSON).body("{\"instances\":[[1,2,3,4]]}").when().post("/v1/models/default:predict"),
+        expectError(given().contentType(ContentType.JSON).body(TWO_ROWS).when().post("/v2/models/default/infer"), 401, "Bearer");
+        expectError(given().contentType(ContentType.JSON).body("{\"instances\":[[1,2,3,4]]}").when().post("/v1/models/default:predict"),
                 401, "Bearer");
         given().header("Authorization", BEARER).contentType(ContentType.JSON).body(TWO_ROWS)
                 .when().post("/v2/models/default/infer").then().statusCode(200).body("model_version", equalTo("1"));

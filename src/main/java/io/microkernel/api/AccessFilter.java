@@ -22,8 +22,10 @@ public class AccessFilter {
         if (method == null) {
             return;
         }
-        boolean mutating = marked(resource, Mutating.class);
-        boolean inference = marked(resource, InferenceEndpoint.class);
+        // POST .../versions/{v}:predict and :classify share the :activate method, but are inference.
+        boolean inferenceVerb = context.getUriInfo().getPath().matches(".*:(predict|classify)");
+        boolean mutating = marked(resource, Mutating.class) && !inferenceVerb;
+        boolean inference = marked(resource, InferenceEndpoint.class) || inferenceVerb;
         if (mutating || (inference && guard.protectsInference())) {
             SocketAddress peer = request.remoteAddress();
             guard.check(peer == null ? null : peer.hostAddress(), context.getHeaderString(HttpHeaders.AUTHORIZATION));

@@ -29,8 +29,6 @@ import java.util.Optional;
  */
 public final class InferInputReader extends StdDeserializer<Oip.InferInput> {
 
-    private static final TypeReference<List<Long>> LONGS = new TypeReference<>() {
-    };
     private static final TypeReference<Map<String, Object>> PARAMETERS = new TypeReference<>() {
     };
 
@@ -53,7 +51,7 @@ public final class InferInputReader extends StdDeserializer<Oip.InferInput> {
             p.nextToken();
             switch (field) {
                 case "name" -> name = read(p, ctxt, String.class, field);
-                case "shape" -> shape = read(p, ctxt, LONGS, field);
+                case "shape" -> shape = readShape(p);
                 case "datatype" -> datatype = read(p, ctxt, String.class, field);
                 case "parameters" -> parameters = read(p, ctxt, PARAMETERS, field);
                 case "data" -> data = readData(p, ctxt, owner, name, shape, datatype);
@@ -61,6 +59,40 @@ public final class InferInputReader extends StdDeserializer<Oip.InferInput> {
             }
         }
         return new Oip.InferInput(name, shape, datatype, data, parameters);
+    }
+
+    /**
+     * The shape, strictly: an array of integers. Jackson on its own would truncate 1.5 to 1 and
+     * read "1" as 1; the protocol says dimensions are integers.
+     */
+    private static List<Long> readShape(JsonParser p) throws IOException {
+        if (p.currentToken() == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        if (p.currentToken() != JsonToken.START_ARRAY) {
+            throw shapeProblem(p, "expected an array of integers, found " + describe(p));
+        }
+        List<Long> dims = new java.util.ArrayList<>();
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+            if (p.currentToken() != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                throw shapeProblem(p, "dimension " + dims.size() + ": expected an integer, found " + describe(p));
+            }
+            dims.add(p.getLongValue());
+        }
+        return dims;
+    }
+
+    private static String describe(JsonParser p) throws IOException {
+        JsonToken token = p.currentToken();
+        if (token == JsonToken.VALUE_STRING) {
+            return "the string \"" + p.getText() + "\"";
+        }
+        return token.isStructStart() ? (token == JsonToken.START_ARRAY ? "an array" : "an object") : p.getText();
+    }
+
+    private static JsonMappingException shapeProblem(JsonParser p, String message) {
+        return JsonMappingException.wrapWithPath(
+                com.fasterxml.jackson.databind.exc.MismatchedInputException.from(p, List.class, message), Oip.InferInput.class, "shape");
     }
 
     private static TensorData readData(JsonParser p, DeserializationContext ctxt, JsonStreamContext owner, String name,

@@ -1,27 +1,32 @@
 package io.microkernel.api;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.microkernel.serving.Prediction;
 import io.microkernel.serving.RequestTranslator;
 import io.microkernel.serving.ServedModel;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.OptionalInt;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** Open Inference Protocol v2 inference. */
 @Path("/v2")
 @Tag(name = "Inference (v2)", description = "Open Inference Protocol v2 (KServe, Triton)")
-@Consumes(MediaType.APPLICATION_JSON)
-@Produces(MediaType.APPLICATION_JSON)
 @InferenceEndpoint
 public class InferenceResource {
 
@@ -31,36 +36,50 @@ public class InferenceResource {
     @Inject
     RequestTranslator translator;
 
+    @Inject
+    ObjectMapper json;
+
     @POST
     @Path("/models/{model}/infer")
-    @Operation(summary = "Run the active version", description = "Inputs as OIP tensors (FP32, FP64, INT32, INT64, BOOL);"
-            + " the answer names the version that ran. Classifiers get an extra BYTES output 'predicted_class'.")
-    @APIResponse(responseCode = "200", description = "Outputs of the model")
-    @APIResponse(responseCode = "400", description = "The inputs do not fit the model",
-            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Consumes(MediaType.WILDCARD)
+    @Produces({MediaType.APPLICATION_JSON, MediaType.APPLICATION_OCTET_STREAM})
+    @Operation(summary = "Run the active version", description = "Inputs as OIP tensors (FP32, FP64, FP16, INT8, INT16,"
+            + " INT32, INT64, UINT8, BOOL) in JSON, or with Triton's binary tensor data extension (Inference-Header-Content-Length,"
+            + " binary_data_size, binary_data, binary_data_output); the answer names the version that ran. Classifiers"
+            + " also answer the declared BYTES output 'predicted_class'.")
+    @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Oip.InferRequest.class)))
+    @APIResponse(responseCode = "200", description = "Outputs of the model",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Oip.InferResponse.class)))
+    @APIResponse(responseCode = "400", description = "The inputs do not fit the model: {\"error\": \"...\"}")
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "413", description = "Body over quarkus.http.limits.max-body-size")
     @APIResponse(responseCode = "503", description = "No version loaded yet")
-    public Oip.InferResponse infer(@PathParam("model") String model, Oip.InferRequest request) {
-        return run(model, OptionalInt.empty(), request);
+    public Response infer(@PathParam("model") String model, @HeaderParam(BinaryTensors.HEADER_LENGTH) String headerLength,
+            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, InputStream body) throws IOException {
+        return run(model, OptionalInt.empty(), BinaryTensors.read(json, body, headerLength, contentType));
     }
 
     @POST
     @Path("/models/{model}/versions/{version}/infer")
+    @Consumes(MediaType.WILDCARD)
+    @Produces({MediaType.APPLICATION_JSON, MediaType.APPLICATION_OCTET_STREAM})
     @Operation(summary = "Run a retained version", description = "Loads the version on demand when it is not the active one.")
-    @APIResponse(responseCode = "200", description = "Outputs of the model")
-    @APIResponse(responseCode = "400", description = "The inputs do not fit the model",
-            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Oip.InferRequest.class)))
+    @APIResponse(responseCode = "200", description = "Outputs of the model",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Oip.InferResponse.class)))
+    @APIResponse(responseCode = "400", description = "The inputs do not fit the model: {\"error\": \"...\"}")
     @APIResponse(responseCode = "404", description = "Unknown model or version")
-    public Oip.InferResponse inferVersion(@PathParam("model") String model, @PathParam("version") String version,
-            Oip.InferRequest request) {
-        return run(model, ModelPaths.optionalVersion(version), request);
+    public Response inferVersion(@PathParam("model") String model, @PathParam("version") String version,
+            @HeaderParam(BinaryTensors.HEADER_LENGTH) String headerLength,
+            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, InputStream body) throws IOException {
+        ServedModel served = paths.model(model);
+        OptionalInt wanted = ModelPaths.optionalVersion(version);
+        return run(served.name(), wanted, BinaryTensors.read(json, body, headerLength, contentType));
     }
 
-    private Oip.InferResponse run(String model, OptionalInt version, Oip.InferRequest request) {
+    private Response run(String model, OptionalInt version, Oip.InferRequest request) throws IOException {
         ServedModel served = paths.model(model);
-        Oip.InferRequest body = request != null ? request : new Oip.InferRequest(null, null, null, null);
-        Prediction prediction = served.predict(version, signature -> translator.fromTensors(signature.inputs(), body.tensorInputs()));
-        return Oip.InferResponse.of(served.name(), body.id(), prediction, body.outputs());
+        Prediction prediction = served.predict(version, signature -> translator.fromTensors(signature.inputs(), request.tensorInputs()));
+        return BinaryTensors.write(json, Oip.InferResponse.of(served.name(), request, prediction));
     }
 }

@@ -1,5 +1,7 @@
 package io.microkernel.api;
 
+import io.microkernel.serving.LoadedModel;
+import io.microkernel.serving.ModelNotReadyException;
 import io.microkernel.serving.ModelSignature;
 import io.microkernel.serving.ServedModel;
 import io.microkernel.store.ModelVersion;
@@ -31,7 +33,7 @@ public class MetadataResource {
     @Operation(summary = "Server metadata")
     public Oip.ServerMetadata server() {
         return new Oip.ServerMetadata("onnx-microkernel", MetadataResource.class.getPackage().getImplementationVersion() != null
-                ? MetadataResource.class.getPackage().getImplementationVersion() : "0.1.0", List.of());
+                ? MetadataResource.class.getPackage().getImplementationVersion() : "0.1.0", List.of("binary_tensor_data"));
     }
 
     @GET
@@ -51,18 +53,30 @@ public class MetadataResource {
 
     @GET
     @Path("/models/{model}")
-    @Operation(summary = "Model metadata: versions, inputs, outputs, classes")
+    @Operation(summary = "Model metadata of the active version: versions, inputs, outputs (with 'predicted_class' for classifiers), classes")
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "503", description = "No version loaded")
     public Oip.ModelMetadata model(@PathParam("model") String model) {
         ServedModel target = paths.model(model);
-        ModelSignature signature = target.signature().orElseThrow(() -> new io.microkernel.serving.ModelNotReadyException(
+        ModelSignature signature = target.signature().orElseThrow(() -> new ModelNotReadyException(
                 "model '" + model + "' is not ready: expected a loaded version, found none"));
+        return metadata(target, signature);
+    }
+
+    @GET
+    @Path("/models/{model}/versions/{version}")
+    @Operation(summary = "Model metadata of one retained version", description = "Loads the version on demand when it is not the active one.")
+    @APIResponse(responseCode = "404", description = "Unknown model or version")
+    public Oip.ModelMetadata modelVersion(@PathParam("model") String model, @PathParam("version") String version) {
+        ServedModel target = paths.model(model);
+        return metadata(target, target.withModel(ModelPaths.optionalVersion(version), LoadedModel::signature));
+    }
+
+    private static Oip.ModelMetadata metadata(ServedModel target, ModelSignature signature) {
         List<String> versions = target.store().versions().stream().map(ModelVersion::version).map(String::valueOf).toList();
         return new Oip.ModelMetadata(target.name(), versions, "onnxruntime_onnx",
                 signature.inputs().stream().map(Oip.TensorMetadata::of).toList(),
-                signature.outputs().stream().map(Oip.TensorMetadata::of).toList(),
-                signature.classNames());
+                Oip.declaredOutputs(signature), signature.classNames());
     }
 
     @GET
@@ -72,6 +86,17 @@ public class MetadataResource {
     @APIResponse(responseCode = "503", description = "No version loaded")
     public Response modelReady(@PathParam("model") String model) {
         return readiness(paths.model(model).name());
+    }
+
+    @GET
+    @Path("/models/{model}/versions/{version}/ready")
+    @Operation(summary = "Version readiness: 200 while the model is served and the version is retained (it loads on demand), else 503")
+    @APIResponse(responseCode = "404", description = "Unknown model or version")
+    @APIResponse(responseCode = "503", description = "No version loaded")
+    public Response versionReady(@PathParam("model") String model, @PathParam("version") String version) {
+        ServedModel target = paths.model(model);
+        target.store().version(ModelPaths.version(version));
+        return readiness(target.name());
     }
 
     private Response readiness(String name) {

@@ -45,6 +45,26 @@ public class ModelPaths {
         return segment.substring(0, segment.length() - suffix.length());
     }
 
+    /** A path segment split at its verb: {@code default:predict} is target {@code default}, verb {@code predict}. */
+    public record VerbPath(String target, String verb) {
+    }
+
+    /**
+     * Splits {@code segment} at the last {@code :} into its target and one of {@code verbs}.
+     *
+     * @throws NotFoundException when the segment does not end with one of the verbs
+     */
+    public static VerbPath verb(String segment, String... verbs) {
+        for (String verb : verbs) {
+            String suffix = ":" + verb;
+            if (segment != null && segment.endsWith(suffix) && segment.length() > suffix.length()) {
+                return new VerbPath(segment.substring(0, segment.length() - suffix.length()), verb);
+            }
+        }
+        throw new NotFoundException("expected a path ending in one of " + java.util.Arrays.stream(verbs).map(v -> ":" + v).toList()
+                + ", found '" + segment + "'");
+    }
+
     public static OptionalInt optionalVersion(String text) {
         return OptionalInt.of(version(text));
     }

@@ -1,5 +1,6 @@
 package io.microkernel.api;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -10,20 +11,21 @@ import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import io.microkernel.serving.Classification;
 import io.microkernel.serving.InputProblem;
 import io.microkernel.serving.InputValidationException;
+import io.microkernel.serving.ModelSignature;
 import io.microkernel.serving.Prediction;
 import io.microkernel.serving.TensorData;
 import io.microkernel.serving.TensorInput;
-import io.microkernel.tensor.DType;
 import io.microkernel.tensor.NamedTensor;
 import io.microkernel.tensor.Shapes;
 import io.microkernel.tensor.Tensor;
 import io.microkernel.tensor.TensorSpec;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -36,6 +38,13 @@ public final class Oip {
     private Oip() {
     }
 
+    /** Request parameters the service honours; any other is refused. */
+    static final String BINARY_DATA_OUTPUT = "binary_data_output";
+    /** Input and output parameter: the byte size of a tensor sent after the JSON header. */
+    static final String BINARY_DATA_SIZE = "binary_data_size";
+    /** Requested-output parameter: return this output as binary data. */
+    static final String BINARY_DATA = "binary_data";
+
     public record InferRequest(String id, List<InferInput> inputs, List<RequestedOutput> outputs,
             Map<String, Object> parameters) {
 
@@ -44,6 +53,12 @@ public final class Oip {
                 return List.of();
             }
             return inputs.stream().map(i -> i == null ? null : new TensorInput(i.name(), i.shape(), i.datatype(), i.data())).toList();
+        }
+
+        /** Whether outputs are binary unless a requested output says otherwise ({@code binary_data_output}). */
+        boolean binaryOutputByDefault() {
+            checkParameters("request", parameters, Set.of(BINARY_DATA_OUTPUT));
+            return flag(parameters, BINARY_DATA_OUTPUT, "request");
         }
     }
 
@@ -54,7 +69,48 @@ public final class Oip {
             Map<String, Object> parameters) {
     }
 
-    public record RequestedOutput(String name) {
+    public record RequestedOutput(String name, Map<String, Object> parameters) {
+
+        /** Whether this output goes back as binary data: its own {@code binary_data}, else the request's default. */
+        boolean binary(boolean byDefault) {
+            checkParameters("output '" + name + "'", parameters, Set.of(BINARY_DATA));
+            return parameters != null && parameters.containsKey(BINARY_DATA) ? flag(parameters, BINARY_DATA, "output '" + name + "'") : byDefault;
+        }
+    }
+
+    /** Refuses parameters the service does not honour, so a client never believes one took effect. */
+    static void checkParameters(String where, Map<String, Object> parameters, Set<String> honoured) {
+        if (parameters == null) {
+            return;
+        }
+        for (String key : parameters.keySet()) {
+            if (!honoured.contains(key)) {
+                throw new InputValidationException(InputProblem.MALFORMED, where + ": expected parameters among "
+                        + new java.util.TreeSet<>(honoured) + ", found '" + key + "', which this service does not support");
+            }
+        }
+    }
+
+    private static boolean flag(Map<String, Object> parameters, String key, String where) {
+        Object value = parameters == null ? null : parameters.get(key);
+        if (value == null || value instanceof Boolean) {
+            return Boolean.TRUE.equals(value);
+        }
+        throw new InputValidationException(InputProblem.MALFORMED,
+                where + ": expected parameter '" + key + "' to be true or false, found " + value);
+    }
+
+    /**
+     * The outputs a version declares: its graph outputs, and for a classifier {@code predicted_class},
+     * the class name of each row (BYTES, one per batch row), unless a graph output already has that name.
+     */
+    static List<TensorMetadata> declaredOutputs(ModelSignature signature) {
+        List<TensorMetadata> outputs = new ArrayList<>(signature.outputs().stream().map(TensorMetadata::of).toList());
+        boolean taken = signature.outputs().stream().anyMatch(o -> o.name().equals(PREDICTED_CLASS));
+        if (signature.scoresOutput().isPresent() && !taken) {
+            outputs.add(new TensorMetadata(PREDICTED_CLASS, "BYTES", List.of(-1L)));
+        }
+        return outputs;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -64,38 +120,87 @@ public final class Oip {
             String id,
             List<InferOutput> outputs) {
 
-        static InferResponse of(String model, String id, Prediction prediction, List<RequestedOutput> requested) {
-            Set<String> available = prediction.outputs().stream().map(NamedTensor::name).collect(Collectors.toSet());
-            // A model output of the same name wins over the added one.
-            boolean addClassOutput = prediction.isClassification() && available.add(PREDICTED_CLASS);
-            Set<String> wanted = null;
-            if (requested != null && !requested.isEmpty()) {
-                wanted = requested.stream().map(RequestedOutput::name).collect(Collectors.toSet());
-                for (String name : wanted) {
-                    if (!available.contains(name)) {
-                        throw new InputValidationException(InputProblem.UNKNOWN_INPUT,
-                                "expected requested outputs among " + available + ", found '" + name + "'");
-                    }
-                }
-            }
+        static InferResponse of(String model, InferRequest request, Prediction prediction) {
+            boolean binaryByDefault = request.binaryOutputByDefault();
+            Map<String, Boolean> wanted = wanted(request.outputs(), binaryByDefault, prediction);
             List<InferOutput> outputs = new ArrayList<>();
             for (NamedTensor output : prediction.outputs()) {
-                if (wanted == null || wanted.contains(output.name())) {
-                    Tensor tensor = output.tensor();
-                    outputs.add(new InferOutput(output.name(), tensor.dtype().oipName(), Shapes.toList(tensor.shape()), tensor));
+                Boolean binary = wanted == null ? Boolean.valueOf(binaryByDefault) : wanted.get(output.name());
+                if (binary != null) {
+                    outputs.add(InferOutput.of(output.name(), output.tensor(), binary));
                 }
             }
-            if (addClassOutput && (wanted == null || wanted.contains(PREDICTED_CLASS))) {
+            boolean addClassOutput = prediction.isClassification()
+                    && prediction.outputs().stream().noneMatch(o -> o.name().equals(PREDICTED_CLASS));
+            Boolean classBinary = wanted == null ? Boolean.valueOf(binaryByDefault) : wanted.get(PREDICTED_CLASS);
+            if (addClassOutput && classBinary != null) {
                 List<String> classes = prediction.classifications().stream().map(Classification::className).toList();
-                outputs.add(new InferOutput(PREDICTED_CLASS, "BYTES", List.of((long) classes.size()), classes));
+                outputs.add(InferOutput.ofStrings(PREDICTED_CLASS, classes, classBinary));
             }
-            return new InferResponse(model, Integer.toString(prediction.version()), id, outputs);
+            return new InferResponse(model, Integer.toString(prediction.version()), request.id(), outputs);
+        }
+
+        /** The requested outputs by name, each with whether it goes back binary; null when the request names none (all of them). */
+        private static Map<String, Boolean> wanted(List<RequestedOutput> requested, boolean binaryByDefault, Prediction prediction) {
+            if (requested == null || requested.isEmpty()) {
+                return null;
+            }
+            Set<String> available = new java.util.LinkedHashSet<>();
+            prediction.outputs().forEach(o -> available.add(o.name()));
+            if (prediction.isClassification()) {
+                available.add(PREDICTED_CLASS);
+            }
+            Map<String, Boolean> wanted = new java.util.HashMap<>();
+            for (RequestedOutput output : requested) {
+                if (output == null || !available.contains(output.name())) {
+                    throw new InputValidationException(InputProblem.UNKNOWN_INPUT, "expected requested outputs among "
+                            + available + ", found '" + (output == null ? null : output.name()) + "'");
+                }
+                wanted.put(output.name(), output.binary(binaryByDefault));
+            }
+            return wanted;
+        }
+
+        /** Whether any output is sent as binary data after the JSON. */
+        boolean hasBinary() {
+            return outputs.stream().anyMatch(o -> o.binary() != null);
         }
     }
 
-    /** One output; {@code data} is a {@link Tensor}, written flat, or the class names of {@code predicted_class}. */
-    public record InferOutput(String name, String datatype, List<Long> shape,
-            @JsonSerialize(using = FlatElements.class) @Schema(type = SchemaType.ARRAY) Object data) {
+    /**
+     * One output; {@code data} is a {@link Tensor}, written flat, or the class names of
+     * {@code predicted_class}. A binary output has no {@code data}: its bytes ({@link #binary}) follow
+     * the JSON, and {@code parameters.binary_data_size} says how many there are.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record InferOutput(String name, String datatype, List<Long> shape, Map<String, Object> parameters,
+            @JsonSerialize(using = FlatElements.class) @Schema(type = SchemaType.ARRAY) Object data,
+            @JsonIgnore byte[] binary) {
+
+        static InferOutput of(String name, Tensor tensor, boolean binary) {
+            List<Long> shape = Shapes.toList(tensor.shape());
+            if (!binary) {
+                return new InferOutput(name, tensor.dtype().oipName(), shape, null, tensor, null);
+            }
+            byte[] bytes = tensor.toBytes(ByteOrder.LITTLE_ENDIAN);
+            return new InferOutput(name, tensor.dtype().oipName(), shape, Map.of(BINARY_DATA_SIZE, bytes.length), null, bytes);
+        }
+
+        /** A BYTES output; as binary data each element is a 4-byte little-endian length and then its UTF-8 bytes. */
+        static InferOutput ofStrings(String name, List<String> values, boolean binary) {
+            List<Long> shape = List.of((long) values.size());
+            if (!binary) {
+                return new InferOutput(name, "BYTES", shape, null, values, null);
+            }
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            for (String value : values) {
+                byte[] utf8 = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(utf8.length).array());
+                out.writeBytes(utf8);
+            }
+            byte[] bytes = out.toByteArray();
+            return new InferOutput(name, "BYTES", shape, Map.of(BINARY_DATA_SIZE, bytes.length), null, bytes);
+        }
     }
 
     /** Writes a tensor's elements as one flat JSON array straight from its buffer; other values as Jackson would. */
@@ -113,16 +218,16 @@ public final class Oip {
             }
             int n = tensor.elementCount();
             gen.writeStartArray(tensor, n);
-            DType dtype = tensor.dtype();
             for (int i = 0; i < n; i++) {
-                if (dtype == DType.FLOAT) {
-                    gen.writeNumber((float) tensor.getDouble(i));
-                } else if (dtype == DType.DOUBLE) {
-                    gen.writeNumber(tensor.getDouble(i));
-                } else if (dtype == DType.BOOL) {
-                    gen.writeBoolean(tensor.getLong(i) != 0);
+                Object element = tensor.boxed(i);
+                if (element instanceof Float f) {
+                    gen.writeNumber(f);
+                } else if (element instanceof Double d) {
+                    gen.writeNumber(d);
+                } else if (element instanceof Boolean b) {
+                    gen.writeBoolean(b);
                 } else {
-                    gen.writeNumber(tensor.getLong(i));
+                    gen.writeNumber(((Number) element).longValue());
                 }
             }
             gen.writeEndArray();

@@ -2,6 +2,7 @@ package io.microkernel.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.microkernel.problem.ProblemException;
 import io.microkernel.problem.ProblemType;
 import jakarta.ws.rs.WebApplicationException;
@@ -98,11 +99,16 @@ public class ProblemMapper {
 
     private static String jsonDetail(JsonProcessingException e) {
         String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+        if (e instanceof UnrecognizedPropertyException unknown) {
+            return "expected only the fields " + new java.util.TreeSet<>(unknown.getKnownPropertyIds()) + ", found '" + unknown.getPropertyName() + "'" + where;
+        }
         if (e instanceof MismatchedInputException mismatch && !mismatch.getPath().isEmpty()) {
             String field = mismatch.getPath().stream()
                     .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                     .collect(Collectors.joining("."));
-            return "expected valid JSON for '" + field + "', found " + e.getOriginalMessage() + where;
+            String message = e.getOriginalMessage();
+            return message.contains("expected ") ? "'" + field + "' " + message + where
+                    : "expected valid JSON for '" + field + "', found " + message + where;
         }
         return "expected a JSON document, found " + e.getOriginalMessage() + where;
     }

@@ -1,7 +1,9 @@
 package io.microkernel.api;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.microkernel.serving.InputProblem;
 import io.microkernel.serving.InputValidationException;
+import io.microkernel.serving.ModelSignature;
 import io.microkernel.serving.Prediction;
 import io.microkernel.serving.RequestTranslator;
 import io.microkernel.serving.ServedModel;
@@ -14,17 +16,25 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-/** TF Serving / KServe v1: row predictions, model status, version history and activation. */
+/**
+ * TF Serving's REST API and KServe v1: model status, metadata, {@code :predict} (row and columnar
+ * formats), {@code :classify}; and the project's version history and activation.
+ */
 @Path("/v1/models")
-@Tag(name = "Models (v1)", description = "TF Serving / KServe v1 predictions, versions and activation")
+@Tag(name = "Models (v1)", description = "TF Serving / KServe v1 predictions, status and metadata; versions and activation")
 @Produces(MediaType.APPLICATION_JSON)
 public class V1ModelResource {
 
@@ -34,47 +44,85 @@ public class V1ModelResource {
     @Inject
     RequestTranslator translator;
 
+    @Inject
+    ObjectMapper json;
+
     /**
-     * {@code POST /v1/models/{model}:predict}. JAX-RS templates cannot put a literal after a
-     * parameter in one segment, so the segment is matched whole and split here.
+     * {@code POST /v1/models/{model}:predict} and {@code :classify}. JAX-RS templates cannot put a
+     * literal after a parameter in one segment, so the segment is matched whole and split here.
      */
     @POST
     @Path("/{model}")
-    @Consumes(MediaType.APPLICATION_JSON)
+    @Consumes(MediaType.WILDCARD)
     @InferenceEndpoint
-    @Operation(summary = "Predict rows", description = "{\"instances\":[...]} in, {\"predictions\":[...]} out."
-            + " A multi-input model takes each instance as {\"inputName\": value}. Classifiers answer"
-            + " {\"class\", \"class_index\", \"scores\"} per row.")
-    @APIResponse(responseCode = "200", description = "One prediction per instance")
-    @APIResponse(responseCode = "400", description = "The instances do not fit the model",
-            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Operation(summary = "Predict (row or columnar) or classify", description = "':predict': {\"instances\":[...]} in,"
+            + " {\"predictions\":[...]} out, or {\"inputs\":...} in, {\"outputs\":...} out, the model's output values."
+            + " ':classify': {\"examples\":[{\"input\":...}]} in, {\"result\":[[[label, score], ...]]} out, for classifiers."
+            + " signature_name must be 'serving_default' or absent.")
+    @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = V1.PredictRequest.class)))
+    @APIResponse(responseCode = "200", description = "Predictions or classification results")
+    @APIResponse(responseCode = "400", description = "The request does not fit the model: {\"error\": \"...\"}")
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "503", description = "No version loaded")
-    public V1.PredictResponse predict(@PathParam("model") String segment, V1.PredictRequest request) {
-        ServedModel served = paths.model(ModelPaths.beforeVerb(segment, "predict"));
-        if (request == null || request.instances() == null) {
-            String found = request != null && request.inputs() != null ? "the columnar 'inputs' form, which is not supported" : "none";
-            throw new InputValidationException(InputProblem.MALFORMED, "expected {\"instances\": [...]}, found " + found);
+    public Object predict(@PathParam("model") String segment, InputStream body) throws IOException {
+        ModelPaths.VerbPath path = ModelPaths.verb(segment, "predict", "classify");
+        return answer(paths.model(path.target()), OptionalInt.empty(), path.verb(), body.readAllBytes());
+    }
+
+    private Object answer(ServedModel served, OptionalInt version, String verb, byte[] body) throws IOException {
+        if (verb.equals("classify")) {
+            V1.ClassifyRequest request = BinaryTensors.strict(json, body, V1.ClassifyRequest.class);
+            V1.checkSignature(request.signatureName());
+            AtomicReference<ModelSignature> answering = new AtomicReference<>();
+            Prediction prediction = served.predict(version, signature -> {
+                answering.set(signature);
+                return translator.fromInstances(signature.inputs(), request.examples());
+            });
+            return V1.ClassifyResponse.of(answering.get(), prediction);
         }
-        Prediction prediction = served.predict(OptionalInt.empty(),
-                signature -> translator.fromInstances(signature.inputs(), request.instances()));
+        V1.PredictRequest request = BinaryTensors.strict(json, body, V1.PredictRequest.class);
+        V1.checkSignature(request.signatureName());
+        if (request.instances() != null && request.inputs() != null) {
+            throw new InputValidationException(InputProblem.MALFORMED,
+                    "expected either 'instances' (row format) or 'inputs' (columnar format), found both");
+        }
+        if (request.inputs() != null) {
+            Prediction prediction = served.predict(version, signature -> translator.fromColumns(signature.inputs(), request.inputs()));
+            return V1.ColumnarResponse.of(prediction);
+        }
+        if (request.instances() == null) {
+            throw new InputValidationException(InputProblem.MALFORMED,
+                    "expected 'instances' (row format) or 'inputs' (columnar format), found neither");
+        }
+        Prediction prediction = served.predict(version, signature -> translator.fromInstances(signature.inputs(), request.instances()));
         return V1.PredictResponse.of(prediction);
     }
 
     @GET
     @Path("/{model}")
-    @Operation(summary = "Model status (TF Serving)", description = "The active version is AVAILABLE; other retained versions are END (not loaded).")
+    @Operation(summary = "Model status (TF Serving) and readiness (KServe v1)", description = "The active version is AVAILABLE;"
+            + " other retained versions are END (not loaded). 'name' and 'ready' are KServe v1's; 503 while not ready.")
     @APIResponse(responseCode = "404", description = "Unknown model")
-    public V1.ModelStatus status(@PathParam("model") String model) {
+    @APIResponse(responseCode = "503", description = "No version loaded")
+    public Response status(@PathParam("model") String model) {
         ServedModel served = paths.model(model);
         OptionalInt active = served.activeVersion();
         List<V1.VersionStatus> versions = served.store().versions().stream()
                 .sorted((a, b) -> Integer.compare(b.version(), a.version()))
-                .map(v -> new V1.VersionStatus(Integer.toString(v.version()),
-                        active.isPresent() && active.getAsInt() == v.version() ? "AVAILABLE" : "END",
-                        new V1.Status("OK", "")))
-                .toList();
-        return new V1.ModelStatus(versions);
+                .map(v -> V1.VersionStatus.of(v, active)).toList();
+        boolean ready = served.isReady();
+        return Response.status(ready ? 200 : 503).type(MediaType.APPLICATION_JSON)
+                .entity(new V1.ModelStatus(served.name(), ready, versions)).build();
+    }
+
+    @GET
+    @Path("/{model}/metadata")
+    @Operation(summary = "Model metadata (TF Serving): the serving_default signature def of the active version")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    @APIResponse(responseCode = "503", description = "No version loaded")
+    public V1.Metadata metadata(@PathParam("model") String model) {
+        ServedModel served = paths.model(model);
+        return served.withModel(OptionalInt.empty(), loaded -> V1.Metadata.of(served.name(), loaded.version(), loaded.signature()));
     }
 
     @GET
@@ -91,29 +139,40 @@ public class V1ModelResource {
 
     @GET
     @Path("/{model}/versions/{version}")
-    @Operation(summary = "One version with lineage, metrics, file hashes and creation time")
+    @Operation(summary = "TF Serving's status of one version, with its lineage, metrics, file hashes and creation time beside it")
     @APIResponse(responseCode = "404", description = "Unknown model or version")
-    public V1.VersionInfo version(@PathParam("model") String model, @PathParam("version") String version) {
+    public V1.VersionStatusWithLineage version(@PathParam("model") String model, @PathParam("version") String version) {
         ServedModel served = paths.model(model);
         ModelVersion found = served.store().version(ModelPaths.version(version));
         OptionalInt active = served.activeVersion();
-        return V1.VersionInfo.of(found, active.isPresent() && active.getAsInt() == found.version());
+        return new V1.VersionStatusWithLineage(List.of(V1.VersionStatus.of(found, active)),
+                V1.VersionInfo.of(found, active.isPresent() && active.getAsInt() == found.version()));
     }
 
-    /** {@code POST /v1/models/{model}/versions/{version}:activate}; the segment is split as for predict. */
+    /**
+     * {@code POST /v1/models/{model}/versions/{version}:activate}, {@code :predict} and {@code :classify};
+     * the segment is split as for predict. {@code AccessFilter} treats the inference verbs as inference.
+     */
     @POST
     @Path("/{model}/versions/{version}")
+    @Consumes(MediaType.WILDCARD)
     @Mutating
-    @Operation(summary = "Activate a retained version (roll back or forward)", description = "Loads and warms the version,"
-            + " then switches serving to it atomically; requests in flight finish on the version they started with."
-            + " Loopback clients need no credentials; others need 'Authorization: Bearer <microkernel.api.token>'.")
-    @APIResponse(responseCode = "200", description = "The version now active, and the one before")
+    @Operation(summary = "Activate a retained version (roll back or forward), or predict/classify with it", description =
+            "':activate' loads and warms the version, then switches serving to it atomically; requests in flight finish on"
+            + " the version they started with. Loopback clients need no credentials; others need"
+            + " 'Authorization: Bearer <microkernel.api.token>'. ':predict' and ':classify' are TF Serving's, on that version.")
+    @APIResponse(responseCode = "200", description = "The version now active and the one before; or the predictions")
     @APIResponse(responseCode = "401", description = "Not loopback and no valid token")
     @APIResponse(responseCode = "404", description = "Unknown model or version")
     @APIResponse(responseCode = "409", description = "The version does not load; serving is unchanged")
-    public V1.Activation activate(@PathParam("model") String model, @PathParam("version") String segment) {
+    public Object onVersion(@PathParam("model") String model, @PathParam("version") String segment, InputStream body)
+            throws IOException {
         ServedModel served = paths.model(model);
-        int version = ModelPaths.version(ModelPaths.beforeVerb(segment, "activate"));
+        ModelPaths.VerbPath path = ModelPaths.verb(segment, "activate", "predict", "classify");
+        int version = ModelPaths.version(path.target());
+        if (!path.verb().equals("activate")) {
+            return answer(served, OptionalInt.of(version), path.verb(), body.readAllBytes());
+        }
         OptionalInt previous = served.activeVersion();
         ModelVersion now = served.swap(version);
         return new V1.Activation(served.name(), now.version(), previous.isPresent() ? previous.getAsInt() : null);

@@ -38,12 +38,52 @@ public final class JsonTensorReader {
      */
     public static Tensor readFlat(JsonParser p, DType dtype, long[] shape, String what) throws IOException {
         Tensor.Builder out = Tensor.builder(dtype, shape);
-        readLeaves(p, out, shape, what);
+        if (p.currentToken() == JsonToken.START_ARRAY) {
+            readArray(p, out, shape, 0, what);
+        } else {
+            readLeaves(p, out, shape, what);
+        }
         if (!out.isFull()) {
             throw new InputValidationException(InputProblem.DATA_LENGTH_MISMATCH, what + ": shape " + Shapes.text(shape)
                     + " expected " + out.capacity() + " values, found " + out.position());
         }
         return out.build();
+    }
+
+    /**
+     * Reads the array at the parser's current token: flat (scalars only, counted against the whole
+     * shape) or nested, and then exactly as the shape says: {@code shape[depth]} items at every
+     * depth, scalars only at the last. A ragged or mixed array is refused where it breaks.
+     */
+    private static void readArray(JsonParser p, Tensor.Builder out, long[] shape, int depth, String what) throws IOException {
+        Boolean nested = null;
+        long count = 0;
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+            boolean array = p.currentToken() == JsonToken.START_ARRAY;
+            if (nested == null) {
+                nested = array || depth > 0;
+            }
+            if (array != (nested && depth + 1 < shape.length)) {
+                throw new InputValidationException(InputProblem.WRONG_SHAPE, what + ": expected "
+                        + (array ? "a value" : "an array") + " at depth " + (depth + 1) + " of nested data for shape "
+                        + Shapes.text(shape) + ", found " + (array ? "an array" : "the value " + p.getText()));
+            }
+            if (array) {
+                readArray(p, out, shape, depth + 1, what);
+            } else {
+                if (out.isFull()) {
+                    throw new InputValidationException(InputProblem.DATA_LENGTH_MISMATCH, what + ": shape " + Shapes.text(shape)
+                            + " expected " + out.capacity() + " values, found more");
+                }
+                addElement(p, out, what);
+            }
+            count++;
+        }
+        if (Boolean.TRUE.equals(nested) && depth < shape.length && count != shape[depth]) {
+            throw new InputValidationException(InputProblem.WRONG_SHAPE, what + ": expected " + shape[depth]
+                    + " items at depth " + depth + " of nested data for shape " + Shapes.text(shape) + ", found " + count
+                    + (depth > 0 ? " (ragged array)" : ""));
+        }
     }
 
     /** Appends every leaf of the value at the parser's current token; {@code shape} only names the tensor in messages. */
@@ -68,14 +108,14 @@ public final class JsonTensorReader {
         if (token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT) {
             if (dtype.isFloatingPoint()) {
                 double v = p.getDoubleValue();
-                if (Double.isFinite(dtype == DType.FLOAT ? (float) v : v)) {
+                if (Double.isFinite(dtype.narrow(v))) {
                     out.addDouble(v);
                     return;
                 }
             } else if (token == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER
                     && dtype != DType.BOOL) {
                 long v = p.getLongValue();
-                if (dtype == DType.INT64 || (v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE)) {
+                if (v >= dtype.minLong() && v <= dtype.maxLong()) {
                     out.addLong(v);
                     return;
                 }
@@ -90,26 +130,20 @@ public final class JsonTensorReader {
     /** Appends one JSON value, or says why it does not fit the type. */
     static void addNode(JsonNode value, Tensor.Builder out, String what) {
         Element element = new Element(what, out.position());
-        switch (out.dtype()) {
-            case FLOAT -> {
-                float v = (float) element.number(value, "FP32");
-                element.requireFinite(v, value, "FP32");
-                out.addDouble(v);
+        DType dtype = out.dtype();
+        String name = dtype.oipName();
+        if (dtype == DType.BOOL) {
+            if (value == null || !value.isBoolean()) {
+                throw new InputValidationException(InputProblem.WRONG_DATATYPE,
+                        what + " element " + element.index + ": expected true or false, found " + describe(value));
             }
-            case DOUBLE -> {
-                double v = element.number(value, "FP64");
-                element.requireFinite(v, value, "FP64");
-                out.addDouble(v);
-            }
-            case INT32 -> out.addLong(element.integer(value, "INT32", Integer.MIN_VALUE, Integer.MAX_VALUE));
-            case INT64 -> out.addLong(element.integer(value, "INT64", Long.MIN_VALUE, Long.MAX_VALUE));
-            case BOOL -> {
-                if (value == null || !value.isBoolean()) {
-                    throw new InputValidationException(InputProblem.WRONG_DATATYPE,
-                            what + " element " + element.index + ": expected true or false, found " + describe(value));
-                }
-                out.addBoolean(value.booleanValue());
-            }
+            out.addBoolean(value.booleanValue());
+        } else if (dtype.isFloatingPoint()) {
+            double v = dtype.narrow(element.number(value, name));
+            element.requireFinite(v, value, name);
+            out.addDouble(v);
+        } else {
+            out.addLong(element.integer(value, name, dtype.minLong(), dtype.maxLong()));
         }
     }
 

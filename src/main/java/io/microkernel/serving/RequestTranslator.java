@@ -97,12 +97,36 @@ public final class RequestTranslator {
         }
     }
 
+    /**
+     * Validates TF Serving's columnar format: {@code inputs} is the value of the only input, or an
+     * object with every input by name; each value is the whole tensor, batch dimension included.
+     *
+     * @return one tensor per model input, in the model's input order
+     * @throws InputValidationException when an input is unknown, missing, or does not fit
+     */
+    public List<NamedTensor> fromColumns(List<TensorSpec> specs, TokenBuffer inputs) {
+        try {
+            List<NamedTensor> tensors = new RowReader(specs, List.of(inputs)).readColumns();
+            tensors.stream().filter(t -> t.tensor().rank() > 0).forEach(t -> {
+                if (t.tensor().batchSize() == 0) {
+                    throw new InputValidationException(InputProblem.EMPTY_BATCH,
+                            "input '" + t.name() + "': expected at least 1 instance, found 0");
+                }
+                checkBatchLimit(t.tensor().batchSize());
+            });
+            return inModelOrder(specs, tensors.stream().collect(Collectors.toMap(NamedTensor::name, t -> t)));
+        } catch (IOException e) {
+            throw new UncheckedIOException("replaying buffered tokens failed", e);
+        }
+    }
+
     private NamedTensor fromTensor(TensorSpec spec, TensorInput input) {
         String what = "input '" + spec.name() + "'";
         Optional<DType> declared = Optional.ofNullable(input.datatype()).flatMap(DType::fromOipName);
         if (declared.isEmpty() || declared.get() != spec.dtype()) {
             throw new InputValidationException(InputProblem.WRONG_DATATYPE,
-                    what + ": expected datatype " + spec.dtype().oipName() + ", found " + input.datatype());
+                    what + ": expected datatype " + spec.dtype().oipName() + ", found " + input.datatype()
+                            + DType.refusal(input.datatype()).map(r -> " (" + r + ")").orElse(""));
         }
         List<Long> shape = input.shape();
         if (shape == null) {

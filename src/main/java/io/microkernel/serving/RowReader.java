@@ -64,6 +64,41 @@ final class RowReader {
         return tensors;
     }
 
+    /**
+     * TF Serving's columnar format: the one "row" holds each input's whole tensor, batch dimension
+     * included, checked against the input's full shape.
+     */
+    List<NamedTensor> readColumns() throws IOException {
+        fields[0] = locate(0);
+        List<NamedTensor> tensors = new ArrayList<>(specs.size());
+        for (int s = 0; s < specs.size(); s++) {
+            TensorSpec spec = specs.get(s);
+            String what = "input '" + spec.name() + "'";
+            List<Long> found = shapeOf(0, s, what);
+            if (!fits(spec.shape(), found)) {
+                throw new InputValidationException(InputProblem.WRONG_SHAPE,
+                        what + ": expected shape " + spec.shapeText() + ", found " + Shapes.text(found));
+            }
+            long[] shape = Shapes.toArray(found);
+            RequestTranslator.checkElementCount(shape, what);
+            Tensor.Builder out = Tensor.builder(spec.dtype(), shape);
+            try (JsonParser p = value(0, s)) {
+                JsonTensorReader.readLeaves(p, out, shape, what);
+            }
+            tensors.add(new NamedTensor(spec.name(), out.build()));
+        }
+        return tensors;
+    }
+
+    /** Whether a measured shape fits a declared one ({@code -1} takes any size). */
+    private static boolean fits(List<Long> declared, List<Long> found) {
+        boolean fits = found.size() == declared.size();
+        for (int i = 0; fits && i < found.size(); i++) {
+            fits = declared.get(i) < 0 || declared.get(i).equals(found.get(i));
+        }
+        return fits;
+    }
+
     /** Where each input's value sits in row {@code row}; rejects unknown and missing inputs. */
     private int[] locate(int row) throws IOException {
         int[] at = new int[specs.size()];
@@ -117,11 +152,7 @@ final class RowReader {
         List<Long> first = null;
         for (int row = 0; row < rows.size(); row++) {
             List<Long> found = shapeOf(row, s, what + " instance " + row);
-            boolean fits = found.size() == instanceSpec.size();
-            for (int i = 0; fits && i < found.size(); i++) {
-                fits = instanceSpec.get(i) < 0 || instanceSpec.get(i).equals(found.get(i));
-            }
-            if (!fits) {
+            if (!fits(instanceSpec, found)) {
                 throw new InputValidationException(InputProblem.WRONG_SHAPE, what + " instance " + row
                         + ": expected shape " + Shapes.text(instanceSpec) + ", found " + Shapes.text(found));
             }

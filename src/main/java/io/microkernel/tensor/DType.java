@@ -93,7 +93,84 @@ public enum DType {
         public Object boxed(ByteBuffer buffer, int index) {
             return buffer.get(index) != 0;
         }
+    },
+    /** IEEE 754 half precision; JSON carries it as numbers, read and written through float. */
+    FLOAT16(10, "FP16", OnnxJavaType.FLOAT16, 2) {
+        @Override
+        public double getDouble(ByteBuffer buffer, int index) {
+            return halfToFloat(buffer.getShort(index * 2));
+        }
+
+        @Override
+        public void putDouble(ByteBuffer buffer, int index, double value) {
+            buffer.putShort(index * 2, floatToHalf((float) value));
+        }
+
+        @Override
+        public Object boxed(ByteBuffer buffer, int index) {
+            return (float) getDouble(buffer, index);
+        }
+    },
+    INT8(3, "INT8", OnnxJavaType.INT8, 1) {
+        @Override
+        public long getLong(ByteBuffer buffer, int index) {
+            return buffer.get(index);
+        }
+
+        @Override
+        public void putLong(ByteBuffer buffer, int index, long value) {
+            buffer.put(index, (byte) value);
+        }
+
+        @Override
+        public Object boxed(ByteBuffer buffer, int index) {
+            return (int) buffer.get(index);
+        }
+    },
+    INT16(5, "INT16", OnnxJavaType.INT16, 2) {
+        @Override
+        public long getLong(ByteBuffer buffer, int index) {
+            return buffer.getShort(index * 2);
+        }
+
+        @Override
+        public void putLong(ByteBuffer buffer, int index, long value) {
+            buffer.putShort(index * 2, (short) value);
+        }
+
+        @Override
+        public Object boxed(ByteBuffer buffer, int index) {
+            return (int) buffer.getShort(index * 2);
+        }
+    },
+    UINT8(2, "UINT8", OnnxJavaType.UINT8, 1) {
+        @Override
+        public long getLong(ByteBuffer buffer, int index) {
+            return Byte.toUnsignedInt(buffer.get(index));
+        }
+
+        @Override
+        public void putLong(ByteBuffer buffer, int index, long value) {
+            buffer.put(index, (byte) value);
+        }
+
+        @Override
+        public Object boxed(ByteBuffer buffer, int index) {
+            return Byte.toUnsignedInt(buffer.get(index));
+        }
     };
+
+    /**
+     * Open Inference Protocol datatypes that ONNX Runtime's Java API cannot hand to a session
+     * (it has no unsigned 16, 32 or 64-bit tensors, and strings do not fit a packed buffer), each
+     * with the reason a request naming one is refused.
+     */
+    private static final java.util.Map<String, String> REFUSED = java.util.Map.of(
+            "UINT16", "ONNX Runtime's Java API has no UINT16 tensors",
+            "UINT32", "ONNX Runtime's Java API has no UINT32 tensors",
+            "UINT64", "ONNX Runtime's Java API has no UINT64 tensors",
+            "BF16", "the service does not take BF16 tensors",
+            "BYTES", "the service takes no BYTES (string) inputs");
 
     private final int onnxCode;
     private final String oipName;
@@ -117,6 +194,16 @@ public enum DType {
         return oipName;
     }
 
+    /** The TensorFlow {@code DataType} name TF Serving's metadata uses ({@code DT_FLOAT}, {@code DT_HALF}...). */
+    public String tfName() {
+        return switch (this) {
+            case FLOAT -> "DT_FLOAT";
+            case DOUBLE -> "DT_DOUBLE";
+            case FLOAT16 -> "DT_HALF";
+            default -> "DT_" + name();
+        };
+    }
+
     public OnnxJavaType javaType() {
         return javaType;
     }
@@ -126,9 +213,106 @@ public enum DType {
         return byteSize;
     }
 
-    /** {@code FLOAT} and {@code DOUBLE}: the types whose elements are written with {@link #putDouble}. */
+    /** {@code FLOAT}, {@code DOUBLE} and {@code FLOAT16}: the types whose elements are written with {@link #putDouble}. */
     public boolean isFloatingPoint() {
-        return this == FLOAT || this == DOUBLE;
+        return this == FLOAT || this == DOUBLE || this == FLOAT16;
+    }
+
+    /** {@code value} as this floating-point type stores it (so 1e6 is infinite in FP16); other types return it unchanged. */
+    public double narrow(double value) {
+        return switch (this) {
+            case FLOAT -> (float) value;
+            case FLOAT16 -> halfToFloat(floatToHalf((float) value));
+            default -> value;
+        };
+    }
+
+    /** The smallest value of an integer type (0 for booleans and unsigned types); {@code Long.MIN_VALUE} otherwise. */
+    public long minLong() {
+        return switch (this) {
+            case INT8 -> Byte.MIN_VALUE;
+            case INT16 -> Short.MIN_VALUE;
+            case INT32 -> Integer.MIN_VALUE;
+            case UINT8, BOOL -> 0;
+            default -> Long.MIN_VALUE;
+        };
+    }
+
+    /** The largest value of an integer type (1 for booleans); {@code Long.MAX_VALUE} otherwise. */
+    public long maxLong() {
+        return switch (this) {
+            case INT8 -> Byte.MAX_VALUE;
+            case INT16 -> Short.MAX_VALUE;
+            case INT32 -> Integer.MAX_VALUE;
+            case UINT8 -> 255;
+            case BOOL -> 1;
+            default -> Long.MAX_VALUE;
+        };
+    }
+
+    /**
+     * Why an Open Inference Protocol datatype the service has no {@code DType} for is refused
+     * ({@code UINT64}: "ONNX Runtime's Java API has no UINT64 tensors"), or empty for a name that
+     * is no OIP datatype at all.
+     */
+    public static Optional<String> refusal(String oipName) {
+        return Optional.ofNullable(oipName).map(REFUSED::get);
+    }
+
+    /** The datatype names of the Open Inference Protocol the service takes, in declaration order. */
+    public static java.util.List<String> oipNames() {
+        return Arrays.stream(values()).map(DType::oipName).toList();
+    }
+
+    /** A float as IEEE 754 half precision bits, rounded to nearest even; out of range becomes infinity. */
+    static short floatToHalf(float value) {
+        int bits = Float.floatToRawIntBits(value);
+        int sign = (bits >>> 16) & 0x8000;
+        int exponent = (bits >>> 23) & 0xff;
+        int mantissa = bits & 0x7fffff;
+        if (exponent == 0xff) {
+            return (short) (sign | 0x7c00 | (mantissa != 0 ? 0x200 : 0));
+        }
+        int e = exponent - 127 + 15;
+        if (e >= 0x1f) {
+            return (short) (sign | 0x7c00);
+        }
+        if (e <= 0) {
+            if (e < -10) {
+                return (short) sign;
+            }
+            mantissa |= 0x800000;
+            int shift = 14 - e;
+            int half = mantissa >> shift;
+            int rest = mantissa & ((1 << shift) - 1);
+            int midpoint = 1 << (shift - 1);
+            if (rest > midpoint || (rest == midpoint && (half & 1) != 0)) {
+                half++;
+            }
+            return (short) (sign | half);
+        }
+        int half = (e << 10) | (mantissa >> 13);
+        int rest = mantissa & 0x1fff;
+        if (rest > 0x1000 || (rest == 0x1000 && (half & 1) != 0)) {
+            half++;
+        }
+        return (short) (sign | half);
+    }
+
+    /** IEEE 754 half precision bits as a float (exact). */
+    static float halfToFloat(short half) {
+        int h = half & 0xffff;
+        int sign = (h & 0x8000) << 16;
+        int exponent = (h >>> 10) & 0x1f;
+        int mantissa = h & 0x3ff;
+        if (exponent == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
+        }
+        if (exponent == 0) {
+            float magnitude = mantissa * 0x1p-24f;
+            return sign != 0 ? -magnitude : magnitude;
+        }
+        return Float.intBitsToFloat(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
     }
 
     /** Element {@code index} as a double; integers and booleans (0 or 1) widen. */

@@ -116,7 +116,7 @@ public final class Tensor {
     public static Tensor copyOf(OnnxTensor tensor) {
         OnnxJavaType type = tensor.getInfo().type;
         DType dtype = DType.fromJavaType(type).orElseThrow(() -> new IllegalArgumentException(
-                "expected FP32, FP64, INT32, INT64 or BOOL, found " + type));
+                "expected one of " + DType.oipNames() + ", found " + type));
         return copyOf(dtype, tensor.getInfo().getShape(), tensor.getByteBuffer().order(ByteOrder.nativeOrder()));
     }
 
@@ -216,6 +216,24 @@ public final class Tensor {
         return data.asReadOnlyBuffer().order(data.order());
     }
 
+    /** The packed elements as a copy in {@code order} (the binary tensor extension's bytes are little-endian). */
+    public byte[] toBytes(ByteOrder order) {
+        ByteBuffer out = ByteBuffer.allocate(data.capacity()).order(order);
+        if (order == data.order()) {
+            out.put(data.duplicate().clear());
+        } else {
+            int n = elementCount();
+            for (int i = 0; i < n; i++) {
+                if (dtype.isFloatingPoint()) {
+                    dtype.putDouble(out, i, dtype.getDouble(data, i));
+                } else {
+                    dtype.putLong(out, i, dtype.getLong(data, i));
+                }
+            }
+        }
+        return out.array();
+    }
+
     public FloatBuffer floats() {
         return bytes(DType.FLOAT).asFloatBuffer();
     }
@@ -257,7 +275,7 @@ public final class Tensor {
             case DOUBLE -> OnnxTensor.createTensor(env, view.asDoubleBuffer(), shape);
             case INT32 -> OnnxTensor.createTensor(env, view.asIntBuffer(), shape);
             case INT64 -> OnnxTensor.createTensor(env, view.asLongBuffer(), shape);
-            case BOOL -> OnnxTensor.createTensor(env, view, shape, OnnxJavaType.BOOL);
+            case BOOL, FLOAT16, INT8, INT16, UINT8 -> OnnxTensor.createTensor(env, view, shape, dtype.javaType());
         };
     }
 

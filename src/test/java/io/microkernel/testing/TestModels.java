@@ -19,6 +19,10 @@ public final class TestModels {
     public static final int INT64 = 7;
     public static final int BOOL = 9;
     public static final int DOUBLE = 11;
+    public static final int UINT8 = 2;
+    public static final int INT8 = 3;
+    public static final int INT16 = 5;
+    public static final int FLOAT16 = 10;
 
     private TestModels() {
     }
@@ -68,6 +72,30 @@ public final class TestModels {
                 .addNode(node("Add", List.of("s1", "f64"), List.of("s2")))
                 .addNode(node("Add", List.of("s2", "flagd"), List.of("total")))
                 .addNode(node("Not", List.of("flag"), List.of("flag_out")));
+        return model(graph);
+    }
+
+    /**
+     * The narrow types: inputs {@code h} FP16, {@code i8} INT8, {@code i16} INT16, {@code u8} UINT8,
+     * each [-1, 2], echoed as {@code h_out}, {@code i8_out}, {@code i16_out}, {@code u8_out}, and
+     * {@code h_twice} FP16 = h + h.
+     */
+    public static OnnxMl.ModelProto narrowTypes() {
+        OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder().setName("narrow_types")
+                .addInput(valueInfo("h", FLOAT16, -1, 2))
+                .addInput(valueInfo("i8", INT8, -1, 2))
+                .addInput(valueInfo("i16", INT16, -1, 2))
+                .addInput(valueInfo("u8", UINT8, -1, 2))
+                .addOutput(valueInfo("h_out", FLOAT16, -1, 2))
+                .addOutput(valueInfo("i8_out", INT8, -1, 2))
+                .addOutput(valueInfo("i16_out", INT16, -1, 2))
+                .addOutput(valueInfo("u8_out", UINT8, -1, 2))
+                .addOutput(valueInfo("h_twice", FLOAT16, -1, 2))
+                .addNode(node("Identity", List.of("h"), List.of("h_out")))
+                .addNode(node("Identity", List.of("i8"), List.of("i8_out")))
+                .addNode(node("Identity", List.of("i16"), List.of("i16_out")))
+                .addNode(node("Identity", List.of("u8"), List.of("u8_out")))
+                .addNode(node("Add", List.of("h", "h"), List.of("h_twice")));
         return model(graph);
     }
 

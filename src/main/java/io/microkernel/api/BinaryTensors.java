@@ -1,0 +1,167 @@
+package io.microkernel.api;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.microkernel.serving.InputProblem;
+import io.microkernel.serving.InputValidationException;
+import io.microkernel.serving.TensorData;
+import io.microkernel.tensor.Tensor;
+import jakarta.ws.rs.NotSupportedException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Triton's binary tensor data extension over OIP v2 REST: a body may be a JSON header of
+ * {@code Inference-Header-Content-Length} bytes followed by the tensors' raw little-endian bytes,
+ * in input order, each input saying its size in {@code parameters.binary_data_size}; outputs asked
+ * for as binary ({@code binary_data}, {@code binary_data_output}) come back the same way. Without
+ * the header the body is plain OIP JSON. Either way the JSON is read strictly: a top-level field
+ * the protocol does not define is refused.
+ *
+ * <p>Stateless and thread-safe.
+ */
+final class BinaryTensors {
+
+    static final String HEADER_LENGTH = "Inference-Header-Content-Length";
+
+    private BinaryTensors() {
+    }
+
+    /** The request, with each binary input's bytes attached as its data. */
+    static Oip.InferRequest read(ObjectMapper json, InputStream body, String headerLength, String contentType) throws IOException {
+        if (headerLength == null) {
+            if (contentType != null && !MediaType.valueOf(contentType).isCompatible(MediaType.APPLICATION_JSON_TYPE)) {
+                throw new NotSupportedException("expected application/json, or a binary body with an " + HEADER_LENGTH
+                        + " header, found " + contentType + " without that header");
+            }
+            Oip.InferRequest request = strict(json, body.readAllBytes(), Oip.InferRequest.class);
+            return attach(request, null);
+        }
+        int length = headerLengthValue(headerLength);
+        byte[] header = body.readNBytes(length);
+        if (header.length < length) {
+            throw new InputValidationException(InputProblem.MALFORMED, "expected a JSON header of " + length
+                    + " bytes (" + HEADER_LENGTH + "), found a body of " + header.length);
+        }
+        Oip.InferRequest request = strict(json, header, Oip.InferRequest.class);
+        return attach(request, ByteBuffer.wrap(body.readAllBytes()).order(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    /** Reads a request document, refusing top-level fields its type does not declare. */
+    static <T> T strict(ObjectMapper json, byte[] document, Class<T> type) throws IOException {
+        return json.readerFor(type).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(document);
+    }
+
+    private static int headerLengthValue(String text) {
+        try {
+            int length = Integer.parseInt(text.trim());
+            if (length >= 0) {
+                return length;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new InputValidationException(InputProblem.MALFORMED,
+                "expected " + HEADER_LENGTH + " to be a byte count, found '" + text + "'");
+    }
+
+    /** Gives every input with {@code binary_data_size} its slice of {@code binary}, in order; all bytes must be used. */
+    private static Oip.InferRequest attach(Oip.InferRequest request, ByteBuffer binary) {
+        if (request == null || request.inputs() == null) {
+            requireUsed(binary);
+            return request == null ? new Oip.InferRequest(null, null, null, null) : request;
+        }
+        List<Oip.InferInput> inputs = new ArrayList<>(request.inputs().size());
+        for (Oip.InferInput input : request.inputs()) {
+            if (input == null || input.parameters() == null) {
+                inputs.add(input);
+                continue;
+            }
+            String what = "input '" + input.name() + "'";
+            Oip.checkParameters(what, input.parameters(), Set.of(Oip.BINARY_DATA_SIZE));
+            if (!input.parameters().containsKey(Oip.BINARY_DATA_SIZE)) {
+                inputs.add(input);
+                continue;
+            }
+            inputs.add(new Oip.InferInput(input.name(), input.shape(), input.datatype(),
+                    slice(binary, input.parameters().get(Oip.BINARY_DATA_SIZE), input.data() != null, what), null));
+        }
+        requireUsed(binary);
+        return new Oip.InferRequest(request.id(), inputs, request.outputs(), request.parameters());
+    }
+
+    private static TensorData slice(ByteBuffer binary, Object size, boolean hasJsonData, String what) {
+        if (binary == null) {
+            throw new InputValidationException(InputProblem.MALFORMED, what + ": expected an " + HEADER_LENGTH
+                    + " header with binary_data_size, found none");
+        }
+        if (hasJsonData) {
+            throw new InputValidationException(InputProblem.MALFORMED,
+                    what + ": expected either JSON data or binary_data_size, found both");
+        }
+        if (!(size instanceof Integer || size instanceof Long) || ((Number) size).longValue() < 0) {
+            throw new InputValidationException(InputProblem.MALFORMED,
+                    what + ": expected binary_data_size to be a byte count, found " + size);
+        }
+        long bytes = ((Number) size).longValue();
+        if (bytes > binary.remaining()) {
+            throw new InputValidationException(InputProblem.DATA_LENGTH_MISMATCH, what + ": expected " + bytes
+                    + " bytes of binary data (binary_data_size), found " + binary.remaining() + " left in the body");
+        }
+        ByteBuffer data = binary.slice().limit((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        binary.position(binary.position() + (int) bytes);
+        return (dtype, shape, name) -> {
+            long expected = (long) io.microkernel.tensor.Shapes.elementCountInt(shape) * dtype.byteSize();
+            if (expected != data.remaining()) {
+                throw new InputValidationException(InputProblem.DATA_LENGTH_MISMATCH, name + ": shape "
+                        + io.microkernel.tensor.Shapes.text(shape) + " of " + dtype.oipName() + " expected " + expected
+                        + " bytes of binary data, found " + data.remaining());
+            }
+            Tensor tensor = Tensor.copyOf(dtype, shape, data);
+            requireFinite(tensor, name);
+            return tensor;
+        };
+    }
+
+    /** Binary floats are held to the rule JSON numbers are: finite. */
+    private static void requireFinite(Tensor tensor, String what) {
+        if (!tensor.dtype().isFloatingPoint()) {
+            return;
+        }
+        for (int i = 0; i < tensor.elementCount(); i++) {
+            double v = tensor.getDouble(i);
+            if (!Double.isFinite(v)) {
+                throw new InputValidationException(InputProblem.NOT_FINITE, what + " element " + i
+                        + ": expected a finite " + tensor.dtype().oipName() + " value, found " + v);
+            }
+        }
+    }
+
+    private static void requireUsed(ByteBuffer binary) {
+        if (binary != null && binary.hasRemaining()) {
+            throw new InputValidationException(InputProblem.DATA_LENGTH_MISMATCH, "expected the binary data after the JSON header"
+                    + " to be the sum of the inputs' binary_data_size, found " + binary.remaining() + " bytes more");
+        }
+    }
+
+    /** The answer: plain JSON, or the JSON header and the binary outputs' bytes in output order. */
+    static Response write(ObjectMapper json, Oip.InferResponse response) throws IOException {
+        if (!response.hasBinary()) {
+            return Response.ok(response, MediaType.APPLICATION_JSON_TYPE).build();
+        }
+        byte[] header = json.writeValueAsBytes(response);
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(header);
+        response.outputs().stream().map(Oip.InferOutput::binary).filter(b -> b != null).forEach(body::writeBytes);
+        return Response.ok(body.toByteArray(), MediaType.APPLICATION_OCTET_STREAM_TYPE)
+                .header(HEADER_LENGTH, header.length).build();
+    }
+}

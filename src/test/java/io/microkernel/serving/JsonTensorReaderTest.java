@@ -51,10 +51,41 @@ class JsonTensorReaderTest {
 
     @Test
     void countsWhatIsMissing() {
-        assertThatThrownBy(() -> read("[[1,2,3,4],[5,6,7]]", DType.FLOAT, 2, 4))
+        assertThatThrownBy(() -> read("[1,2,3,4,5,6,7]", DType.FLOAT, 2, 4))
                 .isInstanceOfSatisfying(InputValidationException.class,
                         e -> assertThat(e.problem()).isEqualTo(InputProblem.DATA_LENGTH_MISMATCH))
                 .hasMessage("input 'x': shape [2,4] expected 8 values, found 7");
+    }
+
+    @Test
+    void nestedDataMustFollowTheShapeExactly() throws IOException {
+        assertThatThrownBy(() -> read("[[1,2,3,4],[5,6,7]]", DType.FLOAT, 2, 4))
+                .isInstanceOfSatisfying(InputValidationException.class,
+                        e -> assertThat(e.problem()).isEqualTo(InputProblem.WRONG_SHAPE))
+                .hasMessage("input 'x': expected 4 items at depth 1 of nested data for shape [2,4], found 3 (ragged array)");
+        assertThatThrownBy(() -> read("[[1,2,3],[4,5,6,7,8]]", DType.FLOAT, 2, 4))
+                .hasMessage("input 'x': expected 4 items at depth 1 of nested data for shape [2,4], found 3 (ragged array)");
+        assertThatThrownBy(() -> read("[[1,2,3,4,5,6,7,8]]", DType.FLOAT, 2, 4))
+                .hasMessage("input 'x': expected 4 items at depth 1 of nested data for shape [2,4], found 8 (ragged array)");
+        assertThatThrownBy(() -> read("[1,2,3,4,[5,6,7,8]]", DType.FLOAT, 2, 4))
+                .hasMessage("input 'x': expected a value at depth 1 of nested data for shape [2,4], found an array");
+        assertThatThrownBy(() -> read("[[[1,2,3,4]],[[5,6,7,8]]]", DType.FLOAT, 2, 4))
+                .hasMessage("input 'x': expected a value at depth 2 of nested data for shape [2,4], found an array");
+        assertThat(read("[[1,2,3,4],[5,6,7,8]]", DType.FLOAT, 2, 4)).isEqualTo(read("[1,2,3,4,5,6,7,8]", DType.FLOAT, 2, 4));
+    }
+
+    @Test
+    void narrowTypesCheckTheirRanges() throws IOException {
+        assertThat(read("[-128,127]", DType.INT8, 2).getLong(0)).isEqualTo(-128);
+        assertThat(read("[0,255]", DType.UINT8, 2).getLong(1)).isEqualTo(255);
+        assertThat(read("[-32768,32767]", DType.INT16, 2).getLong(0)).isEqualTo(-32768);
+        assertThat(read("[0.5,65504]", DType.FLOAT16, 2).getDouble(1)).isEqualTo(65504.0);
+        assertThatThrownBy(() -> read("[256]", DType.UINT8, 1))
+                .hasMessage("input 'x' element 0: expected an UINT8 integer in [0, 255], found 256");
+        assertThatThrownBy(() -> read("[1.5]", DType.INT16, 1))
+                .hasMessage("input 'x' element 0: expected an INT16 integer in [-32768, 32767], found 1.5");
+        assertThatThrownBy(() -> read("[65520]", DType.FLOAT16, 1))
+                .hasMessage("input 'x' element 0: expected a finite FP16 value, found 65520 (outside the FP16 range)");
     }
 
     @Test

@@ -163,4 +163,38 @@ class TensorTest {
         assertThat(Scores.argmax(new double[] {0.1, 0.7, 0.7})).isEqualTo(1);
         assertThat(Scores.argmax(new double[] {0.1, Double.NaN})).isEqualTo(-1);
     }
+
+    @Test
+    void halfPrecisionConvertsExactlyBothWays() {
+        for (int bits = 0; bits < 0x10000; bits++) {
+            short half = (short) bits;
+            float value = DType.halfToFloat(half);
+            if (!Float.isNaN(value)) {
+                org.assertj.core.api.Assertions.assertThat(DType.floatToHalf(value)).as("bits %04x", bits).isEqualTo(half);
+            }
+        }
+        org.assertj.core.api.Assertions.assertThat(DType.floatToHalf(1.0f)).isEqualTo((short) 0x3c00);
+        org.assertj.core.api.Assertions.assertThat(DType.floatToHalf(65504f)).isEqualTo((short) 0x7bff);
+        org.assertj.core.api.Assertions.assertThat(DType.floatToHalf(65520f)).isEqualTo((short) 0x7c00);
+        org.assertj.core.api.Assertions.assertThat(DType.floatToHalf(1.0009766f)).isEqualTo((short) 0x3c01);
+        org.assertj.core.api.Assertions.assertThat(DType.halfToFloat((short) 0x0001)).isEqualTo(0x1p-24f);
+        org.assertj.core.api.Assertions.assertThat(DType.floatToHalf(1e-9f)).isEqualTo((short) 0);
+    }
+
+    @Test
+    void narrowTypesPackAndReadBack() {
+        Tensor t = Tensor.builder(DType.UINT8, 2).addLong(200).addLong(7).build();
+        org.assertj.core.api.Assertions.assertThat(t.getLong(0)).isEqualTo(200);
+        org.assertj.core.api.Assertions.assertThat(t.boxed(0)).isEqualTo(200);
+        Tensor h = Tensor.builder(DType.FLOAT16, 2).addDouble(1.5).addDouble(-0.25).build();
+        org.assertj.core.api.Assertions.assertThat(h.toBytes(java.nio.ByteOrder.LITTLE_ENDIAN)).containsExactly(0x00, 0x3e, 0x00, 0xb4);
+        org.assertj.core.api.Assertions.assertThat(h.toBytes(java.nio.ByteOrder.BIG_ENDIAN)).containsExactly(0x3e, 0x00, 0xb4, 0x00);
+        Tensor i16 = Tensor.copyOf(DType.INT16, new long[] {2},
+                java.nio.ByteBuffer.wrap(new byte[] {(byte) 0xfe, (byte) 0xff, 0x2c, 0x01}).order(java.nio.ByteOrder.LITTLE_ENDIAN));
+        org.assertj.core.api.Assertions.assertThat(i16.getLong(0)).isEqualTo(-2);
+        org.assertj.core.api.Assertions.assertThat(i16.getLong(1)).isEqualTo(300);
+        org.assertj.core.api.Assertions.assertThat(DType.refusal("UINT64")).contains("ONNX Runtime's Java API has no UINT64 tensors");
+        org.assertj.core.api.Assertions.assertThat(DType.refusal("FLOAT32")).isEmpty();
+        org.assertj.core.api.Assertions.assertThat(DType.fromOipName("FP16")).contains(DType.FLOAT16);
+    }
 }

@@ -39,15 +39,17 @@ public class BodyLimit {
             }
             Problem problem = Problem.of("payload-too-large", "Payload too large", 413,
                     "expected a body of at most " + limit + " bytes (quarkus.http.limits.max-body-size), found " + length);
+            // Clients may escape the ':' of ':predict'; the route choice reads the path as the resources do.
+            String path = context.request().path().replace("%3A", ":").replace("%3a", ":");
             String body;
             try {
-                body = json.writeValueAsString(problem);
+                body = json.writeValueAsString(ProblemMapper.body(problem, path));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 body = "";
             }
             // Close the connection: the client may still be sending a body nobody will read.
             context.response().setStatusCode(413)
-                    .putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
+                    .putHeader(HttpHeaders.CONTENT_TYPE, ProblemMapper.mediaType(path))
                     .putHeader(HttpHeaders.CONNECTION, "close")
                     .end(body);
         });

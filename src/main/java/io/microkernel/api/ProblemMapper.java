@@ -86,15 +86,30 @@ public class ProblemMapper {
 
     /** The problem as its route's clients read it: {@code {"error": detail, ...problem}} on protocol routes. */
     static Response.ResponseBuilder answer(Problem problem, UriInfo uri) {
-        if (uri == null || !PROTOCOL_PATH.matcher(uri.getPath()).matches()) {
-            return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem);
+        String path = uri == null ? "" : uri.getPath();
+        return Response.status(problem.status()).type(mediaType(path)).entity(body(problem, path));
+    }
+
+    /** Whether {@code path} is an inference protocol's route, whose clients read {@code {"error": "..."}}. */
+    static boolean isProtocolPath(String path) {
+        return PROTOCOL_PATH.matcher(path).matches();
+    }
+
+    static String mediaType(String path) {
+        return isProtocolPath(path) ? MediaType.APPLICATION_JSON : Problem.MEDIA_TYPE;
+    }
+
+    /** The problem document, or on a protocol route {@code {"error": detail}} with type, title and status beside it. */
+    static Object body(Problem problem, String path) {
+        if (!isProtocolPath(path)) {
+            return problem;
         }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("error", problem.detail());
         body.put("type", problem.type());
         body.put("title", problem.title());
         body.put("status", problem.status());
-        return Response.status(problem.status()).type(MediaType.APPLICATION_JSON).entity(body);
+        return body;
     }
 
     private static String jsonDetail(JsonProcessingException e) {

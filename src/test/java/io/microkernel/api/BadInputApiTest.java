@@ -102,7 +102,8 @@ class BadInputApiTest {
             String response = readResponse(socket.getInputStream());
 
             org.assertj.core.api.Assertions.assertThat(response).startsWith("HTTP/1.1 413")
-                    .contains("application/problem+json")
+                    .contains("application/json")
+                    .contains("\"error\":\"expected a body of at most 8388608 bytes")
                     .contains("expected a body of at most 8388608 bytes (quarkus.http.limits.max-body-size), found 9437184");
         }
     }

@@ -1,6 +1,7 @@
 package io.microkernel.api;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -45,6 +46,8 @@ public final class Oip {
     /** Requested-output parameter: return this output as binary data. */
     static final String BINARY_DATA = "binary_data";
 
+    /** {@code model_name} is tolerated because Triton's own examples put it in the body; the path names the model. */
+    @JsonIgnoreProperties({"model_name"})
     public record InferRequest(String id, List<InferInput> inputs, List<RequestedOutput> outputs,
             Map<String, Object> parameters) {
 

@@ -97,6 +97,12 @@ class OipProtocolApiTest {
     }
 
     @Test
+    void aModelNameInTheBodyAsInTritonsExamplesIsTolerated() {
+        given().contentType(ContentType.JSON).body(TWO_ROWS.replace("{\"id\"", "{\"model_name\":\"default\",\"id\""))
+                .when().post("/v2/models/default/infer").then().statusCode(200).body("id", equalTo("req-1"));
+    }
+
+    @Test
     void theRequestIdIsEchoedAndAbsentWhenNotGiven() {
         given().contentType(ContentType.JSON).body(TWO_ROWS).when().post("/v2/models/default/infer")
                 .then().statusCode(200).body("id", equalTo("req-1"));

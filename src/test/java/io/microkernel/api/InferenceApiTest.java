@@ -193,7 +193,12 @@ class InferenceApiTest {
                 .body("paths.'/v1/models/{model}'.get", org.hamcrest.Matchers.notNullValue())
                 .body("paths.'/v1/models/{model}/versions'.get", org.hamcrest.Matchers.notNullValue())
                 .body("paths.'/v1/models/{model}/versions/{version}'.get", org.hamcrest.Matchers.notNullValue())
-                .body("paths.'/v1/models/{model}/versions/{version}:activate'.post", org.hamcrest.Matchers.notNullValue());
+                .body("paths.'/v1/models/{model}/versions/{version}:activate'.post", org.hamcrest.Matchers.notNullValue())
+                .body("paths.'/v1/models/{model}:classify'.post", org.hamcrest.Matchers.notNullValue())
+                .body("paths.'/v1/models/{model}/versions/{version}:predict'.post", org.hamcrest.Matchers.notNullValue())
+                .body("paths.'/v1/models/{model}/metadata'.get", org.hamcrest.Matchers.notNullValue())
+                .body("paths.'/v2/models/{model}/versions/{version}'.get", org.hamcrest.Matchers.notNullValue())
+                .body("paths.'/v2/models/{model}/versions/{version}/ready'.get", org.hamcrest.Matchers.notNullValue());
     }
 
     /** An error on an inference protocol route: {@code {"error": "..."}} JSON, as OIP, TF Serving and KServe clients read it. */

@@ -27,6 +27,7 @@ import io.microkernel.tensor.TensorSpec;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
+import jakarta.inject.Provider;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.function.Supplier;
@@ -51,11 +52,15 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
     @Inject
     ModelPaths paths;
 
+    /*
+     * Providers, not the beans: the gRPC server creates this service as it starts, and the serving
+     * singletons must be made on first use, after the start-up configuration check, as REST's are.
+     */
     @Inject
-    ServedModel served;
+    Provider<ServedModel> served;
 
     @Inject
-    RequestTranslator translator;
+    Provider<RequestTranslator> translator;
 
     @Override
     public void serverLive(ServerLiveRequest request, StreamObserver<ServerLiveResponse> answer) {
@@ -64,7 +69,7 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
 
     @Override
     public void serverReady(ServerReadyRequest request, StreamObserver<ServerReadyResponse> answer) {
-        reply(answer, () -> ServerReadyResponse.newBuilder().setReady(served.isReady()).build());
+        reply(answer, () -> ServerReadyResponse.newBuilder().setReady(served.get().isReady()).build());
     }
 
     @Override
@@ -108,7 +113,7 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
             OptionalInt version = version(request.getModelVersion());
             List<String> requested = GrpcTensors.requestedOutputs(request);
             Prediction prediction = model.predict(version,
-                    signature -> translator.fromTensors(signature.inputs(), GrpcTensors.inputs(request)));
+                    signature -> translator.get().fromTensors(signature.inputs(), GrpcTensors.inputs(request)));
             return GrpcTensors.response(model.name(), request.getId(), prediction, requested,
                     request.getRawInputContentsCount() > 0);
         });

@@ -35,6 +35,8 @@ public interface MicrokernelConfig {
 
     Api api();
 
+    Grpc grpc();
+
     interface Model {
         /** The name in {@code /v2/models/{name}} and {@code /v1/models/{name}}. */
         @WithDefault("default")
@@ -147,5 +149,15 @@ public interface MicrokernelConfig {
          */
         @WithDefault("true")
         boolean trustLoopback();
+    }
+
+    /** The Open Inference Protocol v2 over gRPC ({@code inference.GRPCInferenceService}). */
+    interface Grpc {
+        /**
+         * The port of the gRPC server, apart from the HTTP port; {@code quarkus.grpc.server.port}
+         * follows it (application.properties).
+         */
+        @WithDefault("8081")
+        int port();
     }
 }

@@ -34,6 +34,11 @@ final class ResultsReport {
             new String[] {"http_floor_p50_ms", "  GET /v2/health/live p50 ms (HTTP floor)"},
             new String[] {"latencies.inprocess_concurrency1.p99_ms", "  in-process p99 ms"},
             new String[] {"latencies.http_concurrency1.p99_ms", "  HTTP p99 ms"},
+            new String[] {"inference_grpc_over_inprocess_p50", "gRPC / in-process p50, batch 32"},
+            new String[] {"inference_http_batch32_over_inprocess_p50", "HTTP / in-process p50, batch 32"},
+            new String[] {"latencies.inprocess_batch32.p50_ms", "  in-process p50 ms, batch 32"},
+            new String[] {"latencies.grpc_batch32.p50_ms", "  gRPC (raw contents) p50 ms, batch 32"},
+            new String[] {"latencies.http_batch32.p50_ms", "  HTTP (JSON) p50 ms, batch 32"},
             new String[] {"http_saturation_rps", "HTTP throughput at saturation, req/s"},
             new String[] {"inprocess_saturation_rps", "in-process throughput at saturation, runs/s"},
             new String[] {"open_loop_rate_rps", "open-loop arrival rate, req/s"},
@@ -67,7 +72,8 @@ final class ResultsReport {
 
     /** The keys results.json carries at its top level, taken from the default model's figures. */
     static final List<String> HEADLINE_KEYS = List.of(
-            "inference_http_over_inprocess_p50", "inference_http_over_inprocess_p99", "swap_failed_requests",
+            "inference_http_over_inprocess_p50", "inference_http_over_inprocess_p99", "inference_grpc_over_inprocess_p50",
+            "swap_failed_requests",
             "swap_p99_over_steady_p99", "train_samples_per_s", "infer_p99_during_round_over_idle",
             "rss_growth_mb_per_10k_requests", "startup_to_first_inference_ms", "rss_mb_idle");
 

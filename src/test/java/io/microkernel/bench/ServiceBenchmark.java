@@ -209,6 +209,8 @@ final class ServiceBenchmark {
             figures.put("http_overhead_p50_ms", Latencies.round(http1.p50Ms() - local1.p50Ms()));
             figures.put("http_floor_p50_ms", Latencies.round(floor1.p50Ms()));
 
+            batchPhase(label, service, client, inProcess, figures, latencies);
+
             log(label + ": throughput at saturation");
             Saturation httpSaturation = saturate(plan.httpSaturationClients(), () -> requireSuccess(client.send(infer)));
             inferenceRequests += httpSaturation.completed();
@@ -255,6 +257,56 @@ final class ServiceBenchmark {
                 rssPhase(label, service, client, inProcess, classes, dataDir, infer, rate, figures);
             }
             figures.put("inference_requests_total", inferenceRequests);
+        }
+    }
+
+    /** Rows per request of the batch phase, REST beside gRPC. */
+    static final int BATCH = 32;
+
+    /**
+     * Batches of {@value #BATCH} at concurrency 1, in alternating blocks: REST with JSON, gRPC with
+     * raw contents (as tritonclient.grpc sends them) and the in-process session, on the same rows.
+     */
+    private void batchPhase(String label, ServiceProcess service, MicrokernelClient client, InProcessModel inProcess,
+            Map<String, Object> figures, Map<String, Object> latencies) throws Exception {
+        log(label + ": batch " + BATCH + ", REST, gRPC and in-process alternating");
+        ModelInputs rows = ModelInputs.forSession(inProcess.inputInfo(), BATCH, BATCH);
+        HttpRequest rest = client.inferRequest(rows.oipRequest());
+        int perBlock = Math.max(20, plan.requestsPerBlock() / 5);
+        Latencies http = new Latencies();
+        Latencies grpc = new Latencies();
+        Latencies local = new Latencies();
+        int grpcBytes;
+        try (GrpcInferenceClient grpcClient = new GrpcInferenceClient(service.base().getHost(), service.grpcPort(), MODEL)) {
+            io.microkernel.api.grpc.proto.ModelInferRequest raw = grpcClient.rawRequest(rows);
+            grpcBytes = raw.getSerializedSize();
+            for (int i = 0; i < perBlock; i++) {
+                requireSuccess(client.send(rest));
+                grpcClient.infer(raw);
+                inProcess.run(rows);
+            }
+            for (int block = 0; block < plan.comparisonBlocks(); block++) {
+                timeBlock(perBlock, http, () -> requireSuccess(client.send(rest)));
+                timeBlock(perBlock, grpc, () -> grpcClient.infer(raw));
+                timeBlock(perBlock, local, () -> inProcess.run(rows));
+            }
+        }
+        inferenceRequests += 2L * perBlock * (plan.comparisonBlocks() + 1);
+        latencies.put("inprocess_batch32", local.summary());
+        latencies.put("http_batch32", http.summary());
+        latencies.put("grpc_batch32", grpc.summary());
+        figures.put("inference_grpc_over_inprocess_p50", ratio(grpc.p50Ms(), local.p50Ms()));
+        figures.put("inference_grpc_over_inprocess_p99", ratio(grpc.p99Ms(), local.p99Ms()));
+        figures.put("inference_http_batch32_over_inprocess_p50", ratio(http.p50Ms(), local.p50Ms()));
+        figures.put("inference_grpc_over_http_batch32_p50", ratio(grpc.p50Ms(), http.p50Ms()));
+        figures.put("batch32_request_bytes", Map.of("http_json", rows.oipRequest().length(), "grpc_raw", grpcBytes));
+    }
+
+    private static void timeBlock(int requests, Latencies into, Call call) throws Exception {
+        for (int i = 0; i < requests; i++) {
+            long start = System.nanoTime();
+            call.run();
+            into.recordNanos(System.nanoTime() - start);
         }
     }
 

@@ -20,18 +20,20 @@ final class ServiceProcess implements AutoCloseable {
 
     private final Process process;
     private final URI base;
+    private final int grpcPort;
     private final long spawnedAtNanos;
     private final Path log;
 
-    private ServiceProcess(Process process, URI base, long spawnedAtNanos, Path log) {
+    private ServiceProcess(Process process, URI base, int grpcPort, long spawnedAtNanos, Path log) {
         this.process = process;
         this.base = base;
+        this.grpcPort = grpcPort;
         this.spawnedAtNanos = spawnedAtNanos;
         this.log = log;
     }
 
     /**
-     * Starts {@code java -jar jar} on a free port with the given JVM options and system properties.
+     * Starts {@code java -jar jar} on a free HTTP port and a free gRPC port with the given JVM options and system properties.
      */
     static ServiceProcess start(Path jar, List<String> jvmOptions, Map<String, String> properties, Path log)
             throws IOException {
@@ -40,6 +42,11 @@ final class ServiceProcess implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
         command.add("-Dquarkus.http.port=" + port);
+        int grpcPort = freePort();
+        while (grpcPort == port) {
+            grpcPort = freePort();
+        }
+        command.add("-Dmicrokernel.grpc.port=" + grpcPort);
         properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
         command.add("-jar");
         command.add(jar.toString());
@@ -49,11 +56,16 @@ final class ServiceProcess implements AutoCloseable {
                 .redirectOutput(log.toFile());
         long spawnedAt = System.nanoTime();
         Process process = builder.start();
-        return new ServiceProcess(process, URI.create("http://127.0.0.1:" + port), spawnedAt, log);
+        return new ServiceProcess(process, URI.create("http://127.0.0.1:" + port), grpcPort, spawnedAt, log);
     }
 
     URI base() {
         return base;
+    }
+
+    /** The port of the service's gRPC server ({@code microkernel.grpc.port}). */
+    int grpcPort() {
+        return grpcPort;
     }
 
     long pid() {

@@ -339,6 +339,26 @@ class DeployManifestsTest {
                 .findFirst().orElseThrow(() -> new AssertionError("no complete Deployment in " + KUBERNETES));
     }
 
+    @Test
+    void theGrpcPortIsTheConfiguredOneInThePodTheServiceAndTheImages() throws Exception {
+        int grpcPort = Integer.parseInt(MicrokernelConfig.Grpc.class.getMethod("port")
+                .getAnnotation(io.smallrye.config.WithDefault.class).value());
+        assertThat(applicationProperties.getProperty("quarkus.grpc.server.port"))
+                .isEqualTo("${microkernel.grpc.port:" + grpcPort + "}");
+        assertThat(applicationProperties.getProperty("quarkus.grpc.server.use-separate-server")).isEqualTo("true");
+        assertThat(containerPort(mainContainer(), YAML.getNodeFactory().textNode("grpc"))).isEqualTo(grpcPort);
+        JsonNode service = manifests.stream().filter(m -> m.path("kind").asText().equals("Service")).findFirst().orElseThrow();
+        List<String> serviceTargets = new ArrayList<>();
+        service.path("spec").path("ports").forEach(p -> serviceTargets.add(p.path("targetPort").asText()));
+        assertThat(serviceTargets).contains("grpc");
+        for (String dockerfile : List.of("Dockerfile", "Dockerfile.cuda")) {
+            assertThat(Files.readAllLines(Path.of("deploy", dockerfile)))
+                    .as(dockerfile + " exposes the gRPC port")
+                    .anyMatch(line -> line.startsWith("EXPOSE ") && List.of(line.substring(7).trim().split("\\s+"))
+                            .contains(Integer.toString(grpcPort)));
+        }
+    }
+
     private static JsonNode mainContainer() {
         return deployment().path("spec").path("template").path("spec").path("containers").path(0);
     }

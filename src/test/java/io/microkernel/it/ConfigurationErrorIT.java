@@ -23,7 +23,7 @@ class ConfigurationErrorIT {
         assertThat(PackagedApp.RUNNER).as("the packaged application; run 'mvn package' first").isRegularFile();
         Path log = Files.createDirectories(Path.of("target", "configuration-error-it")).resolve("app.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(java, "-Xmx256m", "-Dquarkus.http.port=0",
+        Process process = new ProcessBuilder(java, "-Xmx256m", "-Dquarkus.http.port=0", PackagedApp.GRPC_ANY_PORT,
                 "-Dmicrokernel.data-dir=" + temp.resolve("data"), "-Dmicrokernel.serving.max-batch=0",
                 "-jar", PackagedApp.RUNNER.toAbsolutePath().toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();

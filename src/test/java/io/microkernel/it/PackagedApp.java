@@ -27,6 +27,8 @@ import java.util.regex.Pattern;
 final class PackagedApp implements AutoCloseable {
 
     static final Path RUNNER = Path.of("target", "onnx-microkernel-0.1.0-SNAPSHOT-runner.jar");
+    /** The gRPC server on any free port, so a run never depends on 8081 being free. */
+    static final String GRPC_ANY_PORT = "-Dmicrokernel.grpc.port=0";
     private static final Duration START = Duration.ofMinutes(2);
 
     private final String logFolder;
@@ -74,7 +76,7 @@ final class PackagedApp implements AutoCloseable {
      */
     Finished runToEnd(String name, String... args) throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-Dquarkus.http.port=" + port,
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-Dquarkus.http.port=" + port, GRPC_ANY_PORT,
                 "-jar", RUNNER.toAbsolutePath().toString()));
         command.addAll(List.of(args));
         log = Files.createDirectories(Path.of("target", logFolder)).resolve("command-" + name + ".log");
@@ -89,6 +91,7 @@ final class PackagedApp implements AutoCloseable {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java, "-Xmx512m",
                 "-Dquarkus.http.port=" + port,
+                GRPC_ANY_PORT,
                 "-Dmicrokernel.data-dir=" + data,
                 "-Dmicrokernel.model.artifacts=" + artifacts,
                 "-Dmicrokernel.training.threads=1",

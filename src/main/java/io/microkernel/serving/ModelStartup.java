@@ -6,14 +6,17 @@ import io.microkernel.problem.ConfigurationException;
 import io.microkernel.problem.ProblemException;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.runtime.RuntimeSetupException;
+import io.microkernel.store.DataDirLockedException;
 import io.microkernel.store.ModelStore;
 import io.microkernel.store.ModelVersion;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
+import jakarta.interceptor.Interceptor;
 import java.nio.file.Files;
 import org.jboss.logging.Logger;
 
@@ -40,7 +43,7 @@ public class ModelStartup {
     @Inject
     Instance<ServedModel> served;
 
-    void onStart(@Observes StartupEvent event) {
+    void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 10) StartupEvent event) {
         if (!configuration.passed()) {
             return;
         }
@@ -55,6 +58,10 @@ public class ModelStartup {
         ModelStore modelStore;
         try {
             modelStore = store.get();
+        } catch (DataDirLockedException e) {
+            LOG.error(e.getMessage());
+            Quarkus.asyncExit(1);
+            return;
         } catch (ConfigurationException e) {
             LOG.error("invalid configuration: " + e.getMessage());
             Quarkus.asyncExit(1);

@@ -271,19 +271,27 @@ public final class RoundScheduler implements AutoCloseable {
             lastTrainLoss = outcome.lastTrainLoss();
             conclude(handle, prepared.base(), outcome);
         } catch (RoundCancelledException e) {
-            boolean shuttingDown;
-            synchronized (lock) {
-                shuttingDown = closed;
-            }
-            complete(handle, handle.record().get().cancelled(shuttingDown
+            complete(handle, handle.record().get().cancelled(isClosed()
                     ? "the server shut down during the round" : e.getMessage()));
         } catch (RuntimeException e) {
+            if (handle.cancel().get() && isClosed()) {
+                // Whatever broke once shutdown began (a session torn down under the round) is the stop's doing.
+                LOG.infof("round %d stopped by the shutdown: %s", handle.id(), e.getMessage());
+                complete(handle, handle.record().get().cancelled("the server shut down during the round"));
+                return;
+            }
             LOG.errorf("round %d failed: %s", handle.id(), e.getMessage());
             LOG.debug("round failure", e);
             complete(handle, handle.record().get().failed(e.getMessage()));
         } finally {
             deleteRecursively(workDir);
             finished(handle, started, lastTrainLoss);
+        }
+    }
+
+    private boolean isClosed() {
+        synchronized (lock) {
+            return closed;
         }
     }
 
@@ -376,7 +384,11 @@ public final class RoundScheduler implements AutoCloseable {
         }
     }
 
-    /** Cancels a running round and waits for its thread to finish; safe to call twice. */
+    /**
+     * Cancels a running round and waits (at most 30 s) for its thread to finish: the round closes its
+     * training and scoring sessions and records itself {@code cancelled} before this returns, so the
+     * native environment is never released under it. Safe to call twice.
+     */
     @Override
     public void close() {
         synchronized (lock) {

@@ -250,6 +250,23 @@ public final class ServedModel implements AutoCloseable {
         return swap(published.version());
     }
 
+    /**
+     * Promotes a candidate only while {@code comparedWith} is still the active version: the check,
+     * the publish and the swap happen under the swap lock, so an operator's activation lands either
+     * before (and the candidate is not published) or after (and overrides the promotion).
+     *
+     * @return the version now served, or empty when another version became active since
+     */
+    public Optional<ModelVersion> promoteOver(int comparedWith, Path candidateDir, Lineage lineage) {
+        synchronized (swapLock) {
+            OptionalInt now = store.activeNumber();
+            if (now.isEmpty() || now.getAsInt() != comparedWith) {
+                return Optional.empty();
+            }
+            return Optional.of(promote(candidateDir, lineage));
+        }
+    }
+
     /** Releases every loaded version; sessions close as soon as their last request is done. Idempotent. */
     @Override
     public void close() {

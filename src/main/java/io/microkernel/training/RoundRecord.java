@@ -102,6 +102,11 @@ public record RoundRecord(
         return finish(RoundState.REJECTED, null, null);
     }
 
+    /** Rejected for a reason other than the gate's numbers (the gate's decision stays in the record). */
+    public RoundRecord rejected(String why) {
+        return finish(RoundState.REJECTED, null, why);
+    }
+
     /** A round whose version was published and activated, though the process stopped before it could say so. */
     public RoundRecord promotedBeforeStop(int version, String note) {
         return new RoundRecord(id, model, RoundState.PROMOTED, trigger, baseVersion, version, seed, settings, samples,

@@ -67,6 +67,7 @@ public final class RoundScheduler implements AutoCloseable {
     private final Object lock = new Object();
     private Active active;
     private boolean closed;
+    private volatile Runnable beforePromotion = () -> { };
 
     public RoundScheduler(String model, Supplier<OrtEnvironment> env, Supplier<ArtifactSet> artifacts,
             ServedModel served, SampleJournal journal, RoundRecords records, PromotionGate gate, Options options,
@@ -334,10 +335,25 @@ public final class RoundScheduler implements AutoCloseable {
         RoundRecord.Progress last = scored.progress();
         publish(handle, scored.withProgress(new RoundRecord.Progress(last.epoch(), last.epochs(), last.step(),
                 last.steps(), last.runningLoss(), "publishing")), true);
-        ModelVersion promoted = served.promote(outcome.candidateDir(), Lineage.fromRound(base.version(),
-                Long.toString(handle.id()), outcome.samples().train(), outcome.candidate().asMap("")));
+        beforePromotion.run();
+        Optional<ModelVersion> promoted = served.promoteOver(base.version(), outcome.candidateDir(),
+                Lineage.fromRound(base.version(), Long.toString(handle.id()), outcome.samples().train(),
+                        outcome.candidate().asMap("")));
+        if (promoted.isEmpty()) {
+            // The operator's choice wins: the candidate was compared with the base only.
+            String now = served.store().activeNumber().isPresent()
+                    ? Integer.toString(served.store().activeNumber().getAsInt()) : "none";
+            complete(handle, handle.record().get().rejected("not promoted: version " + now + " was activated during"
+                    + " the round, and the candidate was compared with version " + base.version() + " only"));
+            return;
+        }
         journal.markConsumed(outcome.samples().throughId());
-        complete(handle, handle.record().get().promoted(promoted.version()));
+        complete(handle, handle.record().get().promoted(promoted.get().version()));
+    }
+
+    /** For tests: runs on the round's thread after the gate accepted a candidate, before it is promoted. */
+    void beforePromotion(Runnable hook) {
+        beforePromotion = hook;
     }
 
     /** Frees the scheduler for the next round and, when the round reached a final state, meters and logs it. */

@@ -53,7 +53,8 @@ public class RoundsResource {
     public Response start(@PathParam("model") String model, TrainingApi.RoundRequest request, @jakarta.ws.rs.core.Context UriInfo uri) {
         paths.model(model);
         RoundOverrides overrides = request == null ? RoundOverrides.NONE
-                : RoundOverrides.of(request.epochs(), request.batchSize(), request.learningRate(), request.seed());
+                : RoundOverrides.of(wholeInt("epochs", request.epochs()), wholeInt("batch_size", request.batchSize()),
+                        request.learningRate(), wholeLong("seed", request.seed()));
         RoundRecord queued = scheduler.start("manual", overrides);
         return Response.accepted(queued)
                 .location(uri.getAbsolutePathBuilder().path(Long.toString(queued.id())).build()).build();
@@ -129,5 +130,29 @@ public class RoundsResource {
             throw new NotFoundException("expected a round id such as 1, found '" + text + "'");
         }
         return Long.parseLong(text);
+    }
+
+    private static Integer wholeInt(String name, Number value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return new java.math.BigDecimal(value.toString()).intValueExact();
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw new io.microkernel.problem.ProblemException(io.microkernel.problem.ProblemType.INVALID_ROUND_REQUEST,
+                    name + ": expected a whole number, found " + value);
+        }
+    }
+
+    private static Long wholeLong(String name, Number value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return new java.math.BigDecimal(value.toString()).longValueExact();
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw new io.microkernel.problem.ProblemException(io.microkernel.problem.ProblemType.INVALID_ROUND_REQUEST,
+                    name + ": expected a whole number, found " + value);
+        }
     }
 }

@@ -225,5 +225,12 @@ class TrainingApiTest {
                 .then().statusCode(400).body("detail", containsString("epochs must be in [1, 10000], found 0"));
         given().contentType(ContentType.JSON).body("{\"epochs\":\"many\"}").post("/v1/models/default/rounds")
                 .then().statusCode(400);
+        // Counts are whole numbers: 1.5 epochs is refused, never truncated to 1 (issue 10, defect 7).
+        given().contentType(ContentType.JSON).body("{\"epochs\":1.5}").post("/v1/models/default/rounds")
+                .then().statusCode(400).body("detail", equalTo("epochs: expected a whole number, found 1.5"));
+        given().contentType(ContentType.JSON).body("{\"batch_size\":1e10}").post("/v1/models/default/rounds")
+                .then().statusCode(400).body("detail", containsString("batch_size: expected a whole number"));
+        given().contentType(ContentType.JSON).body("{\"seed\":0.25}").post("/v1/models/default/rounds")
+                .then().statusCode(400).body("detail", equalTo("seed: expected a whole number, found 0.25"));
     }
 }

@@ -53,6 +53,28 @@ class TrainingApiTest {
         return Double.parseDouble(line.group(1));
     }
 
+    /** Issue 10, defect 8: a retry with the same Idempotency-Key is answered as the first was, and stored once. */
+    @Test
+    void aRetryWithTheSameIdempotencyKeyIsAnsweredAsTheFirstAndStoredOnce() {
+        String body = samplesJson(5, 77);
+        long before = total();
+        List<Long> first = given().contentType(ContentType.JSON).header("Idempotency-Key", "retry-me-1").body(body)
+                .post("/v1/models/default/samples").then().statusCode(202).header("Idempotent-Replayed", (String) null)
+                .extract().jsonPath().getList("ids", Long.class);
+        List<Long> retried = given().contentType(ContentType.JSON).header("Idempotency-Key", "retry-me-1").body(body)
+                .post("/v1/models/default/samples").then().statusCode(202).header("Idempotent-Replayed", "true")
+                .body("accepted", equalTo(5)).extract().jsonPath().getList("ids", Long.class);
+        assertThat(retried).hasSize(5).isEqualTo(first);
+        assertThat(total()).isEqualTo(before + 5);
+        given().contentType(ContentType.JSON).header("Idempotency-Key", "retry-me-1").body(samplesJson(5, 78))
+                .post("/v1/models/default/samples").then().statusCode(422)
+                .contentType("application/problem+json").body("detail", containsString("Idempotency-Key 'retry-me-1'"));
+        given().contentType(ContentType.JSON).header("Idempotency-Key", "x".repeat(256)).body(body)
+                .post("/v1/models/default/samples").then().statusCode(400)
+                .body("detail", equalTo("Idempotency-Key: expected 1 to 255 visible ASCII characters, found 256 characters"));
+        assertThat(total()).isEqualTo(before + 5);
+    }
+
     @Test
     void samplesAreAcknowledgedWithIdsAndCounted() {
         long before = total();

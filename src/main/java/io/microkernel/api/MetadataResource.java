@@ -57,7 +57,8 @@ public class MetadataResource {
     public Oip.ModelMetadata model(@PathParam("model") String model) {
         ServedModel target = paths.model(model);
         ModelSignature signature = target.signature().orElseThrow(() -> new io.microkernel.serving.ModelNotReadyException(
-                "model '" + model + "' is not ready: expected a loaded version, found none"));
+                "model '" + model + "' is not ready: expected a loaded version, found none"
+                        + target.notReadyReason().map(r -> "; start-up says: " + r).orElse("")));
         List<String> versions = target.store().versions().stream().map(ModelVersion::version).map(String::valueOf).toList();
         return new Oip.ModelMetadata(target.name(), versions, "onnxruntime_onnx",
                 signature.inputs().stream().map(Oip.TensorMetadata::of).toList(),
@@ -76,6 +77,9 @@ public class MetadataResource {
 
     private Response readiness(String name) {
         boolean ready = served.isReady();
-        return Response.status(ready ? 200 : 503).type(MediaType.APPLICATION_JSON).entity(new Oip.Readiness(name, ready)).build();
+        Object body = served.notReadyReason()
+                .<Object>map(reason -> java.util.Map.of("name", name, "ready", false, "reason", reason))
+                .orElseGet(() -> new Oip.Readiness(name, ready));
+        return Response.status(ready ? 200 : 503).type(MediaType.APPLICATION_JSON).entity(body).build();
     }
 }

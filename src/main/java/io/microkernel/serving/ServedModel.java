@@ -44,6 +44,7 @@ public final class ServedModel implements AutoCloseable {
     private final ServingMetrics metrics;
     private final AtomicReference<LoadedModel> current = new AtomicReference<>();
     private final Object swapLock = new Object();
+    private volatile String notReadyReason;
     /**
      * Non-active versions, loaded or loading, least recently used first; guarded by itself. A value
      * is the load's future, so a version loads outside the lock and requests for other versions do
@@ -81,6 +82,16 @@ public final class ServedModel implements AutoCloseable {
     /** True while a version is loaded and answering. */
     public boolean isReady() {
         return current.get() != null && !closed;
+    }
+
+    /** Why no version is served yet, as start-up last found it; empty once one is (or before start-up said). */
+    public Optional<String> notReadyReason() {
+        return isReady() ? Optional.empty() : Optional.ofNullable(notReadyReason);
+    }
+
+    /** Start-up records why it could not serve (it retries); readiness and metadata repeat it. */
+    public void notReady(String reason) {
+        notReadyReason = reason;
     }
 
     /** The version answering requests now, if any. */

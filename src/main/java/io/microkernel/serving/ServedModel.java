@@ -327,6 +327,14 @@ public final class ServedModel implements AutoCloseable {
                 if (closed) {
                     throw new ModelNotReadyException("model '" + name + "' is shutting down: expected a running server, found it stopping");
                 }
+                if (!store.holds(version)) {
+                    // Retention removed it: drop what is loaded (requests in flight keep their reference) and say 404.
+                    CompletableFuture<LoadedModel> gone = pinned.remove(version);
+                    if (gone != null) {
+                        loadedNow(gone).ifPresent(this::release);
+                    }
+                    store.version(version);
+                }
                 loading = pinned.get(version);
                 if (loading == null) {
                     toLoad = store.version(version);

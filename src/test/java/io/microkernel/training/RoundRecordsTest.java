@@ -78,4 +78,17 @@ class RoundRecordsTest {
         Files.writeString(dir.resolve("round-000002.json.tmp"), "{\"id\": 2, \"sta");
         assertThat(RoundRecords.open(dir).list()).extracting(RoundRecord::id).containsExactly(1L);
     }
+
+    /** Issue 10, defect 7: a failure cause from ORT names files by absolute path; the record does not. */
+    @Test
+    void failureCausesDoNotExposeAbsoluteServerPaths() {
+        RoundRecord queued = RoundRecord.queued(1, "m", "manual", 1, new RoundSettings(1, 8, 0.01, 1.0, 0.3));
+        RoundRecord failed = queued.failed("Loading checkpoint from /var/lib/microkernel/data/models/m/versions/3/checkpoint"
+                + " failed. Only 0/4096 bytes could be read; see '/tmp/microkernel-ort-123/libonnxruntime.so.1'");
+        assertThat(failed.cause()).isEqualTo("Loading checkpoint from .../checkpoint failed. Only 0/4096 bytes could be"
+                + " read; see '.../libonnxruntime.so.1'");
+        assertThat(queued.cancelled("cancelled on request").cause()).isEqualTo("cancelled on request");
+        assertThat(queued.failed("expected shape [-1,4], found [1,5]; 3/4 done").cause())
+                .isEqualTo("expected shape [-1,4], found [1,5]; 3/4 done");
+    }
 }

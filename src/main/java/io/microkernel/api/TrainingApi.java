@@ -55,8 +55,8 @@ public final class TrainingApi {
             Number seed) {
     }
 
-    /** The round history, oldest first. */
+    /** One page of the round history, oldest first; {@code next} is the {@code after} of the next page. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record RoundList(String model, Long running, List<RoundRecord> rounds) {
+    public record RoundList(String model, Long running, List<RoundRecord> rounds, Long next) {
     }
 }

@@ -247,6 +247,19 @@ class TrainingApiTest {
                 .then().statusCode(400).body("detail", containsString("epochs must be in [1, 10000], found 0"));
         given().contentType(ContentType.JSON).body("{\"epochs\":\"many\"}").post("/v1/models/default/rounds")
                 .then().statusCode(400);
+        // The history comes a page at a time (issue 10, defect 7).
+        given().get("/v1/models/default/rounds?limit=0").then().statusCode(400)
+                .body("detail", equalTo("limit: expected a whole number in [1, 1000], found '0'"));
+        given().get("/v1/models/default/rounds?after=x").then().statusCode(400)
+                .body("detail", containsString("after: expected a whole number"));
+        JsonPath firstPage = given().get("/v1/models/default/rounds?limit=1").then().statusCode(200).extract().jsonPath();
+        assertThat(firstPage.getList("rounds")).hasSizeLessThanOrEqualTo(1);
+        if (firstPage.get("next") != null) {
+            long next = firstPage.getLong("next");
+            assertThat(next).isEqualTo(firstPage.getLong("rounds[0].id"));
+            assertThat(given().get("/v1/models/default/rounds?limit=1&after=" + next).then().statusCode(200)
+                    .extract().jsonPath().getLong("rounds[0].id")).isGreaterThan(next);
+        }
         // Counts are whole numbers: 1.5 epochs is refused, never truncated to 1 (issue 10, defect 7).
         given().contentType(ContentType.JSON).body("{\"epochs\":1.5}").post("/v1/models/default/rounds")
                 .then().statusCode(400).body("detail", equalTo("epochs: expected a whole number, found 1.5"));

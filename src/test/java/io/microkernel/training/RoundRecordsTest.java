@@ -91,4 +91,17 @@ class RoundRecordsTest {
         assertThat(queued.failed("expected shape [-1,4], found [1,5]; 3/4 done").cause())
                 .isEqualTo("expected shape [-1,4], found [1,5]; 3/4 done");
     }
+
+    /** Issue 10, defect 7: the history is read a page at a time, after a given id. */
+    @Test
+    void pagesFollowEachOtherOldestFirst() {
+        RoundRecords records = RoundRecords.open(dir);
+        for (int i = 0; i < 5; i++) {
+            records.save(RoundRecord.queued(records.nextId(), "m", "manual", i, SETTINGS).rejected());
+        }
+        assertThat(records.page(0, 2)).extracting(RoundRecord::id).containsExactly(1L, 2L);
+        assertThat(records.page(2, 2)).extracting(RoundRecord::id).containsExactly(3L, 4L);
+        assertThat(records.page(4, 2)).extracting(RoundRecord::id).containsExactly(5L);
+        assertThat(records.page(5, 2)).isEmpty();
+    }
 }

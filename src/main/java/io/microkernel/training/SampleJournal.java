@@ -191,21 +191,7 @@ public final class SampleJournal implements AutoCloseable {
         if (idempotencyKey != null && keys.containsKey(idempotencyKey)) {
             return replay(keys.get(idempotencyKey), fingerprint);
         }
-        if (batch.isEmpty()) {
-            throw new InvalidSampleException("expected at least one sample, found 0");
-        }
-        if (batch.size() > settings.maxSamples()) {
-            throw new InvalidSampleException("expected at most " + settings.maxSamples()
-                    + " samples in one request (the buffer size), found " + batch.size());
-        }
-        if (samples.size() + batch.size() > settings.maxSamples()) {
-            retireConsumed(samples.size() + batch.size() - settings.maxSamples());
-        }
-        if (samples.size() + batch.size() > settings.maxSamples()) {
-            throw new SampleBufferFullException("the sample buffer is full: it holds " + samples.size() + " of "
-                    + settings.maxSamples() + " samples and none has been learned by a promoted round yet; "
-                    + "expected room for " + batch.size() + " more", settings.retryAfterSeconds());
-        }
+        makeRoom(batch.size());
         long now = System.currentTimeMillis();
         List<Sample> stored = new ArrayList<>(batch.size());
         int bytes = 0;
@@ -251,6 +237,25 @@ public final class SampleJournal implements AutoCloseable {
             keys.put(idempotencyKey, keyRecord);
         }
         return new Appended(Collections.unmodifiableList(stored), false);
+    }
+
+    /** Retires learned segments when the batch would not fit; refuses it when that is not enough. */
+    private void makeRoom(int batchSize) {
+        if (batchSize == 0) {
+            throw new InvalidSampleException("expected at least one sample, found 0");
+        }
+        if (batchSize > settings.maxSamples()) {
+            throw new InvalidSampleException("expected at most " + settings.maxSamples()
+                    + " samples in one request (the buffer size), found " + batchSize);
+        }
+        if (samples.size() + batchSize > settings.maxSamples()) {
+            retireConsumed(samples.size() + batchSize - settings.maxSamples());
+        }
+        if (samples.size() + batchSize > settings.maxSamples()) {
+            throw new SampleBufferFullException("the sample buffer is full: it holds " + samples.size() + " of "
+                    + settings.maxSamples() + " samples and none has been learned by a promoted round yet; "
+                    + "expected room for " + batchSize + " more", settings.retryAfterSeconds());
+        }
     }
 
     private Appended replay(IdempotencyRecord first, byte[] fingerprint) {

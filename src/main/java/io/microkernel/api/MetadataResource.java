@@ -59,7 +59,8 @@ public class MetadataResource {
     public Oip.ModelMetadata model(@PathParam("model") String model) {
         ServedModel target = paths.model(model);
         ModelSignature signature = target.signature().orElseThrow(() -> new ModelNotReadyException(
-                "model '" + model + "' is not ready: expected a loaded version, found none"));
+                "model '" + model + "' is not ready: expected a loaded version, found none"
+                        + target.notReadyReason().map(r -> "; start-up says: " + r).orElse("")));
         return metadata(target, signature);
     }
 
@@ -101,6 +102,9 @@ public class MetadataResource {
 
     private Response readiness(String name) {
         boolean ready = served.isReady();
-        return Response.status(ready ? 200 : 503).type(MediaType.APPLICATION_JSON).entity(new Oip.Readiness(name, ready)).build();
+        Object body = served.notReadyReason()
+                .<Object>map(reason -> java.util.Map.of("name", name, "ready", false, "reason", reason))
+                .orElseGet(() -> new Oip.Readiness(name, ready));
+        return Response.status(ready ? 200 : 503).type(MediaType.APPLICATION_JSON).entity(body).build();
     }
 }

@@ -7,7 +7,10 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Ready only while a model version is served, so traffic goes elsewhere during start-up and shutdown. */
+/**
+ * Ready only while a model version is served, so traffic goes elsewhere during start-up and shutdown;
+ * while start-up cannot serve (it retries), {@code reason} says why.
+ */
 @Readiness
 @ApplicationScoped
 public class ModelReadinessCheck implements HealthCheck {
@@ -19,6 +22,7 @@ public class ModelReadinessCheck implements HealthCheck {
     public HealthCheckResponse call() {
         var builder = HealthCheckResponse.named("model " + served.name()).status(served.isReady());
         served.activeVersion().ifPresent(v -> builder.withData("version", v));
+        served.notReadyReason().ifPresent(reason -> builder.withData("reason", reason));
         return builder.build();
     }
 }

@@ -13,6 +13,8 @@ import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
+import java.util.List;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -53,19 +55,43 @@ public class RoundsResource {
     public Response start(@PathParam("model") String model, TrainingApi.RoundRequest request, @jakarta.ws.rs.core.Context UriInfo uri) {
         paths.model(model);
         RoundOverrides overrides = request == null ? RoundOverrides.NONE
-                : RoundOverrides.of(request.epochs(), request.batchSize(), request.learningRate(), request.seed());
+                : RoundOverrides.of(wholeInt("epochs", request.epochs()), wholeInt("batch_size", request.batchSize()),
+                        request.learningRate(), wholeLong("seed", request.seed()));
         RoundRecord queued = scheduler.start("manual", overrides);
         return Response.accepted(queued)
                 .location(uri.getAbsolutePathBuilder().path(Long.toString(queued.id())).build()).build();
     }
 
     @GET
-    @Operation(summary = "Round history", description = "Every round, oldest first, with state, metrics and decision.")
+    @Operation(summary = "Round history", description = "Rounds oldest first, with state, metrics and decision, a"
+            + " page at a time: ?limit= (1 to 1000, default 100) and ?after= (a round id); next names the after of the"
+            + " next page when there is one.")
     @APIResponse(responseCode = "404", description = "Unknown model")
-    public TrainingApi.RoundList list(@PathParam("model") String model) {
+    public TrainingApi.RoundList list(@PathParam("model") String model, @QueryParam("limit") String limitParam,
+            @QueryParam("after") String afterParam) {
         paths.model(model);
+        int limit = limitParam == null ? DEFAULT_PAGE : (int) queryNumber("limit", limitParam, 1, MAX_PAGE);
+        long after = afterParam == null ? 0 : queryNumber("after", afterParam, 0, Long.MAX_VALUE);
         Long running = scheduler.current().map(RoundRecord::id).orElse(null);
-        return new TrainingApi.RoundList(model, running, scheduler.records().list());
+        List<RoundRecord> page = scheduler.records().page(after, limit + 1);
+        Long next = page.size() > limit ? page.get(limit - 1).id() : null;
+        return new TrainingApi.RoundList(model, running, page.subList(0, Math.min(limit, page.size())), next);
+    }
+
+    static final int DEFAULT_PAGE = 100;
+    static final int MAX_PAGE = 1000;
+
+    private static long queryNumber(String name, String text, long min, long max) {
+        try {
+            long value = Long.parseLong(text.trim());
+            if (value >= min && value <= max) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw new io.microkernel.problem.ProblemException(io.microkernel.problem.ProblemType.INVALID_ROUND_REQUEST,
+                name + ": expected a whole number in [" + min + ", " + max + "], found '" + text + "'");
     }
 
     @GET
@@ -129,5 +155,29 @@ public class RoundsResource {
             throw new NotFoundException("expected a round id such as 1, found '" + text + "'");
         }
         return Long.parseLong(text);
+    }
+
+    private static Integer wholeInt(String name, Number value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return new java.math.BigDecimal(value.toString()).intValueExact();
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw new io.microkernel.problem.ProblemException(io.microkernel.problem.ProblemType.INVALID_ROUND_REQUEST,
+                    name + ": expected a whole number, found " + value);
+        }
+    }
+
+    private static Long wholeLong(String name, Number value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return new java.math.BigDecimal(value.toString()).longValueExact();
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw new io.microkernel.problem.ProblemException(io.microkernel.problem.ProblemType.INVALID_ROUND_REQUEST,
+                    name + ": expected a whole number, found " + value);
+        }
     }
 }

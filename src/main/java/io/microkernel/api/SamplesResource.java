@@ -27,6 +27,7 @@ import io.microkernel.tensor.Tensor;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -82,8 +83,12 @@ public class SamplesResource {
     @APIResponse(responseCode = "413", description = "Body over the size limit")
     @APIResponse(responseCode = "429", description = "The buffer is full; retry after the Retry-After seconds")
     @APIResponse(responseCode = "503", description = "No version is served")
-    public Response add(@PathParam("model") String model, TrainingApi.SamplesRequest request) {
+    @APIResponse(responseCode = "422", description = "The Idempotency-Key was used before for other samples",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Response add(@PathParam("model") String model, TrainingApi.SamplesRequest request,
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
         requireReady(model);
+        checkIdempotencyKey(idempotencyKey);
         List<LabelledInput> batch;
         try {
             batch = toSamples(request);
@@ -91,18 +96,42 @@ public class SamplesResource {
             metrics.samplesRejected("invalid", request == null || request.samples() == null ? 1 : request.samples().size());
             throw e;
         }
-        List<Sample> stored;
+        SampleJournal.Appended appended;
         try {
-            stored = scheduler.journal().append(batch);
+            appended = scheduler.journal().append(batch, idempotencyKey);
         } catch (SampleBufferFullException e) {
             metrics.samplesRejected("buffer-full", batch.size());
             throw e;
+        }
+        List<Sample> stored = appended.samples();
+        if (appended.replayed()) {
+            // A retry of a request already stored: the same answer, nothing counted twice.
+            return Response.accepted(new TrainingApi.SamplesAccepted(stored.size(),
+                    stored.stream().map(Sample::id).toList(), stats(model), null))
+                    .header(IDEMPOTENT_REPLAYED, "true").build();
         }
         metrics.samplesAccepted(stored.size());
         Optional<RoundRecord> started = scheduler.samplesAdded();
         TrainingApi.SamplesAccepted body = new TrainingApi.SamplesAccepted(stored.size(),
                 stored.stream().map(Sample::id).toList(), stats(model), started.map(RoundRecord::id).orElse(null));
         return Response.accepted(body).build();
+    }
+
+    /** The request header that makes a retry safe (IETF draft "The Idempotency-Key HTTP Header Field"). */
+    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    /** Set on the answer to a retry that stored nothing new. */
+    static final String IDEMPOTENT_REPLAYED = "Idempotent-Replayed";
+
+    private static void checkIdempotencyKey(String key) {
+        if (key == null) {
+            return;
+        }
+        boolean visibleAscii = key.chars().allMatch(c -> c >= 0x21 && c <= 0x7e);
+        if (key.isEmpty() || key.length() > 255 || !visibleAscii) {
+            String found = key.length() > 40 ? key.length() + " characters" : "'" + key + "'";
+            throw new InvalidSampleException(IDEMPOTENCY_KEY + ": expected 1 to 255 visible ASCII characters, found "
+                    + found);
+        }
     }
 
     @GET

@@ -44,16 +44,19 @@ public final class TrainingApi {
             @JsonProperty("round_started") Long roundStarted) {
     }
 
-    /** Optional overrides of a round; absent fields keep the configuration. */
+    /**
+     * Optional overrides of a round; absent fields keep the configuration. Counts are read as any
+     * JSON number so that {@code 1.5} is refused rather than truncated ({@code RoundsResource}).
+     */
     public record RoundRequest(
-            Integer epochs,
-            @JsonProperty("batch_size") Integer batchSize,
+            Number epochs,
+            @JsonProperty("batch_size") Number batchSize,
             @JsonProperty("learning_rate") Double learningRate,
-            Long seed) {
+            Number seed) {
     }
 
-    /** The round history, oldest first. */
+    /** One page of the round history, oldest first; {@code next} is the {@code after} of the next page. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record RoundList(String model, Long running, List<RoundRecord> rounds) {
+    public record RoundList(String model, Long running, List<RoundRecord> rounds, Long next) {
     }
 }

@@ -28,6 +28,7 @@ public enum ProblemType {
     // The request's learning content is wrong.
     INVALID_SAMPLE("invalid-sample", "Invalid sample", 400),
     INVALID_ROUND_REQUEST("invalid-round-request", "Invalid round request", 400),
+    IDEMPOTENCY_KEY_REUSED("idempotency-key-reused", "Idempotency key reused with other samples", 422),
     // The request conflicts with the state of the server.
     ROUND_CONFLICT("round-conflict", "Round conflict", 409),
     ROUND_CANCELLED("round-cancelled", "Round cancelled", 409),

@@ -6,13 +6,16 @@ import ai.onnxruntime.OrtLoggingLevel;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Optional;
+import org.jboss.logging.Logger;
 
 /**
  * The one {@link OrtEnvironment} of the process, created from a training-enabled native library.
  *
  * <p>Use {@link #start(Optional)} once (CDI does it through {@code OrtProducer}; the command-line
  * tools and plain unit tests call it directly). The environment is never closed: ORT keeps it for
- * the life of the process.
+ * the life of the process. ORT's own shutdown hook, which would release it while rounds and requests
+ * still use it, is removed at start ({@link OrtShutdownHook}); the application stops its rounds and
+ * sessions on shutdown and the environment goes with the process.
  */
 public final class OrtRuntime {
 
@@ -52,6 +55,10 @@ public final class OrtRuntime {
         if (!env.isTrainingEnabled()) {
             throw new RuntimeSetupException("native ONNX Runtime at " + library + " was built without the training API",
                     "use the JavaCPP build (org.bytedeco:onnxruntime) or an ORT build with --enable_training_apis");
+        }
+        int removed = OrtShutdownHook.remove();
+        if (removed > 0) {
+            Logger.getLogger(OrtRuntime.class).debugf("removed %d ONNX Runtime shutdown hook(s)", removed);
         }
         instance = new OrtRuntime(env, library);
         return instance;

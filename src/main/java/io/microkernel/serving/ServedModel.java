@@ -44,6 +44,7 @@ public final class ServedModel implements AutoCloseable {
     private final ServingMetrics metrics;
     private final AtomicReference<LoadedModel> current = new AtomicReference<>();
     private final Object swapLock = new Object();
+    private volatile String notReadyReason;
     /**
      * Non-active versions, loaded or loading, least recently used first; guarded by itself. A value
      * is the load's future, so a version loads outside the lock and requests for other versions do
@@ -81,6 +82,16 @@ public final class ServedModel implements AutoCloseable {
     /** True while a version is loaded and answering. */
     public boolean isReady() {
         return current.get() != null && !closed;
+    }
+
+    /** Why no version is served yet, as start-up last found it; empty once one is (or before start-up said). */
+    public Optional<String> notReadyReason() {
+        return isReady() ? Optional.empty() : Optional.ofNullable(notReadyReason);
+    }
+
+    /** Start-up records why it could not serve (it retries); readiness and metadata repeat it. */
+    public void notReady(String reason) {
+        notReadyReason = reason;
     }
 
     /** The version answering requests now, if any. */
@@ -250,6 +261,23 @@ public final class ServedModel implements AutoCloseable {
         return swap(published.version());
     }
 
+    /**
+     * Promotes a candidate only while {@code comparedWith} is still the active version: the check,
+     * the publish and the swap happen under the swap lock, so an operator's activation lands either
+     * before (and the candidate is not published) or after (and overrides the promotion).
+     *
+     * @return the version now served, or empty when another version became active since
+     */
+    public Optional<ModelVersion> promoteOver(int comparedWith, Path candidateDir, Lineage lineage) {
+        synchronized (swapLock) {
+            OptionalInt now = store.activeNumber();
+            if (now.isEmpty() || now.getAsInt() != comparedWith) {
+                return Optional.empty();
+            }
+            return Optional.of(promote(candidateDir, lineage));
+        }
+    }
+
     /** Releases every loaded version; sessions close as soon as their last request is done. Idempotent. */
     @Override
     public void close() {
@@ -298,6 +326,14 @@ public final class ServedModel implements AutoCloseable {
             synchronized (pinned) {
                 if (closed) {
                     throw new ModelNotReadyException("model '" + name + "' is shutting down: expected a running server, found it stopping");
+                }
+                if (!store.holds(version)) {
+                    // Retention removed it: drop what is loaded (requests in flight keep their reference) and say 404.
+                    CompletableFuture<LoadedModel> gone = pinned.remove(version);
+                    if (gone != null) {
+                        loadedNow(gone).ifPresent(this::release);
+                    }
+                    store.version(version);
                 }
                 loading = pinned.get(version);
                 if (loading == null) {

@@ -5,6 +5,7 @@ import io.microkernel.config.ConfigurationCheck;
 import io.microkernel.config.MicrokernelConfig;
 import io.microkernel.problem.ConfigurationException;
 import io.microkernel.runtime.OrtRuntime;
+import io.microkernel.store.DataDirLock;
 import io.microkernel.store.ModelStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
@@ -18,8 +19,19 @@ public class ServingBeans {
 
     @Produces
     @Singleton
-    ModelStore modelStore(MicrokernelConfig config) {
+    ModelStore modelStore(MicrokernelConfig config, DataDirLock lock) {
         return ModelStore.open(modelRoot(config), config.store().retain());
+    }
+
+    /** Held from before the store opens until the application stops: one process per data dir. */
+    @Produces
+    @Singleton
+    DataDirLock dataDirLock(MicrokernelConfig config) {
+        return DataDirLock.acquire(config.dataDir());
+    }
+
+    void releaseDataDir(@Disposes DataDirLock lock) {
+        lock.close();
     }
 
     @Produces

@@ -117,6 +117,11 @@ public final class ModelStore {
         return current == null ? OptionalInt.empty() : OptionalInt.of(current);
     }
 
+    /** Whether {@code number} is a retained intact version now. */
+    public synchronized boolean holds(int number) {
+        return intact.containsKey(number);
+    }
+
     /** Every retained intact version, oldest first. */
     public synchronized List<ModelVersion> versions() {
         return List.copyOf(intact.values());

@@ -102,6 +102,11 @@ public record RoundRecord(
         return finish(RoundState.REJECTED, null, null);
     }
 
+    /** Rejected for a reason other than the gate's numbers (the gate's decision stays in the record). */
+    public RoundRecord rejected(String why) {
+        return finish(RoundState.REJECTED, null, why);
+    }
+
     /** A round whose version was published and activated, though the process stopped before it could say so. */
     public RoundRecord promotedBeforeStop(int version, String note) {
         return new RoundRecord(id, model, RoundState.PROMOTED, trigger, baseVersion, version, seed, settings, samples,
@@ -127,6 +132,20 @@ public record RoundRecord(
         Progress last = progress == null ? null : new Progress(progress.epoch(), progress.epochs(), progress.step(),
                 progress.steps(), progress.runningLoss(), "done");
         return new RoundRecord(id, model, end, trigger, baseVersion, version, seed, settings, samples, last,
-                activeMetrics, candidateMetrics, decision, why, createdAt, startedAt, Instant.now());
+                activeMetrics, candidateMetrics, decision, withoutServerPaths(why), createdAt, startedAt, Instant.now());
+    }
+
+    /** An absolute path: a slash after a non-word character, then two or more segments. */
+    private static final java.util.regex.Pattern ABSOLUTE_PATH =
+            java.util.regex.Pattern.compile("(?<![\\w.~])/(?:[^\\s/'\"(),;:\\[\\]]+/)+([^\\s/'\"(),;:\\[\\]]*)");
+
+    /**
+     * A cause as clients may read it: absolute server paths (from ORT or the file system) are cut to
+     * their last segment, {@code .../checkpoint}, so a record does not reveal the server's layout.
+     * The log keeps the whole message.
+     */
+    static String withoutServerPaths(String cause) {
+        return cause == null ? null : ABSOLUTE_PATH.matcher(cause).replaceAll(m -> java.util.regex.Matcher
+                .quoteReplacement(".../" + m.group(1)));
     }
 }

@@ -93,6 +93,11 @@ public final class RoundRecords {
         return List.copyOf(rounds.values());
     }
 
+    /** Up to {@code limit} rounds with ids above {@code after}, oldest first; one more tells whether more follow. */
+    public synchronized List<RoundRecord> page(long after, int limit) {
+        return rounds.tailMap(after, false).values().stream().limit(limit).toList();
+    }
+
     public synchronized Optional<RoundRecord> find(long id) {
         return Optional.ofNullable(rounds.get(id));
     }

@@ -67,6 +67,7 @@ public final class RoundScheduler implements AutoCloseable {
     private final Object lock = new Object();
     private Active active;
     private boolean closed;
+    private volatile Runnable beforePromotion = () -> { };
 
     public RoundScheduler(String model, Supplier<OrtEnvironment> env, Supplier<ArtifactSet> artifacts,
             ServedModel served, SampleJournal journal, RoundRecords records, PromotionGate gate, Options options,
@@ -271,19 +272,27 @@ public final class RoundScheduler implements AutoCloseable {
             lastTrainLoss = outcome.lastTrainLoss();
             conclude(handle, prepared.base(), outcome);
         } catch (RoundCancelledException e) {
-            boolean shuttingDown;
-            synchronized (lock) {
-                shuttingDown = closed;
-            }
-            complete(handle, handle.record().get().cancelled(shuttingDown
+            complete(handle, handle.record().get().cancelled(isClosed()
                     ? "the server shut down during the round" : e.getMessage()));
         } catch (RuntimeException e) {
+            if (handle.cancel().get() && isClosed()) {
+                // Whatever broke once shutdown began (a session torn down under the round) is the stop's doing.
+                LOG.infof("round %d stopped by the shutdown: %s", handle.id(), e.getMessage());
+                complete(handle, handle.record().get().cancelled("the server shut down during the round"));
+                return;
+            }
             LOG.errorf("round %d failed: %s", handle.id(), e.getMessage());
             LOG.debug("round failure", e);
             complete(handle, handle.record().get().failed(e.getMessage()));
         } finally {
             deleteRecursively(workDir);
             finished(handle, started, lastTrainLoss);
+        }
+    }
+
+    private boolean isClosed() {
+        synchronized (lock) {
+            return closed;
         }
     }
 
@@ -326,10 +335,25 @@ public final class RoundScheduler implements AutoCloseable {
         RoundRecord.Progress last = scored.progress();
         publish(handle, scored.withProgress(new RoundRecord.Progress(last.epoch(), last.epochs(), last.step(),
                 last.steps(), last.runningLoss(), "publishing")), true);
-        ModelVersion promoted = served.promote(outcome.candidateDir(), Lineage.fromRound(base.version(),
-                Long.toString(handle.id()), outcome.samples().train(), outcome.candidate().asMap("")));
+        beforePromotion.run();
+        Optional<ModelVersion> promoted = served.promoteOver(base.version(), outcome.candidateDir(),
+                Lineage.fromRound(base.version(), Long.toString(handle.id()), outcome.samples().train(),
+                        outcome.candidate().asMap("")));
+        if (promoted.isEmpty()) {
+            // The operator's choice wins: the candidate was compared with the base only.
+            String now = served.store().activeNumber().isPresent()
+                    ? Integer.toString(served.store().activeNumber().getAsInt()) : "none";
+            complete(handle, handle.record().get().rejected("not promoted: version " + now + " was activated during"
+                    + " the round, and the candidate was compared with version " + base.version() + " only"));
+            return;
+        }
         journal.markConsumed(outcome.samples().throughId());
-        complete(handle, handle.record().get().promoted(promoted.version()));
+        complete(handle, handle.record().get().promoted(promoted.get().version()));
+    }
+
+    /** For tests: runs on the round's thread after the gate accepted a candidate, before it is promoted. */
+    void beforePromotion(Runnable hook) {
+        beforePromotion = hook;
     }
 
     /** Frees the scheduler for the next round and, when the round reached a final state, meters and logs it. */
@@ -376,7 +400,11 @@ public final class RoundScheduler implements AutoCloseable {
         }
     }
 
-    /** Cancels a running round and waits for its thread to finish; safe to call twice. */
+    /**
+     * Cancels a running round and waits (at most 30 s) for its thread to finish: the round closes its
+     * training and scoring sessions and records itself {@code cancelled} before this returns, so the
+     * native environment is never released under it. Safe to call twice.
+     */
     @Override
     public void close() {
         synchronized (lock) {

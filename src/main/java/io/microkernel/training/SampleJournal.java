@@ -118,6 +118,8 @@ public final class SampleJournal implements AutoCloseable {
     private final List<Segment> segments = new ArrayList<>();
     private final List<Sample> samples = new ArrayList<>();
     private final TreeMap<Integer, Long> perClass = new TreeMap<>();
+    /** Idempotency keys whose samples are buffered, by key; retiring a segment forgets its keys. */
+    private final java.util.Map<String, IdempotencyRecord> keys = new java.util.HashMap<>();
     private long holdoutCount;
     private long nextId = 1;
     private long consumedThrough;
@@ -163,22 +165,33 @@ public final class SampleJournal implements AutoCloseable {
      * @throws UncheckedIOException      when the disk write fails (nothing of the batch is acknowledged)
      */
     public synchronized List<Sample> append(List<LabelledInput> batch) {
+        return append(batch, null).samples();
+    }
+
+    /**
+     * What an append stored, or for a retried key what the first request with that key stored.
+     *
+     * @param samples  the batch's samples with their ids
+     * @param replayed true when {@code idempotencyKey} was seen before and nothing new was stored
+     */
+    public record Appended(List<Sample> samples, boolean replayed) {
+    }
+
+    /**
+     * Appends a batch durably under a client's idempotency key: a key seen before (also before a
+     * restart) stores nothing and answers with the first batch's samples. A key is remembered as long
+     * as its samples are buffered; it is written after them in the same write and fsync.
+     *
+     * @param idempotencyKey the client's key, or null for none
+     * @throws IdempotencyKeyReusedException when the key was used for different samples
+     */
+    public synchronized Appended append(List<LabelledInput> batch, String idempotencyKey) {
         ensureOpen();
-        if (batch.isEmpty()) {
-            throw new InvalidSampleException("expected at least one sample, found 0");
+        byte[] fingerprint = idempotencyKey == null ? null : IdempotencyRecord.fingerprint(batch);
+        if (idempotencyKey != null && keys.containsKey(idempotencyKey)) {
+            return replay(keys.get(idempotencyKey), fingerprint);
         }
-        if (batch.size() > settings.maxSamples()) {
-            throw new InvalidSampleException("expected at most " + settings.maxSamples()
-                    + " samples in one request (the buffer size), found " + batch.size());
-        }
-        if (samples.size() + batch.size() > settings.maxSamples()) {
-            retireConsumed(samples.size() + batch.size() - settings.maxSamples());
-        }
-        if (samples.size() + batch.size() > settings.maxSamples()) {
-            throw new SampleBufferFullException("the sample buffer is full: it holds " + samples.size() + " of "
-                    + settings.maxSamples() + " samples and none has been learned by a promoted round yet; "
-                    + "expected room for " + batch.size() + " more", settings.retryAfterSeconds());
-        }
+        makeRoom(batch.size());
         long now = System.currentTimeMillis();
         List<Sample> stored = new ArrayList<>(batch.size());
         int bytes = 0;
@@ -189,6 +202,12 @@ public final class SampleJournal implements AutoCloseable {
             stored.add(sample);
             records.add(record);
             bytes += record.length;
+        }
+        IdempotencyRecord keyRecord = idempotencyKey == null ? null
+                : new IdempotencyRecord(idempotencyKey, stored.get(0).id(), stored.size(), fingerprint);
+        if (keyRecord != null) {
+            records.add(keyRecord.encode());
+            bytes += records.get(records.size() - 1).length;
         }
         try {
             Segment segment = segmentFor(batch.size(), stored.get(0).id());
@@ -214,7 +233,39 @@ public final class SampleJournal implements AutoCloseable {
         }
         nextId += stored.size();
         stored.forEach(this::remember);
-        return Collections.unmodifiableList(stored);
+        if (keyRecord != null) {
+            keys.put(idempotencyKey, keyRecord);
+        }
+        return new Appended(Collections.unmodifiableList(stored), false);
+    }
+
+    /** Retires learned segments when the batch would not fit; refuses it when that is not enough. */
+    private void makeRoom(int batchSize) {
+        if (batchSize == 0) {
+            throw new InvalidSampleException("expected at least one sample, found 0");
+        }
+        if (batchSize > settings.maxSamples()) {
+            throw new InvalidSampleException("expected at most " + settings.maxSamples()
+                    + " samples in one request (the buffer size), found " + batchSize);
+        }
+        if (samples.size() + batchSize > settings.maxSamples()) {
+            retireConsumed(samples.size() + batchSize - settings.maxSamples());
+        }
+        if (samples.size() + batchSize > settings.maxSamples()) {
+            throw new SampleBufferFullException("the sample buffer is full: it holds " + samples.size() + " of "
+                    + settings.maxSamples() + " samples and none has been learned by a promoted round yet; "
+                    + "expected room for " + batchSize + " more", settings.retryAfterSeconds());
+        }
+    }
+
+    private Appended replay(IdempotencyRecord first, byte[] fingerprint) {
+        if (!first.sameContent(fingerprint)) {
+            throw new IdempotencyKeyReusedException("Idempotency-Key '" + first.key() + "' was used for "
+                    + first.count() + " other samples (ids " + first.firstId() + ".." + (first.firstId() + first.count() - 1)
+                    + "): expected the same samples as the first request, found different ones");
+        }
+        int from = Collections.binarySearch(samples.stream().map(Sample::id).toList(), first.firstId());
+        return new Appended(List.copyOf(samples.subList(from, from + first.count())), true);
     }
 
     /** Counts of the buffer now. */
@@ -341,6 +392,7 @@ public final class SampleJournal implements AutoCloseable {
                 removed++;
             }
             samples.subList(0, removed).clear();
+            keys.values().removeIf(k -> k.firstId() <= oldest.lastId);
             freed += removed;
             LOG.infof("retired sample segment %s (%d samples already learned by a promoted round)",
                     oldest.path.getFileName(), removed);
@@ -393,7 +445,7 @@ public final class SampleJournal implements AutoCloseable {
                 continue;
             }
             Segment segment = new Segment(file, firstId);
-            for (Sample sample : readSegment(file)) {
+            for (Sample sample : readSegment(file, keys)) {
                 if (sample.id() <= lastId) {
                     LOG.warnf("ignoring sample %d in %s: ids must increase, the previous one was %d",
                             sample.id(), file.getFileName(), lastId);
@@ -418,7 +470,8 @@ public final class SampleJournal implements AutoCloseable {
     }
 
     /** Reads the complete records of one segment, cutting off a torn or corrupt tail. */
-    private static List<Sample> readSegment(Path file) throws IOException {
+    private static List<Sample> readSegment(Path file, java.util.Map<String, IdempotencyRecord> keys)
+            throws IOException {
         List<Sample> read = new ArrayList<>();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             long size = channel.size();
@@ -435,7 +488,7 @@ public final class SampleJournal implements AutoCloseable {
                 int magic = header.getInt();
                 int length = header.getInt();
                 int crc = header.getInt();
-                if (magic != SampleCodec.MAGIC) {
+                if (magic != SampleCodec.MAGIC && magic != IdempotencyRecord.MAGIC) {
                     problem = "expected a record marker, found garbage";
                     break;
                 }
@@ -453,7 +506,12 @@ public final class SampleJournal implements AutoCloseable {
                     break;
                 }
                 try {
-                    read.add(SampleCodec.decodePayload(payload.array()));
+                    if (magic == IdempotencyRecord.MAGIC) {
+                        IdempotencyRecord key = IdempotencyRecord.decode(payload.array());
+                        keys.put(key.key(), key);
+                    } else {
+                        read.add(SampleCodec.decodePayload(payload.array()));
+                    }
                 } catch (IOException | IllegalArgumentException e) {
                     problem = "a record cannot be decoded (" + e.getMessage() + ")";
                     break;

@@ -89,6 +89,9 @@ public class TrainingBeans {
             RoundScheduler rounds = scheduler.get();
             LOG.infof("training ready: %d samples buffered, %d rounds recorded", rounds.journal().stats().total(),
                     rounds.records().list().size());
+        } catch (io.microkernel.store.DataDirLockedException e) {
+            // ModelStartup said so in one line and stops the process.
+            LOG.debug("training is unavailable: " + e.getMessage());
         } catch (RuntimeException e) {
             LOG.error("training is unavailable: " + e.getMessage());
         }

@@ -53,6 +53,28 @@ class TrainingApiTest {
         return Double.parseDouble(line.group(1));
     }
 
+    /** Issue 10, defect 8: a retry with the same Idempotency-Key is answered as the first was, and stored once. */
+    @Test
+    void aRetryWithTheSameIdempotencyKeyIsAnsweredAsTheFirstAndStoredOnce() {
+        String body = samplesJson(5, 77);
+        long before = total();
+        List<Long> first = given().contentType(ContentType.JSON).header("Idempotency-Key", "retry-me-1").body(body)
+                .post("/v1/models/default/samples").then().statusCode(202).header("Idempotent-Replayed", (String) null)
+                .extract().jsonPath().getList("ids", Long.class);
+        List<Long> retried = given().contentType(ContentType.JSON).header("Idempotency-Key", "retry-me-1").body(body)
+                .post("/v1/models/default/samples").then().statusCode(202).header("Idempotent-Replayed", "true")
+                .body("accepted", equalTo(5)).extract().jsonPath().getList("ids", Long.class);
+        assertThat(retried).hasSize(5).isEqualTo(first);
+        assertThat(total()).isEqualTo(before + 5);
+        given().contentType(ContentType.JSON).header("Idempotency-Key", "retry-me-1").body(samplesJson(5, 78))
+                .post("/v1/models/default/samples").then().statusCode(422)
+                .contentType("application/problem+json").body("detail", containsString("Idempotency-Key 'retry-me-1'"));
+        given().contentType(ContentType.JSON).header("Idempotency-Key", "x".repeat(256)).body(body)
+                .post("/v1/models/default/samples").then().statusCode(400)
+                .body("detail", equalTo("Idempotency-Key: expected 1 to 255 visible ASCII characters, found 256 characters"));
+        assertThat(total()).isEqualTo(before + 5);
+    }
+
     @Test
     void samplesAreAcknowledgedWithIdsAndCounted() {
         long before = total();
@@ -225,5 +247,25 @@ class TrainingApiTest {
                 .then().statusCode(400).body("detail", containsString("epochs must be in [1, 10000], found 0"));
         given().contentType(ContentType.JSON).body("{\"epochs\":\"many\"}").post("/v1/models/default/rounds")
                 .then().statusCode(400);
+        // The history comes a page at a time (issue 10, defect 7).
+        given().get("/v1/models/default/rounds?limit=0").then().statusCode(400)
+                .body("detail", equalTo("limit: expected a whole number in [1, 1000], found '0'"));
+        given().get("/v1/models/default/rounds?after=x").then().statusCode(400)
+                .body("detail", containsString("after: expected a whole number"));
+        JsonPath firstPage = given().get("/v1/models/default/rounds?limit=1").then().statusCode(200).extract().jsonPath();
+        assertThat(firstPage.getList("rounds")).hasSizeLessThanOrEqualTo(1);
+        if (firstPage.get("next") != null) {
+            long next = firstPage.getLong("next");
+            assertThat(next).isEqualTo(firstPage.getLong("rounds[0].id"));
+            assertThat(given().get("/v1/models/default/rounds?limit=1&after=" + next).then().statusCode(200)
+                    .extract().jsonPath().getLong("rounds[0].id")).isGreaterThan(next);
+        }
+        // Counts are whole numbers: 1.5 epochs is refused, never truncated to 1 (issue 10, defect 7).
+        given().contentType(ContentType.JSON).body("{\"epochs\":1.5}").post("/v1/models/default/rounds")
+                .then().statusCode(400).body("detail", equalTo("epochs: expected a whole number, found 1.5"));
+        given().contentType(ContentType.JSON).body("{\"batch_size\":1e10}").post("/v1/models/default/rounds")
+                .then().statusCode(400).body("detail", containsString("batch_size: expected a whole number"));
+        given().contentType(ContentType.JSON).body("{\"seed\":0.25}").post("/v1/models/default/rounds")
+                .then().statusCode(400).body("detail", equalTo("seed: expected a whole number, found 0.25"));
     }
 }

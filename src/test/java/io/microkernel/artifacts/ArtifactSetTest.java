@@ -286,8 +286,8 @@ class ArtifactSetTest {
         Files.delete(checkpoint);
         Files.createDirectory(checkpoint);
         Files.write(checkpoint.resolve("paramtrain_tensors.pbseq"), new byte[16]);
-        String expected = "old directory-format checkpoint (written by ONNX Runtime before 1.15); expected a single"
-                + " FlatBuffers file; regenerate the artifacts with ONNX Runtime 1.15 or later";
+        String expected = "old directory-format checkpoint (written by ONNX Runtime 1.15 or earlier); expected a single"
+                + " FlatBuffers file; regenerate the artifacts with ONNX Runtime 1.16 or later";
 
         assertOneLineError(() -> ArtifactSet.open(dir), checkpoint, expected);
     }

@@ -105,8 +105,8 @@ class ArtifactsCommandTest {
         err.reset();
         assertThat(run("inspect", set.toString())).isEqualTo(1);
         assertThat(err()).isEqualTo("error: " + set.toAbsolutePath().resolve("checkpoint")
-                + ": old directory-format checkpoint (written by ONNX Runtime before 1.15); expected a single FlatBuffers"
-                + " file; regenerate the artifacts with ONNX Runtime 1.15 or later\n");
+                + ": old directory-format checkpoint (written by ONNX Runtime 1.15 or earlier); expected a single FlatBuffers"
+                + " file; regenerate the artifacts with ONNX Runtime 1.16 or later\n");
     }
 
     @Test

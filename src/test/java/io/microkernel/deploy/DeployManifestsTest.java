@@ -190,8 +190,29 @@ class DeployManifestsTest {
         assertThat(resources.path("requests").path("cpu").isMissingNode()).isFalse();
         assertThat(resources.path("limits").path("memory").isMissingNode()).isFalse();
         assertThat(container.path("lifecycle").path("preStop").isMissingNode()).isFalse();
-        assertThat(deployment.path("spec").path("strategy").path("rollingUpdate").path("maxUnavailable").asInt(1))
-                .as("a rollout never removes the serving pod first").isZero();
+        assertThat(deployment.path("spec").path("strategy").path("type").asText())
+                .as("one process per data dir: a rollout never runs two pods on the ReadWriteOnce volume")
+                .isEqualTo("Recreate");
+    }
+
+    /** kustomize refuses an overlay inside its base ("cycle detected"); the CUDA overlay sits beside it. */
+    @Test
+    void theCudaOverlaySitsBesideItsBaseAndRenders() throws Exception {
+        Path overlay = Path.of("deploy", "kubernetes-cuda");
+        JsonNode kustomization = YAML.readTree(overlay.resolve("kustomization.yaml").toFile());
+        List<Path> bases = new ArrayList<>();
+        kustomization.path("resources").forEach(r -> bases.add(overlay.resolve(r.asText()).normalize()));
+        assertThat(bases).containsExactly(KUBERNETES);
+        assertThat(overlay.toAbsolutePath().normalize().startsWith(KUBERNETES.toAbsolutePath().normalize()))
+                .as("the overlay is not inside its base").isFalse();
+        Optional<Path> kubectl = Stream.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+                .map(d -> Path.of(d, "kubectl")).filter(Files::isExecutable).findFirst();
+        org.junit.jupiter.api.Assumptions.assumeTrue(kubectl.isPresent(), "kubectl is not on PATH: render not checked");
+        Process render = new ProcessBuilder(kubectl.get().toString(), "kustomize", overlay.toString())
+                .redirectErrorStream(true).start();
+        String output = new String(render.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(render.waitFor()).as(output).isZero();
+        assertThat(output).contains("nvidia.com/gpu").contains("kind: Deployment");
     }
 
     // ---- what the application has --------------------------------------------------------------

@@ -7,6 +7,8 @@ import static org.awaitility.Awaitility.await;
 import io.microkernel.compiler.ArtifactBuilder;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.testing.TinyModels;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -88,16 +91,9 @@ final class PackagedApp implements AutoCloseable {
 
     /** Starts the application on {@code data}, bootstrapping from {@code artifacts}, and waits until it is ready. */
     void start(Path artifacts, Path data, String name) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m",
-                "-Dquarkus.http.port=" + port,
-                GRPC_ANY_PORT,
-                "-Dmicrokernel.data-dir=" + data,
-                "-Dmicrokernel.model.artifacts=" + artifacts,
-                "-Dmicrokernel.training.threads=1",
-                "-jar", RUNNER.toAbsolutePath().toString()));
         log = Files.createDirectories(Path.of("target", logFolder)).resolve("app-" + name + ".log");
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder builder = new ProcessBuilder(serverCommand(artifacts, data)).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
         process = builder.start();
         await().atMost(START).pollInterval(Duration.ofMillis(250)).until(() -> {
             if (!process.isAlive()) {
@@ -111,6 +107,57 @@ final class PackagedApp implements AutoCloseable {
                 return false;
             }
         });
+    }
+
+    /** Starts the server as {@link #start} does and waits for it to exit by itself (a server that cannot start). */
+    Finished startToEnd(Path artifacts, Path data, String name) throws IOException, InterruptedException {
+        log = Files.createDirectories(Path.of("target", logFolder)).resolve("app-" + name + ".log");
+        process = new ProcessBuilder(serverCommand(artifacts, data)).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        boolean exited = process.waitFor(1, TimeUnit.MINUTES);
+        assertThat(exited).as("the server exits by itself; see %s", log).isTrue();
+        return new Finished(process.exitValue(), Files.readString(log));
+    }
+
+    /** Where a crashing JVM of this app writes its {@code hs_err_pid*.log}. */
+    Path crashReports() {
+        return Path.of("target", logFolder).toAbsolutePath();
+    }
+
+    private List<String> serverCommand(Path artifacts, Path data) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return List.of(java, "-Xmx512m",
+                "-XX:ErrorFile=" + Files.createDirectories(crashReports()).resolve("hs_err_pid%p.log"),
+                "-Dquarkus.http.port=" + port,
+                GRPC_ANY_PORT,
+                "-Dmicrokernel.data-dir=" + data,
+                "-Dmicrokernel.model.artifacts=" + artifacts,
+                "-Dmicrokernel.training.threads=1",
+                "-jar", RUNNER.toAbsolutePath().toString());
+    }
+
+    /** Posts {@code n} labelled samples of the tiny classifier's task; returns how many were accepted. */
+    long postSamples(int n, long seed) {
+        float[][] x = TinyModels.dataset(n, 4, seed);
+        long[] y = TinyModels.labels(x);
+        List<String> samples = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            samples.add(String.format(Locale.ROOT, "{\"input\":[%s,%s,%s,%s],\"label\":%d}",
+                    x[i][0], x[i][1], x[i][2], x[i][3], y[i]));
+        }
+        return given().port(port).contentType(ContentType.JSON)
+                .body("{\"samples\":[" + String.join(",", samples) + "]}")
+                .post("/v1/models/default/samples").then().statusCode(202).extract().jsonPath().getLong("accepted");
+    }
+
+    /** Starts a round with {@code body}'s overrides; returns its id. */
+    long startRound(String body) {
+        return given().port(port).contentType(ContentType.JSON).body(body).post("/v1/models/default/rounds")
+                .then().log().ifValidationFails().statusCode(202).extract().jsonPath().getLong("id");
+    }
+
+    JsonPath round(long id) {
+        return given().port(port).get("/v1/models/default/rounds/" + id).then().statusCode(200).extract().jsonPath();
     }
 
     @Override

@@ -14,4 +14,11 @@ class OrtRuntimeTest {
         assertThat(runtime.environment().isTrainingEnabled()).isTrue();
         assertThat(runtime.library().getFileName().toString()).isEqualTo(NativeLibrary.CORE_LIBRARY);
     }
+
+    /** ORT's closer would release the environment beside the application's own shutdown (issue 10, defect 1). */
+    @Test
+    void ortsOwnShutdownHookIsGoneOnceTheRuntimeStarted() throws Exception {
+        OrtRuntime.start(Optional.empty());
+        assertThat(OrtShutdownHook.registered()).as("ONNX Runtime's environment closer is a shutdown hook").isFalse();
+    }
 }

@@ -327,6 +327,25 @@ class ServedModelTest {
         assertThat(registry.find("microkernel.inference").tag("version", "3").timers()).isEmpty();
     }
 
+    /** Issue 10, defect 7: a loaded, non-active version that retention removed no longer answers. */
+    @Test
+    void aPinnedVersionRemovedByRetentionIsUnknownNotServed() throws Exception {
+        ModelStore store = StoreFixtures.bootstrapped(temp.resolve("store"), 2, StoreFixtures.classifierFavouring(0));
+        StoreFixtures.publish(store, temp, StoreFixtures.classifierFavouring(1), 1, "round-2");
+        served(store).start();
+        assertThat(classify(OptionalInt.of(2)).version()).isEqualTo(2);
+
+        StoreFixtures.publish(store, temp, StoreFixtures.classifierFavouring(2), 1, "round-3");
+        StoreFixtures.publish(store, temp, StoreFixtures.classifierFavouring(1), 1, "round-4");
+        assertThat(store.versions()).extracting(ModelVersion::version).containsExactly(1, 3, 4);
+
+        assertThatThrownBy(() -> classify(OptionalInt.of(2))).isInstanceOf(ProblemException.class)
+                .hasFieldOrPropertyWithValue("type", ProblemType.UNKNOWN_VERSION)
+                .hasMessage("version 2 not found: expected one of [1, 3, 4], found 2");
+        assertThat(classify(OptionalInt.of(3)).version()).isEqualTo(3);
+        assertThat(classify(OptionalInt.empty()).version()).isEqualTo(1);
+    }
+
     @Test
     void aLoadedPinnedVersionAnswersWhileAnotherPinnedVersionLoads() throws Exception {
         ModelStore store = threeVersions();

@@ -78,4 +78,30 @@ class RoundRecordsTest {
         Files.writeString(dir.resolve("round-000002.json.tmp"), "{\"id\": 2, \"sta");
         assertThat(RoundRecords.open(dir).list()).extracting(RoundRecord::id).containsExactly(1L);
     }
+
+    /** Issue 10, defect 7: a failure cause from ORT names files by absolute path; the record does not. */
+    @Test
+    void failureCausesDoNotExposeAbsoluteServerPaths() {
+        RoundRecord queued = RoundRecord.queued(1, "m", "manual", 1, new RoundSettings(1, 8, 0.01, 1.0, 0.3));
+        RoundRecord failed = queued.failed("Loading checkpoint from /var/lib/microkernel/data/models/m/versions/3/checkpoint"
+                + " failed. Only 0/4096 bytes could be read; see '/tmp/microkernel-ort-123/libonnxruntime.so.1'");
+        assertThat(failed.cause()).isEqualTo("Loading checkpoint from .../checkpoint failed. Only 0/4096 bytes could be"
+                + " read; see '.../libonnxruntime.so.1'");
+        assertThat(queued.cancelled("cancelled on request").cause()).isEqualTo("cancelled on request");
+        assertThat(queued.failed("expected shape [-1,4], found [1,5]; 3/4 done").cause())
+                .isEqualTo("expected shape [-1,4], found [1,5]; 3/4 done");
+    }
+
+    /** Issue 10, defect 7: the history is read a page at a time, after a given id. */
+    @Test
+    void pagesFollowEachOtherOldestFirst() {
+        RoundRecords records = RoundRecords.open(dir);
+        for (int i = 0; i < 5; i++) {
+            records.save(RoundRecord.queued(records.nextId(), "m", "manual", i, SETTINGS).rejected());
+        }
+        assertThat(records.page(0, 2)).extracting(RoundRecord::id).containsExactly(1L, 2L);
+        assertThat(records.page(2, 2)).extracting(RoundRecord::id).containsExactly(3L, 4L);
+        assertThat(records.page(4, 2)).extracting(RoundRecord::id).containsExactly(5L);
+        assertThat(records.page(5, 2)).isEmpty();
+    }
 }

@@ -166,6 +166,46 @@ class RoundSchedulerTest {
         assertThat(journal.consumedThrough()).isEqualTo(100);
     }
 
+    /**
+     * Issue 10, defect 5: an operator activates version 2 while a round that started from version 1 is
+     * running. The round's candidate was compared with version 1 only, so it is not promoted: the
+     * operator's choice stays, the record says why, and its samples stay unlearned for the next round.
+     */
+    @Test
+    void aManualActivationDuringARoundWinsAndTheRoundSaysItWasNotPromoted() throws Exception {
+        Path copy = java.nio.file.Files.createDirectories(dir.resolve("copy-of-1"));
+        java.nio.file.Files.copy(store.version(1).checkpoint(), copy.resolve("checkpoint"));
+        java.nio.file.Files.copy(store.version(1).inferenceModel(), copy.resolve("inference.onnx"));
+        int operatorsChoice = store.publish(copy, io.microkernel.store.Lineage.bootstrap()).version();
+        java.util.concurrent.CountDownLatch accepted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch activated = new java.util.concurrent.CountDownLatch(1);
+        scheduler.beforePromotion(() -> {
+            accepted.countDown();
+            try {
+                activated.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        journal.append(TrainingFixtures.samples(400, 21, false));
+        RoundRecord queued = scheduler.start("manual", RoundOverrides.NONE);
+        assertThat(accepted.await(PATIENCE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+        served.swap(operatorsChoice);
+        activated.countDown();
+        RoundRecord done = awaitFinal(queued.id());
+
+        assertThat(done.state()).isEqualTo(RoundState.REJECTED);
+        assertThat(done.baseVersion()).isEqualTo(1);
+        assertThat(done.promotedVersion()).isNull();
+        assertThat(done.decision().promote()).as("the gate accepted it against version 1").isTrue();
+        assertThat(done.cause()).isEqualTo("not promoted: version " + operatorsChoice
+                + " was activated during the round, and the candidate was compared with version 1 only");
+        assertThat(served.activeVersion()).hasValue(operatorsChoice);
+        assertThat(store.versions()).extracting(ModelVersion::version).containsExactly(1, operatorsChoice);
+        assertThat(journal.consumedThrough()).isZero();
+    }
+
     @Test
     void tooFewSamplesIsAConflictAndMinNewSamplesStartsARoundByItself() {
         assertThatThrownBy(() -> scheduler.start("manual", RoundOverrides.NONE))

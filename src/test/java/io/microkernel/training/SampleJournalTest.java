@@ -171,4 +171,44 @@ class SampleJournalTest {
             assertThat(journal.countNewerThan(45)).isEqualTo(5);
         }
     }
+
+    /**
+     * Issue 10, defect 8: a client that saw no 202 (the process died after the fsync) retries with the
+     * same Idempotency-Key; the retry, before or after a restart, stores nothing and answers with the
+     * first request's ids. The same key with other samples is refused.
+     */
+    @Test
+    void aRetriedIdempotencyKeyIsStoredOnceAlsoAfterARestart() {
+        List<LabelledInput> batch = List.of(classSample(1, 0), classSample(2, 1));
+        List<Long> firstIds;
+        try (SampleJournal journal = open(100, 10)) {
+            journal.append(List.of(classSample(9, 2)));
+            SampleJournal.Appended first = journal.append(batch, "order-42");
+            assertThat(first.replayed()).isFalse();
+            firstIds = first.samples().stream().map(Sample::id).toList();
+            assertThat(firstIds).containsExactly(2L, 3L);
+
+            SampleJournal.Appended retry = journal.append(batch, "order-42");
+            assertThat(retry.replayed()).isTrue();
+            assertThat(retry.samples()).containsExactlyElementsOf(first.samples());
+            assertThat(journal.stats().total()).isEqualTo(3);
+        }
+        try (SampleJournal reopened = open(100, 10)) {
+            SampleJournal.Appended afterRestart = reopened.append(batch, "order-42");
+            assertThat(afterRestart.replayed()).isTrue();
+            assertThat(afterRestart.samples()).extracting(Sample::id).containsExactlyElementsOf(firstIds);
+            assertThat(reopened.stats().total()).isEqualTo(3);
+            assertThatThrownBy(() -> reopened.append(List.of(classSample(5, 0)), "order-42"))
+                    .isInstanceOf(IdempotencyKeyReusedException.class)
+                    .hasMessage("Idempotency-Key 'order-42' was used for 2 other samples (ids 2..3): expected the same"
+                            + " samples as the first request, found different ones");
+            // Another key, or none, stores the same samples again: the key is what makes a retry.
+            assertThat(reopened.append(batch, "order-43").samples()).extracting(Sample::id).containsExactly(4L, 5L);
+            assertThat(reopened.append(batch)).extracting(Sample::id).containsExactly(6L, 7L);
+        }
+        try (SampleJournal again = open(100, 10)) {
+            assertThat(again.stats().total()).as("key records are not samples").isEqualTo(7);
+            assertThat(again.snapshot().samples()).extracting(Sample::id).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
+        }
+    }
 }

@@ -176,8 +176,8 @@ public final class Checkpoint {
      */
     public static void checkIsFileCheckpoint(Path file) {
         if (Files.isDirectory(file)) {
-            throw new ArtifactException(file, "old directory-format checkpoint (written by ONNX Runtime before 1.15)"
-                    + "; expected a single FlatBuffers file; regenerate the artifacts with ONNX Runtime 1.15 or later");
+            throw new ArtifactException(file, "old directory-format checkpoint (written by ONNX Runtime 1.15 or earlier)"
+                    + "; expected a single FlatBuffers file; regenerate the artifacts with ONNX Runtime 1.16 or later");
         }
         if (!Files.isRegularFile(file)) {
             throw new ArtifactException(file, "missing checkpoint file");

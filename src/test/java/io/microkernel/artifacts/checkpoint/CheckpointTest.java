@@ -94,8 +94,8 @@ class CheckpointTest {
         Files.write(old.resolve("paramtrain_tensors.pbseq"), new byte[8]);
 
         assertThatThrownBy(() -> Checkpoint.read(old)).isInstanceOf(ArtifactException.class)
-                .hasMessage(old + ": old directory-format checkpoint (written by ONNX Runtime before 1.15); expected a "
-                        + "single FlatBuffers file; regenerate the artifacts with ONNX Runtime 1.15 or later");
+                .hasMessage(old + ": old directory-format checkpoint (written by ONNX Runtime 1.15 or earlier); expected a "
+                        + "single FlatBuffers file; regenerate the artifacts with ONNX Runtime 1.16 or later");
     }
 
     @Test

@@ -86,13 +86,19 @@ final class PackagedApp implements AutoCloseable {
 
     /** Starts the application on {@code data}, bootstrapping from {@code artifacts}, and waits until it is ready. */
     void start(Path artifacts, Path data, String name) throws IOException {
+        start(artifacts, data, name, List.of());
+    }
+
+    /** As {@link #start(Path, Path, String)}, with more JVM options ({@code -Dkey=value}) before the jar. */
+    void start(Path artifacts, Path data, String name, List<String> jvmOptions) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java, "-Xmx512m",
                 "-Dquarkus.http.port=" + port,
                 "-Dmicrokernel.data-dir=" + data,
                 "-Dmicrokernel.model.artifacts=" + artifacts,
-                "-Dmicrokernel.training.threads=1",
-                "-jar", RUNNER.toAbsolutePath().toString()));
+                "-Dmicrokernel.training.threads=1"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", RUNNER.toAbsolutePath().toString()));
         log = Files.createDirectories(Path.of("target", logFolder)).resolve("app-" + name + ".log");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         process = builder.start();

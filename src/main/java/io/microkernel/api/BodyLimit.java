@@ -3,7 +3,9 @@ package io.microkernel.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.runtime.configuration.MemorySize;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -20,8 +22,14 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @ApplicationScoped
 public class BodyLimit {
 
+    /** How long a refused body is still read (and dropped) before its connection is closed. */
+    static final long LINGER_MILLIS = 5_000;
+
     @Inject
     ObjectMapper json;
+
+    @Inject
+    Vertx vertx;
 
     @ConfigProperty(name = "quarkus.http.limits.max-body-size", defaultValue = "10240K")
     MemorySize maxBodySize;
@@ -50,10 +58,16 @@ public class BodyLimit {
     }
 
     /**
-     * Answers {@code problem} before the body is read and closes the connection once the answer is
-     * out: the client may still be sending a body nobody will read, and the answer says so.
+     * Answers {@code problem} before the body is read and closes the connection, as the answer says:
+     * the client may still be sending a body nobody will read. The rest of that body is read and
+     * dropped for at most {@link #LINGER_MILLIS} first, because closing on a client still sending
+     * makes its kernel discard the answer it has not read yet.
      */
     void answer(RoutingContext context, Problem problem, String header, String value) {
+        answer(context, problem, header, value, true);
+    }
+
+    void answer(RoutingContext context, Problem problem, String header, String value, boolean linger) {
         String body;
         try {
             body = json.writeValueAsString(problem);
@@ -70,6 +84,18 @@ public class BodyLimit {
         if (header != null) {
             response.putHeader(header, value);
         }
-        response.end(body).onComplete(sent -> context.request().connection().close());
+        HttpServerRequest request = context.request();
+        response.end(body).onComplete(sent -> {
+            if (!linger || request.isEnded()) {
+                request.connection().close();
+                return;
+            }
+            long timer = vertx.setTimer(LINGER_MILLIS, id -> request.connection().close());
+            request.handler(dropped -> { }).endHandler(ended -> {
+                vertx.cancelTimer(timer);
+                request.connection().close();
+            });
+            request.resume();
+        });
     }
 }

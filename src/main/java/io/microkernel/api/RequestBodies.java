@@ -3,6 +3,7 @@ package io.microkernel.api;
 import io.microkernel.config.MicrokernelConfig;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -10,6 +11,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -34,6 +36,8 @@ public class RequestBodies {
     /** Runs right after {@link BodyLimit}, which refuses oversized declared lengths without counting them. */
     static final int ORDER = Integer.MIN_VALUE + 1;
     private static final long RETRY_AFTER_SECONDS = 1;
+    /** What an answer to a client that has gone is recorded as (nginx's "client closed request"), not a 500. */
+    static final int CLIENT_CLOSED = 499;
 
     @Inject
     MicrokernelConfig config;
@@ -70,7 +74,30 @@ public class RequestBodies {
             context.request().endHandler(ended -> vertx.cancelTimer(timer));
             context.addEndHandler(ended -> vertx.cancelTimer(timer));
             bodies.handle(context);
+        }).failureHandler(context -> {
+            if (isDisconnect(context.failure()) || context.response().closed()) {
+                LOG.debugf("client disconnected during %s %s: %s", context.request().method(), context.request().path(),
+                        context.failure());
+                return;
+            }
+            context.next();
         });
+    }
+
+    /**
+     * Whether {@code failure} (or a cause of it) is the client closing its connection: worth a
+     * debug line, never an error log or a 500.
+     */
+    static boolean isDisconnect(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String message = String.valueOf(t.getMessage());
+            if (t instanceof HttpClosedException || t instanceof ClosedChannelException
+                    || message.contains("Connection reset") || message.contains("Broken pipe")
+                    || message.contains("Connection was closed") || message.contains("Connection closed")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Bytes of request bodies now received or being worked on. */
@@ -115,6 +142,6 @@ public class RequestBodies {
                 context.request().method(), context.request().path());
         limits.answer(context, Problem.of("request-timeout", "Request timeout", 408,
                 "expected the whole body within " + timeoutMillis + " ms (microkernel.serving.body-timeout), found "
-                        + context.request().bytesRead() + " bytes of it"), null, null);
+                        + context.request().bytesRead() + " bytes of it"), null, null, false);
     }
 }

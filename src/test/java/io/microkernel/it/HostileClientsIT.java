@@ -153,6 +153,45 @@ class HostileClientsIT {
         }
     }
 
+    @Test
+    void clientsThatLeaveEarlyAreNeitherErrorsNor500s() throws Exception {
+        app = new PackagedApp("hostile-clients-it");
+        app.start(PackagedApp.tinyClassifier(dir.resolve("artifacts")), dir.resolve("data"), "disconnects");
+        StringBuilder samples = new StringBuilder("{\"samples\":[");
+        for (int i = 0; i < 40; i++) {
+            samples.append(i == 0 ? "" : ",").append("{\"input\":[0.1,0.2,0.3,").append(i % 3).append("],\"label\":")
+                    .append(i % 3).append('}');
+        }
+        given().port(app.port()).contentType(ContentType.JSON).body(samples.append("]}").toString())
+                .post("/v1/models/default/samples").then().statusCode(202);
+        long round = given().port(app.port()).contentType(ContentType.JSON).body("{\"epochs\":10000,\"batch_size\":4}")
+                .post("/v1/models/default/rounds").then().statusCode(202).extract().jsonPath().getLong("id");
+        try (Socket events = new Socket("localhost", app.port())) {
+            events.setSoTimeout(20_000);
+            events.getOutputStream().write(("GET /v1/models/default/rounds/" + round + "/events HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Accept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertThat(events.getInputStream().read(new byte[512])).isPositive();
+        }
+        long stepAtDisconnect = step(round);
+        // Progress events keep coming for the stream whose client has gone.
+        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> step(round) > stepAtDisconnect + 20);
+        try (Socket half = stall("/v2/models/default/infer", 100_000, 50_000)) {
+            half.setSoLinger(true, 0); // a reset, as a client killed mid-upload sends
+        }
+        given().port(app.port()).delete("/v1/models/default/rounds/" + round).then().statusCode(org.hamcrest.Matchers.lessThan(300));
+        given().port(app.port()).contentType(ContentType.JSON).body(NORMAL).post("/v2/models/default/infer")
+                .then().statusCode(200);
+        String metrics = given().port(app.port()).get("/q/metrics").then().statusCode(200).extract().asString();
+        assertThat(metrics).as("requests counted as server errors").doesNotContain("status=\"500\"");
+        assertThat(Files.readAllLines(app.log())).as("log lines at ERROR; see %s", app.log())
+                .noneMatch(line -> line.contains(" ERROR "));
+    }
+
+    private long step(long round) {
+        return given().port(app.port()).get("/v1/models/default/rounds/" + round).then().statusCode(200)
+                .extract().jsonPath().getLong("progress.step");
+    }
+
     /** Opens a POST declaring {@code declared} bytes, sends {@code sent} of them and stops. */
     private Socket stall(String path, int declared, int sent) throws IOException {
         Socket socket = new Socket("localhost", app.port());

@@ -87,7 +87,10 @@ class DiskFullIT {
 
         app.close();
         app.start(artifacts, data, "restart");
-        assertThat(stored()).as("samples after a restart: every acknowledged one, none of the %d refused", refused)
+        long afterRestart = stored();
+        Files.writeString(Path.of("target", "disk-full-it", "figures.txt"), "acknowledged=" + acknowledged
+                + " refusedWith507=" + refused + " storedAfterRestart=" + afterRestart + " lost=" + (acknowledged - afterRestart) + "\n");
+        assertThat(afterRestart).as("samples after a restart: every acknowledged one, none of the %d refused", refused)
                 .isEqualTo(acknowledged);
     }
 

@@ -4,7 +4,9 @@ import io.microkernel.config.MicrokernelConfig;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -110,7 +112,13 @@ public class RequestBodies {
         if (method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS) {
             return false;
         }
-        return BodyLimit.declaredLength(context) != 0 && !context.request().isEnded();
+        long declared = BodyLimit.declaredLength(context);
+        if (declared == 0 || context.request().isEnded()) {
+            return false;
+        }
+        // HTTP/1.x without Content-Length has a body only when it is chunked; HTTP/2 need not say.
+        return declared > 0 || context.request().version() == HttpVersion.HTTP_2
+                || "chunked".equalsIgnoreCase(String.valueOf(context.request().getHeader(HttpHeaders.TRANSFER_ENCODING)).trim());
     }
 
     private boolean reserve(long bytes, long budget) {

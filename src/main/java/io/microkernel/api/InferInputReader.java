@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
+import io.microkernel.serving.InputProblem;
 import io.microkernel.serving.InputValidationException;
 import io.microkernel.serving.JsonTensorReader;
 import io.microkernel.serving.TensorData;
@@ -16,11 +17,12 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * Reads one Open Inference Protocol input from the request stream. When its name, datatype and
  * shape come before {@code data}, as clients write them, the data goes straight into a tensor's
- * buffer as it is parsed, counted against the declared shape; otherwise its tokens are buffered
+ * buffer as it is parsed, counted against the declared shape; otherwise it is kept as compact JSON text
  * and read once the model's signature is known. A data problem is kept in the {@link TensorData}
  * rather than thrown here, so the checks of name, type and shape still come first, and so Jackson
  * does not wrap it into a "malformed JSON" error.
@@ -32,8 +34,12 @@ public final class InferInputReader extends StdDeserializer<Oip.InferInput> {
     private static final TypeReference<Map<String, Object>> PARAMETERS = new TypeReference<>() {
     };
 
+    /** Data of a larger declared batch is not read at all: {@code microkernel.serving.max-batch}. */
+    private final long maxBatch;
+
     public InferInputReader() {
         super(Oip.InferInput.class);
+        maxBatch = ConfigProvider.getConfig().getOptionalValue("microkernel.serving.max-batch", Integer.class).orElse(256);
     }
 
     @Override
@@ -95,7 +101,7 @@ public final class InferInputReader extends StdDeserializer<Oip.InferInput> {
                 com.fasterxml.jackson.databind.exc.MismatchedInputException.from(p, List.class, message), Oip.InferInput.class, "shape");
     }
 
-    private static TensorData readData(JsonParser p, DeserializationContext ctxt, JsonStreamContext owner, String name,
+    private TensorData readData(JsonParser p, DeserializationContext ctxt, JsonStreamContext owner, String name,
             List<Long> shape, String datatype) throws IOException {
         if (p.currentToken() == JsonToken.VALUE_NULL) {
             return null;
@@ -103,9 +109,14 @@ public final class InferInputReader extends StdDeserializer<Oip.InferInput> {
         Optional<DType> dtype = Optional.ofNullable(datatype).flatMap(DType::fromOipName);
         long[] declared = concrete(shape);
         if (name == null || dtype.isEmpty() || declared == null) {
-            return TensorData.buffered(ctxt.bufferAsCopyOfValue(p));
+            return TensorData.buffered(p);
         }
         try {
+            if (declared.length > 0 && declared[0] > maxBatch) {
+                // Refused whatever the data holds; skipping it costs no memory.
+                throw new InputValidationException(InputProblem.BATCH_TOO_LARGE, "expected at most " + maxBatch
+                        + " instances (microkernel.serving.max-batch), found " + declared[0]);
+            }
             return TensorData.of(JsonTensorReader.readFlat(p, dtype.get(), declared, "input '" + name + "'"));
         } catch (InputValidationException e) {
             // Leave the parser after the data, as if it had been read whole.

@@ -79,6 +79,11 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public Response unexpected(Exception e, UriInfo uri) {
+        if (RequestBodies.isDisconnect(e)) {
+            // The client left; nobody reads the answer, and it is no failure of the server.
+            LOG.debugf("client disconnected while its request was answered: %s", e);
+            return Response.status(RequestBodies.CLIENT_CLOSED).build();
+        }
         LOG.error("unexpected error while answering a request", e);
         return answer(Problem.of("internal-error", "Internal error", 500,
                 "expected to answer the request, found an internal error: " + e.getClass().getSimpleName()), uri).build();

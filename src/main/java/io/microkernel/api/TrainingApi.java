@@ -2,6 +2,7 @@ package io.microkernel.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
 import io.microkernel.training.RoundRecord;
 import java.util.List;
@@ -20,7 +21,8 @@ public final class TrainingApi {
      * {@code "inputs": {"name": <value>, ...}} instead of {@code input}. Each sample is kept as
      * tokens and streamed into tensors once the model's inputs are known.
      */
-    public record SamplesRequest(@Schema(type = SchemaType.ARRAY) List<TokenBuffer> samples) {
+    public record SamplesRequest(
+            @JsonDeserialize(using = BoundedRows.Samples.class) @Schema(type = SchemaType.ARRAY) List<TokenBuffer> samples) {
     }
 
     /** The buffer as {@code GET /v1/models/{m}/samples} reports it. */

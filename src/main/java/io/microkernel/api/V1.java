@@ -3,6 +3,7 @@ package io.microkernel.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
 import io.microkernel.serving.Classification;
 import io.microkernel.serving.InputProblem;
@@ -42,7 +43,8 @@ public final class V1 {
      * TF Serving's predict request: rows ({@code instances}) or columns ({@code inputs}), never both.
      * Values are kept as tokens, streamed into tensors once the version that answers is known.
      */
-    public record PredictRequest(@Schema(type = SchemaType.ARRAY) List<TokenBuffer> instances,
+    public record PredictRequest(
+            @JsonDeserialize(using = BoundedRows.Instances.class) @Schema(type = SchemaType.ARRAY) List<TokenBuffer> instances,
             @Schema(type = SchemaType.OBJECT) TokenBuffer inputs,
             @JsonProperty("signature_name") String signatureName) {
     }

@@ -1,5 +1,6 @@
 package io.microkernel.config;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
@@ -64,6 +65,17 @@ public interface MicrokernelConfig {
         /** Largest batch one inference request may carry. */
         @WithDefault("256")
         int maxBatch();
+
+        /**
+         * Request bodies (by declared length) that may be received and worked on at once, over all
+         * requests; one more is answered 429 with Retry-After. Bounds the memory bodies can take.
+         */
+        @WithDefault("32M")
+        MemorySize maxBytesInFlight();
+
+        /** The longest a client may take to send a request body; a slower one gets 408 and is disconnected. */
+        @WithDefault("30s")
+        Duration bodyTimeout();
     }
 
     interface Store {

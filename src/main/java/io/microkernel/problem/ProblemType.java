@@ -35,6 +35,8 @@ public enum ProblemType {
     VERSION_DOES_NOT_LOAD("version-does-not-load", "Version does not load", 409),
     SAMPLE_BUFFER_FULL("sample-buffer-full", "Sample buffer full", 429),
     MODEL_NOT_READY("model-not-ready", "Model not ready", 503),
+    /** The data disk is full: nothing was stored; retry once space is freed. */
+    INSUFFICIENT_STORAGE("insufficient-storage", "Insufficient storage", 507),
     // The server failed.
     INFERENCE_FAILED("inference-failed", "Inference failed", 500),
     STORE_ERROR("store-error", "Model store error", 500),

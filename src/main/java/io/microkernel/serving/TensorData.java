@@ -43,6 +43,24 @@ public interface TensorData {
         };
     }
 
+    /**
+     * Data kept as compact JSON text because the request gave its datatype or shape only after it:
+     * the value at the parser's current token is copied with every number as written, so it costs
+     * about the bytes it took in the request (tokens would cost several times that), and the
+     * parser is left on the value's last token.
+     */
+    static TensorData buffered(JsonParser p) throws IOException {
+        byte[] json = JsonText.copyValue(p);
+        return (dtype, shape, what) -> {
+            try (JsonParser replay = JsonText.parse(json)) {
+                replay.nextToken();
+                return JsonTensorReader.readFlat(replay, dtype, shape, what);
+            } catch (IOException e) {
+                throw new UncheckedIOException("replaying buffered JSON failed", e);
+            }
+        };
+    }
+
     /** Data kept as tokens because the request gave its datatype or shape only after it. */
     static TensorData buffered(TokenBuffer tokens) {
         return (dtype, shape, what) -> {

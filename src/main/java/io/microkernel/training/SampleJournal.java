@@ -126,14 +126,36 @@ public final class SampleJournal implements AutoCloseable {
     private FileChannel current;
     private boolean closed;
 
-    private SampleJournal(Path dir, Settings settings) {
+    private final Disk disk;
+
+    private SampleJournal(Path dir, Settings settings, Disk disk) {
         this.dir = dir;
         this.settings = settings;
+        this.disk = disk;
+    }
+
+    /**
+     * How a batch reaches the disk: written whole and forced. A seam, so tests can make the disk
+     * fail (a full one, say) where no small filesystem can be mounted.
+     */
+    interface Disk {
+        Disk FILES = (channel, records) -> {
+            while (records.hasRemaining()) {
+                channel.write(records);
+            }
+            channel.force(false);
+        };
+
+        void write(FileChannel channel, ByteBuffer records) throws IOException;
     }
 
     /** Opens (and recovers) the journal in {@code dir}, creating the folder when needed. */
     public static SampleJournal open(Path dir, Settings settings) {
-        SampleJournal journal = new SampleJournal(dir, settings);
+        return open(dir, settings, Disk.FILES);
+    }
+
+    static SampleJournal open(Path dir, Settings settings, Disk disk) {
+        SampleJournal journal = new SampleJournal(dir, settings, disk);
         try {
             Files.createDirectories(dir);
             journal.recover();
@@ -216,10 +238,7 @@ public final class SampleJournal implements AutoCloseable {
             buffer.flip();
             long before = current.size();
             try {
-                while (buffer.hasRemaining()) {
-                    current.write(buffer);
-                }
-                current.force(false);
+                disk.write(current, buffer);
             } catch (IOException e) {
                 // Leave no partial batch behind for recovery to find; the client was not told "accepted".
                 tryTruncate(before);
@@ -229,7 +248,7 @@ public final class SampleJournal implements AutoCloseable {
             segment.lastId = stored.get(stored.size() - 1).id();
         } catch (IOException e) {
             nextId += stored.size();
-            throw new UncheckedIOException("cannot write the sample journal in " + dir + ": " + e.getMessage(), e);
+            throw writeFailure(e, bytes);
         }
         nextId += stored.size();
         stored.forEach(this::remember);
@@ -362,8 +381,9 @@ public final class SampleJournal implements AutoCloseable {
         }
         Segment segment = new Segment(dir.resolve(segmentName(firstId)), firstId);
         current = FileChannel.open(segment.path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        Durable.fsync(dir);
+        // Known before the folder is forced, so a failure there cannot leave writes going to an unlisted file.
         segments.add(segment);
+        Durable.fsync(dir);
         return segment;
     }
 
@@ -408,12 +428,45 @@ public final class SampleJournal implements AutoCloseable {
         }
     }
 
+    /**
+     * A full disk (or quota) is the client's 507 to retry later, logged in one line; anything else
+     * stays a failure of the server. Either way nothing of the batch was acknowledged.
+     */
+    private RuntimeException writeFailure(IOException e, int bytes) {
+        if (isStorageFull(e)) {
+            LOG.warnf("the sample journal in %s is out of disk space: %s", dir, e.getMessage());
+            return new StorageFullException("cannot store the samples: expected room for " + bytes
+                    + " bytes on the data disk, found it full (" + e.getMessage() + "); nothing was stored, retry once"
+                    + " space is freed", settings.retryAfterSeconds(), e);
+        }
+        return new UncheckedIOException("cannot write the sample journal in " + dir + ": " + e.getMessage(), e);
+    }
+
+    private boolean isStorageFull(IOException e) {
+        String message = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        if (message.contains("no space left") || message.contains("disk quota exceeded")) {
+            return true;
+        }
+        try {
+            return Files.getFileStore(dir).getUsableSpace() == 0;
+        } catch (IOException unknown) {
+            return false;
+        }
+    }
+
     private void tryTruncate(long size) {
         try {
             current.truncate(size);
             current.force(false);
         } catch (IOException e) {
+            // Appending after a partial record would hide every later one from recovery: start a new segment.
             LOG.warnf("cannot cut a failed write off the sample journal in %s: %s", dir, e.getMessage());
+            try {
+                current.close();
+            } catch (IOException ignored) {
+                // Closing a channel whose writes failed: nothing more to lose.
+            }
+            current = null;
         }
     }
 

@@ -51,10 +51,31 @@ class InferInputReaderTest {
     @Test
     void aHugeDeclaredShapeDoesNotAllocateIt() throws IOException {
         // 4 GB of floats if the declared shape were allocated before the data was counted.
-        Oip.InferInput input = input("{\"name\":\"x\",\"shape\":[100000000,10],\"datatype\":\"FP32\",\"data\":[1,2]}");
+        Oip.InferInput input = input("{\"name\":\"x\",\"shape\":[1,1000000000],\"datatype\":\"FP32\",\"data\":[1,2]}");
 
-        assertThatThrownBy(() -> input.data().read(DType.FLOAT, new long[] {100000000, 10}, "input 'x'"))
-                .hasMessage("input 'x': shape [100000000,10] expected 1000000000 values, found 2");
+        assertThatThrownBy(() -> input.data().read(DType.FLOAT, new long[] {1, 1000000000}, "input 'x'"))
+                .hasMessage("input 'x': shape [1,1000000000] expected 1000000000 values, found 2");
+    }
+
+    @Test
+    void aDeclaredBatchOverMaxBatchIsRefusedWithoutReadingItsData() throws IOException {
+        Oip.InferInput input = input("{\"name\":\"x\",\"shape\":[257,1],\"datatype\":\"FP32\",\"data\":[\"unread\"]}");
+
+        assertThatThrownBy(() -> input.data().read(DType.FLOAT, new long[] {257, 1}, "input 'x'"))
+                .isInstanceOfSatisfying(InputValidationException.class,
+                        e -> assertThat(e.problem()).isEqualTo(InputProblem.BATCH_TOO_LARGE))
+                .hasMessage("expected at most 256 instances (microkernel.serving.max-batch), found 257");
+    }
+
+    @Test
+    void dataBeforeItsShapeIsKeptAsWrittenAndReadOnceTheShapeIsKnown() throws IOException {
+        Oip.InferInput input = input("{\"data\":[[1.5, 2e0],[NaN, 4]],\"name\":\"x\",\"shape\":[2,2],\"datatype\":\"FP32\"}");
+
+        assertThatThrownBy(() -> input.data().read(DType.FLOAT, new long[] {2, 2}, "input 'x'"))
+                .hasMessage("input 'x' element 2: expected a finite FP32 value, found NaN");
+        Oip.InferInput fine = input("{\"data\":[[1.5, 2e0],[3, 4]],\"name\":\"x\",\"shape\":[2,2],\"datatype\":\"FP32\"}");
+        assertThat(fine.data().read(DType.FLOAT, new long[] {2, 2}, "input 'x'"))
+                .isEqualTo(io.microkernel.tensor.Tensor.ofFloats(new long[] {2, 2}, 1.5f, 2f, 3f, 4f));
     }
 
     @Test

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.microkernel.problem.ConfigurationException;
 import io.microkernel.problem.ProblemType;
 import io.quarkus.runtime.configuration.DurationConverter;
+import io.quarkus.runtime.configuration.MemorySize;
+import io.quarkus.runtime.configuration.MemorySizeConverter;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
@@ -19,6 +21,7 @@ class ConfigurationCheckTest {
         SmallRyeConfig config = new SmallRyeConfigBuilder()
                 .withMapping(MicrokernelConfig.class)
                 .withConverter(Duration.class, 200, new DurationConverter())
+                .withConverter(MemorySize.class, 200, new MemorySizeConverter())
                 .withSources(new PropertiesConfigSource(values, "test", 500))
                 .build();
         return config.getConfigMapping(MicrokernelConfig.class);

@@ -91,8 +91,13 @@ final class PackagedApp implements AutoCloseable {
 
     /** Starts the application on {@code data}, bootstrapping from {@code artifacts}, and waits until it is ready. */
     void start(Path artifacts, Path data, String name) throws IOException {
+        start(artifacts, data, name, List.of());
+    }
+
+    /** As {@link #start(Path, Path, String)}, with more JVM options ({@code -Dkey=value}) before the jar. */
+    void start(Path artifacts, Path data, String name, List<String> jvmOptions) throws IOException {
         log = Files.createDirectories(Path.of("target", logFolder)).resolve("app-" + name + ".log");
-        ProcessBuilder builder = new ProcessBuilder(serverCommand(artifacts, data)).redirectErrorStream(true)
+        ProcessBuilder builder = new ProcessBuilder(serverCommand(artifacts, data, jvmOptions)).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         process = builder.start();
         await().atMost(START).pollInterval(Duration.ofMillis(250)).until(() -> {
@@ -112,7 +117,7 @@ final class PackagedApp implements AutoCloseable {
     /** Starts the server as {@link #start} does and waits for it to exit by itself (a server that cannot start). */
     Finished startToEnd(Path artifacts, Path data, String name) throws IOException, InterruptedException {
         log = Files.createDirectories(Path.of("target", logFolder)).resolve("app-" + name + ".log");
-        process = new ProcessBuilder(serverCommand(artifacts, data)).redirectErrorStream(true)
+        process = new ProcessBuilder(serverCommand(artifacts, data, List.of())).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
         boolean exited = process.waitFor(1, TimeUnit.MINUTES);
         assertThat(exited).as("the server exits by itself; see %s", log).isTrue();
@@ -124,16 +129,18 @@ final class PackagedApp implements AutoCloseable {
         return Path.of("target", logFolder).toAbsolutePath();
     }
 
-    private List<String> serverCommand(Path artifacts, Path data) throws IOException {
+    private List<String> serverCommand(Path artifacts, Path data, List<String> jvmOptions) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return List.of(java, "-Xmx512m",
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m",
                 "-XX:ErrorFile=" + Files.createDirectories(crashReports()).resolve("hs_err_pid%p.log"),
                 "-Dquarkus.http.port=" + port,
                 GRPC_ANY_PORT,
                 "-Dmicrokernel.data-dir=" + data,
                 "-Dmicrokernel.model.artifacts=" + artifacts,
-                "-Dmicrokernel.training.threads=1",
-                "-jar", RUNNER.toAbsolutePath().toString());
+                "-Dmicrokernel.training.threads=1"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", RUNNER.toAbsolutePath().toString()));
+        return command;
     }
 
     /** Posts {@code n} labelled samples of the tiny classifier's task; returns how many were accepted. */

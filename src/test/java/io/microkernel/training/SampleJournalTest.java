@@ -48,6 +48,42 @@ class SampleJournalTest {
     }
 
     @Test
+    void aFullDiskIsA507ThatStoresNothingAndTheJournalRecoversWhenSpaceReturns() {
+        java.util.concurrent.atomic.AtomicBoolean full = new java.util.concurrent.atomic.AtomicBoolean();
+        SampleJournal.Disk disk = (channel, records) -> {
+            if (full.get()) {
+                // What the kernel does on ENOSPC: part of the batch reaches the file, then the write fails.
+                records.limit(records.position() + records.remaining() / 2);
+                channel.write(records);
+                throw new IOException("No space left on device");
+            }
+            SampleJournal.Disk.FILES.write(channel, records);
+        };
+        SampleJournal.Settings settings = new SampleJournal.Settings(100, 0.2, 100, 7);
+        try (SampleJournal journal = SampleJournal.open(dir, settings, disk)) {
+            journal.append(List.of(classSample(1, 0)));
+            full.set(true);
+            assertThatThrownBy(() -> journal.append(List.of(classSample(2, 1), classSample(3, 2))))
+                    .isInstanceOfSatisfying(StorageFullException.class, e -> {
+                        assertThat(e.status()).isEqualTo(507);
+                        assertThat(e.headers()).containsEntry("Retry-After", "7");
+                    })
+                    .hasMessageContaining("found it full (No space left on device); nothing was stored");
+            assertThat(journal.stats().total()).isEqualTo(1);
+
+            full.set(false);
+            List<Sample> later = journal.append(List.of(classSample(4, 1)));
+            assertThat(later).extracting(Sample::id).allSatisfy(id -> assertThat(id).isGreaterThan(1L));
+            assertThat(journal.stats().total()).isEqualTo(2);
+        }
+        try (SampleJournal reopened = SampleJournal.open(dir, settings)) {
+            // Exactly the acknowledged samples: the half-written batch was cut off, the later one follows it.
+            assertThat(reopened.snapshot().samples()).extracting(s -> s.inputs().get("input").getDouble(0))
+                    .containsExactly(1.0, 4.0);
+        }
+    }
+
+    @Test
     void idsIncreaseAndEveryDtypeSurvivesAReopen() {
         List<Sample> written = new ArrayList<>();
         try (SampleJournal journal = open(100, 10)) {

@@ -1,5 +1,6 @@
 package io.microkernel.demo;
 
+import io.microkernel.store.Durable;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnxruntime.OrtEnvironment;
 import io.microkernel.compiler.ArtifactBuilder;
@@ -200,13 +201,8 @@ public final class DefaultModel {
 
     /** Deletes a working folder and everything in it. */
     static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            Durable.deleteTree(dir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,5 +1,7 @@
 package io.microkernel.demo;
 
+import io.microkernel.tensor.Scores;
+import io.microkernel.runtime.OrtSessions;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -58,7 +60,7 @@ public final class ShapeTraining {
     public static double train(OrtEnvironment env, ArtifactSet set, Path checkpoint, Path trained,
             ShapeImages.Batch data, Settings settings, EpochListener listener) {
         String imageInput = set.description().inputs().get(0).name();
-        try (OrtSession.SessionOptions options = options(settings.threads());
+        try (OrtSession.SessionOptions options = OrtSessions.options(settings.threads(), 1);
                 OrtTrainingSession session = set.openTrainingSession(env, checkpoint, options)) {
             session.setLearningRate(settings.learningRate());
             int[] order = new int[data.size()];
@@ -87,7 +89,7 @@ public final class ShapeTraining {
 
     /** The share of {@code data} whose highest-scoring class of the inference model is the label. */
     public static double accuracy(OrtEnvironment env, Path inferenceModel, ShapeImages.Batch data, int threads) {
-        try (OrtSession.SessionOptions options = options(threads);
+        try (OrtSession.SessionOptions options = OrtSessions.options(threads, 1);
                 OrtSession session = env.createSession(inferenceModel.toString(), options)) {
             String input = session.getInputNames().iterator().next();
             int correct = 0;
@@ -97,7 +99,7 @@ public final class ShapeTraining {
                         OrtSession.Result result = session.run(Map.of(input, images))) {
                     float[][] scores = (float[][]) result.get(0).getValue();
                     for (int i = 0; i < scores.length; i++) {
-                        if (argmax(scores[i]) == data.labels()[from + i]) {
+                        if (Scores.argmax(scores[i]) == data.labels()[from + i]) {
                             correct++;
                         }
                     }
@@ -141,13 +143,6 @@ public final class ShapeTraining {
                 new long[] {n, 1, ShapeImages.SIZE, ShapeImages.SIZE});
     }
 
-    private static OrtSession.SessionOptions options(int threads) throws OrtException {
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        options.setIntraOpNumThreads(threads);
-        options.setInterOpNumThreads(1);
-        return options;
-    }
-
     private static void shuffle(int[] order, SplittableRandom random) {
         for (int i = order.length - 1; i > 0; i--) {
             int j = random.nextInt(i + 1);
@@ -155,15 +150,5 @@ public final class ShapeTraining {
             order[i] = order[j];
             order[j] = t;
         }
-    }
-
-    static int argmax(float[] scores) {
-        int best = 0;
-        for (int i = 1; i < scores.length; i++) {
-            if (scores[i] > scores[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -1,5 +1,6 @@
 package io.microkernel.serving;
 
+import io.microkernel.runtime.OrtSessions;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OrtEnvironment;
@@ -69,10 +70,13 @@ public final class ModelLoader {
     }
 
     private OrtSession.SessionOptions sessionOptions() {
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        OrtSession.SessionOptions options;
         try {
-            options.setIntraOpNumThreads(settings.intraOpThreads());
-            options.setInterOpNumThreads(settings.interOpThreads());
+            options = OrtSessions.options(settings.intraOpThreads(), settings.interOpThreads());
+        } catch (OrtException e) {
+            throw new ModelLoadException("cannot configure a serving session: " + e.getMessage(), e);
+        }
+        try {
             // Spinning pool threads burn the cores a training round needs; wake on demand instead.
             options.addConfigEntry("session.intra_op.allow_spinning", "0");
             options.addConfigEntry("session.inter_op.allow_spinning", "0");

@@ -97,7 +97,7 @@ public final class Durable {
     }
 
     /** Deletes a folder tree; a missing folder is not an error. */
-    static void deleteTree(Path dir) throws IOException {
+    public static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }

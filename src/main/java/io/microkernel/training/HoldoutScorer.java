@@ -1,5 +1,6 @@
 package io.microkernel.training;
 
+import io.microkernel.runtime.OrtSessions;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
@@ -45,7 +46,7 @@ final class HoldoutScorer {
         for (List<Sample> batch : batches()) {
             try (TensorBatch tensors = TensorBatch.of(env, session.getEvalInputNames(), description.label(), batch);
                     OrtSession.Result result = session.evalStep(tensors.inputs())) {
-                weighted += scalar(result.get(0)) * batch.size();
+                weighted += OrtSessions.scalar(result.get(0), "eval graph") * batch.size();
             }
         }
         return weighted / holdout.size();
@@ -131,23 +132,6 @@ final class HoldoutScorer {
             batches.add(holdout.subList(start, Math.min(holdout.size(), start + batchSize)));
         }
         return batches;
-    }
-
-    private static double scalar(OnnxValue value) throws OrtException {
-        Object v = value.getValue();
-        if (v instanceof Float f) {
-            return f;
-        }
-        if (v instanceof Double d) {
-            return d;
-        }
-        if (v instanceof float[] a && a.length > 0) {
-            return a[0];
-        }
-        if (v instanceof double[] a && a.length > 0) {
-            return a[0];
-        }
-        throw new IllegalStateException("expected a scalar loss from the eval graph, found " + value.getInfo());
     }
 
     private static List<double[]> rows(OnnxTensor output, int n) {

@@ -1,5 +1,6 @@
 package io.microkernel.training;
 
+import io.microkernel.store.Durable;
 import ai.onnxruntime.OrtEnvironment;
 import io.microkernel.artifacts.ArtifactSet;
 import io.microkernel.problem.ProblemException;
@@ -424,17 +425,8 @@ public final class RoundScheduler implements AutoCloseable {
     }
 
     private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    LOG.debugf("cannot delete %s: %s", p, e.getMessage());
-                }
-            });
+        try {
+            Durable.deleteTree(dir);
         } catch (IOException e) {
             LOG.warnf("cannot clear %s: %s", dir, e.getMessage());
         }

@@ -1,5 +1,6 @@
 package io.microkernel.training;
 
+import io.microkernel.runtime.OrtSessions;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -182,7 +183,7 @@ public final class TrainingRound {
         HoldoutScorer scorer = new HoldoutScorer(env, description, holdout, EVAL_BATCH);
 
         OrtTrainingSession.setSeed(seed);
-        try (OrtSession.SessionOptions options = sessionOptions();
+        try (OrtSession.SessionOptions options = OrtSessions.options(threads, 1);
                 OrtTrainingSession session = artifacts.openTrainingSession(env, startCheckpoint, options)) {
             // Scored before the first step, the session still holds exactly the active version's parameters.
             double activeLoss = scorer.evalLoss(session);
@@ -250,7 +251,7 @@ public final class TrainingRound {
         checkCancelled();
         EvaluationMetrics active;
         EvaluationMetrics candidate;
-        try (OrtSession.SessionOptions options = sessionOptions()) {
+        try (OrtSession.SessionOptions options = OrtSessions.options(threads, 1)) {
             try (OrtSession session = env.createSession(activeInference.toString(), options)) {
                 active = scorer.metrics(activeLoss, scorer.predict(session, base.inferenceOutput()));
             }
@@ -267,7 +268,7 @@ public final class TrainingRound {
         double loss;
         try (TensorBatch tensors = TensorBatch.of(env, session.getTrainInputNames(), description.label(), batch);
                 OrtSession.Result result = session.trainStep(tensors.inputs())) {
-            loss = scalar(result.get(0));
+            loss = OrtSessions.scalar(result.get(0), "training graph");
         }
         session.optimizerStep();
         session.lazyResetGrad();
@@ -284,38 +285,9 @@ public final class TrainingRound {
         Durable.moveIntoPlace(temp, target);
     }
 
-    private OrtSession.SessionOptions sessionOptions() throws OrtException {
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        try {
-            options.setIntraOpNumThreads(threads);
-            options.setInterOpNumThreads(1);
-            return options;
-        } catch (OrtException e) {
-            options.close();
-            throw e;
-        }
-    }
-
     private void checkCancelled() {
         if (cancelled.getAsBoolean()) {
             throw new RoundCancelledException("cancelled on request");
         }
-    }
-
-    private static double scalar(OnnxValue value) throws OrtException {
-        Object v = value.getValue();
-        if (v instanceof Float f) {
-            return f;
-        }
-        if (v instanceof float[] a && a.length > 0) {
-            return a[0];
-        }
-        if (v instanceof Double d) {
-            return d;
-        }
-        if (v instanceof double[] a && a.length > 0) {
-            return a[0];
-        }
-        throw new IllegalStateException("expected a scalar loss from the training graph, found " + value.getInfo());
     }
 }

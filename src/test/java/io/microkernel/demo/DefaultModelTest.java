@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtTrainingSession;
+import io.microkernel.tensor.Scores;
 import io.microkernel.artifacts.ArtifactDescription;
 import io.microkernel.artifacts.ArtifactSet;
 import io.microkernel.tensor.DType;
@@ -121,7 +122,7 @@ class DefaultModelTest {
             float[][] scores = (float[][]) result.get(0).getValue();
             int correct = 0;
             for (int i = 0; i < scores.length; i++) {
-                if (ShapeTraining.argmax(scores[i]) == data.labels()[i]) {
+                if (Scores.argmax(scores[i]) == data.labels()[i]) {
                     correct++;
                 }
             }

@@ -5,18 +5,33 @@ import static io.microkernel.api.InferenceApiTest.expectError;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 
+import io.microkernel.compiler.ArtifactBuilder;
+import io.microkernel.runtime.OrtRuntime;
+import io.microkernel.testing.TinyModels;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.hamcrest.Matchers;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 @QuarkusTest
 @TestProfile(NotReadyProfile.class)
-@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NotReadyApiTest {
 
     @Test
-    @org.junit.jupiter.api.Order(1)
+    @Order(1)
     void requestsBeforeAnyModelIsLoadedGet503AndReadinessIsDown() {
         expectError(given().contentType(ContentType.JSON).body(TWO_ROWS).when().post("/v2/models/default/infer"),
                 503, "expected a loaded version, found none");
@@ -37,29 +52,29 @@ class NotReadyApiTest {
      * without a restart. Runs after the test above (it makes the model ready).
      */
     @Test
-    @org.junit.jupiter.api.Order(2)
+    @Order(2)
     void startUpSaysWhyItIsNotReadyAndServesOnceTheArtifactsArrive() throws Exception {
-        java.nio.file.Path artifacts = java.nio.file.Path.of(org.eclipse.microprofile.config.ConfigProvider.getConfig()
+        Path artifacts = Path.of(ConfigProvider.getConfig()
                 .getValue("microkernel.model.artifacts", String.class));
         String why = "microkernel.model.artifacts=" + artifacts.toAbsolutePath() + " is not a folder";
         given().when().get("/q/health/ready").then().statusCode(503)
-                .body("checks[0].data.reason", org.hamcrest.Matchers.containsString(why))
-                .body("checks[0].data.reason", org.hamcrest.Matchers.containsString("next in"));
-        given().when().get("/v2/health/ready").then().statusCode(503).body("reason", org.hamcrest.Matchers.containsString(why));
+                .body("checks.find { it.name == 'model default' }.data.reason", Matchers.containsString(why))
+                .body("checks.find { it.name == 'model default' }.data.reason", Matchers.containsString("next in"));
+        given().when().get("/v2/health/ready").then().statusCode(503).body("reason", Matchers.containsString(why));
         expectError(given().when().get("/v2/models/default"), 503, why);
 
         // The set appears whole (built aside, then renamed), as a mounted volume would.
-        java.nio.file.Path aside = artifacts.resolveSibling("artifacts-being-built");
-        io.microkernel.compiler.ArtifactBuilder.fromModel(io.microkernel.testing.TinyModels.classifier(1))
-                .trainablePattern(java.util.regex.Pattern.compile("head\\..*"))
-                .classNames(java.util.List.of("a", "b", "c"))
-                .build(io.microkernel.runtime.OrtRuntime.get().environment(), aside);
-        java.nio.file.Files.move(aside, artifacts, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Path aside = artifacts.resolveSibling("artifacts-being-built");
+        ArtifactBuilder.fromModel(TinyModels.classifier(1))
+                .trainablePattern(Pattern.compile("head\\..*"))
+                .classNames(List.of("a", "b", "c"))
+                .build(OrtRuntime.get().environment(), aside);
+        Files.move(aside, artifacts, StandardCopyOption.ATOMIC_MOVE);
 
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(2))
+        Awaitility.await().atMost(Duration.ofMinutes(2))
                 .until(() -> given().get("/v2/health/ready").statusCode() == 200);
-        given().when().get("/q/health/ready").then().statusCode(200).body("checks[0].data.reason", org.hamcrest.Matchers.nullValue());
-        given().when().get("/v2/models/default").then().statusCode(200).body("versions", org.hamcrest.Matchers.contains("1"));
+        given().when().get("/q/health/ready").then().statusCode(200).body("checks.find { it.name == 'model default' }.data.reason", Matchers.nullValue());
+        given().when().get("/v2/models/default").then().statusCode(200).body("versions", Matchers.contains("1"));
         given().contentType(ContentType.JSON).body(TWO_ROWS).when().post("/v2/models/default/infer").then().statusCode(200);
     }
 }

@@ -71,7 +71,7 @@ class GrpcInferenceServiceTest {
         ModelMetadataResponse metadata = stub.modelMetadata(ModelMetadataRequest.newBuilder().setName("default").build());
         assertThat(metadata.getName()).isEqualTo("default");
         assertThat(metadata.getPlatform()).isEqualTo("onnxruntime_onnx");
-        assertThat(metadata.getVersionsList()).containsExactly("1", "2", "3", "4", "5");
+        assertThat(metadata.getVersionsList()).containsExactly("1", "2", "3", "4", "5", "6");
         assertThat(metadata.getInputs(0).getName()).isEqualTo("input");
         assertThat(metadata.getInputs(0).getDatatype()).isEqualTo("FP32");
         assertThat(metadata.getInputs(0).getShapeList()).containsExactly(-1L, 4L);
@@ -144,7 +144,7 @@ class GrpcInferenceServiceTest {
     void badInputsAreInvalidArgumentWithRestsMessage() {
         String restDetail = given().contentType(ContentType.JSON)
                 .body("{\"inputs\":[{\"name\":\"input\",\"shape\":[2,5],\"datatype\":\"FP32\",\"data\":[1,2,3,4,5,6,7,8,9,10]}]}")
-                .when().post("/v2/models/default/infer").then().statusCode(400).extract().path("detail");
+                .when().post("/v2/models/default/infer").then().statusCode(400).extract().path("error");
         assertThat(restDetail).contains("expected shape [-1,4], found [2,5]");
         expectStatus(() -> stub.modelInfer(request().addInputs(input("input", "FP32", 2, 5))
                 .addRawInputContents(littleEndian(new float[10])).build()), Status.Code.INVALID_ARGUMENT, restDetail);
@@ -167,7 +167,7 @@ class GrpcInferenceServiceTest {
         expectStatus(() -> stub.modelInfer(request().setModelName("nope").addInputs(input("input", "FP32", 2, 4)
                 .setContents(fp32(TWO_ROWS))).build()), Status.Code.NOT_FOUND, "expected model 'default', found 'nope'");
         expectStatus(() -> stub.modelInfer(request().setModelVersion("42").addInputs(input("input", "FP32", 2, 4)
-                .setContents(fp32(TWO_ROWS))).build()), Status.Code.NOT_FOUND, "version 42 not found: expected one of [1, 2, 3, 4, 5], found 42");
+                .setContents(fp32(TWO_ROWS))).build()), Status.Code.NOT_FOUND, "version 42 not found: expected one of [1, 2, 3, 4, 5, 6], found 42");
         expectStatus(() -> stub.modelMetadata(ModelMetadataRequest.newBuilder().setName("nope").build()),
                 Status.Code.NOT_FOUND, "found 'nope'");
         expectStatus(() -> stub.modelReady(ModelReadyRequest.newBuilder().setName("default").setVersion("abc").build()),

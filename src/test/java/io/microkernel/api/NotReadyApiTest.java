@@ -2,9 +2,23 @@ package io.microkernel.api;
 
 import static io.microkernel.api.InferenceApiTest.TWO_ROWS;
 import static io.microkernel.api.InferenceApiTest.expectError;
+import static io.microkernel.api.grpc.GrpcInferenceServiceTest.expectStatus;
+import static io.microkernel.api.grpc.GrpcInferenceServiceTest.fp32;
+import static io.microkernel.api.grpc.GrpcInferenceServiceTest.input;
+import static io.microkernel.api.grpc.GrpcInferenceServiceTest.request;
 import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.microkernel.api.grpc.GrpcChannels;
+import io.microkernel.api.grpc.proto.GRPCInferenceServiceGrpc;
+import io.microkernel.api.grpc.proto.ModelMetadataRequest;
+import io.microkernel.api.grpc.proto.ModelReadyRequest;
+import io.microkernel.api.grpc.proto.ServerLiveRequest;
+import io.microkernel.api.grpc.proto.ServerReadyRequest;
 import io.microkernel.compiler.ArtifactBuilder;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.testing.TinyModels;
@@ -44,6 +58,25 @@ class NotReadyApiTest {
         given().when().get("/q/health/ready").then().statusCode(503).body("status", equalTo("DOWN"));
         given().when().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
         given().when().get("/v2/health/live").then().statusCode(200);
+    }
+
+    /** The same over gRPC, in this boot, before the artifacts arrive: UNAVAILABLE, as REST's 503. */
+    @Test
+    @Order(1)
+    void grpcBeforeAnyModelIsLoadedIsUnavailableAndNotReady() throws InterruptedException {
+        ManagedChannel channel = GrpcChannels.open();
+        try {
+            GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub = GrpcChannels.stub(channel);
+            assertThat(stub.serverLive(ServerLiveRequest.getDefaultInstance()).getLive()).isTrue();
+            assertThat(stub.serverReady(ServerReadyRequest.getDefaultInstance()).getReady()).isFalse();
+            assertThat(stub.modelReady(ModelReadyRequest.newBuilder().setName("default").build()).getReady()).isFalse();
+            expectStatus(() -> stub.modelInfer(request().addInputs(input("input", "FP32", 1, 4).setContents(fp32(1, 2, 3, 4))).build()),
+                    Status.Code.UNAVAILABLE, "expected a loaded version, found none");
+            expectStatus(() -> stub.modelMetadata(ModelMetadataRequest.newBuilder().setName("default").build()),
+                    Status.Code.UNAVAILABLE, "not ready");
+        } finally {
+            GrpcChannels.close(channel);
+        }
     }
 
     /**

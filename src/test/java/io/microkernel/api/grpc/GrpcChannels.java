@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 /** A real channel to the test application's gRPC server, on the free port it took. */
-final class GrpcChannels {
+public final class GrpcChannels {
 
     private GrpcChannels() {
     }
@@ -23,11 +23,11 @@ final class GrpcChannels {
         return port;
     }
 
-    static ManagedChannel open() {
+    public static ManagedChannel open() {
         return ManagedChannelBuilder.forAddress("localhost", port()).usePlaintext().build();
     }
 
-    static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub(ManagedChannel channel) {
+    public static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub(ManagedChannel channel) {
         return GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
@@ -38,7 +38,7 @@ final class GrpcChannels {
         return stub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
 
-    static void close(ManagedChannel channel) throws InterruptedException {
+    public static void close(ManagedChannel channel) throws InterruptedException {
         channel.shutdownNow();
         assertThat(channel.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
     }

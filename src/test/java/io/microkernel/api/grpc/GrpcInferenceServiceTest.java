@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @TestProfile(StoreProfile.class)
-class GrpcInferenceServiceTest {
+public class GrpcInferenceServiceTest {
 
     private static final float[] TWO_ROWS = {1, 2, 3, 4, 5, 6, 7, 8};
     private static final String TWO_ROWS_JSON = """
@@ -189,11 +189,11 @@ class GrpcInferenceServiceTest {
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
-    static ModelInferRequest.Builder request() {
+    public static ModelInferRequest.Builder request() {
         return ModelInferRequest.newBuilder().setModelName("default").setId("req-1");
     }
 
-    static ModelInferRequest.InferInputTensor.Builder input(String name, String datatype, long... shape) {
+    public static ModelInferRequest.InferInputTensor.Builder input(String name, String datatype, long... shape) {
         ModelInferRequest.InferInputTensor.Builder input = ModelInferRequest.InferInputTensor.newBuilder()
                 .setName(name).setDatatype(datatype);
         for (long dim : shape) {
@@ -202,7 +202,7 @@ class GrpcInferenceServiceTest {
         return input;
     }
 
-    static InferTensorContents.Builder fp32(float... values) {
+    public static InferTensorContents.Builder fp32(float... values) {
         InferTensorContents.Builder contents = InferTensorContents.newBuilder();
         for (float v : values) {
             contents.addFp32Contents(v);
@@ -247,7 +247,7 @@ class GrpcInferenceServiceTest {
                 .orElseThrow(() -> new AssertionError("no output '" + name + "' in " + answer.getOutputsList()));
     }
 
-    static void expectStatus(Runnable call, Status.Code code, String message) {
+    public static void expectStatus(Runnable call, Status.Code code, String message) {
         assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(code);
             assertThat(e.getStatus().getDescription()).contains(message);

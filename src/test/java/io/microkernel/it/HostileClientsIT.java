@@ -187,9 +187,11 @@ class HostileClientsIT {
                 .noneMatch(line -> line.contains(" ERROR "));
     }
 
+    /** The round's step, 0 while it has not reported progress yet (it may still be starting). */
     private long step(long round) {
-        return given().port(app.port()).get("/v1/models/default/rounds/" + round).then().statusCode(200)
-                .extract().jsonPath().getLong("progress.step");
+        Number step = given().port(app.port()).get("/v1/models/default/rounds/" + round).then().statusCode(200)
+                .extract().path("progress.step");
+        return step == null ? 0 : step.longValue();
     }
 
     /** Opens a POST declaring {@code declared} bytes, sends {@code sent} of them and stops. */

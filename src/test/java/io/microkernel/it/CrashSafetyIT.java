@@ -4,15 +4,12 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.microkernel.testing.TinyModels;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -54,20 +51,20 @@ class CrashSafetyIT {
         assertThat(activeVersion()).isEqualTo(1);
         long acknowledged = 0;
         for (int batch = 0; batch < 2; batch++) {
-            acknowledged += postSamples(200, batch);
+            acknowledged += app.postSamples(200, batch);
         }
 
         // Version 2: a round that learns, so "the last published version" is one a round made.
-        long first = startRound("{\"epochs\":8,\"batch_size\":32,\"learning_rate\":0.05,\"seed\":1}");
-        await().atMost(ROUND).until(() -> isFinal(round(first).getString("state")));
-        assertThat(round(first).getString("state")).isEqualTo("promoted");
-        int published = round(first).getInt("promoted_version");
+        long first = app.startRound("{\"epochs\":8,\"batch_size\":32,\"learning_rate\":0.05,\"seed\":1}");
+        await().atMost(ROUND).until(() -> isFinal(app.round(first).getString("state")));
+        assertThat(app.round(first).getString("state")).isEqualTo("promoted");
+        int published = app.round(first).getInt("promoted_version");
         assertThat(activeVersion()).isEqualTo(published);
 
         // A long round, and a client that keeps posting samples until the process dies.
-        long doomed = startRound("{\"epochs\":10000,\"batch_size\":4,\"learning_rate\":0.01}");
-        await().atMost(ROUND).until(() -> "running".equals(round(doomed).getString("state"))
-                && round(doomed).getLong("progress.step") > 0);
+        long doomed = app.startRound("{\"epochs\":10000,\"batch_size\":4,\"learning_rate\":0.01}");
+        await().atMost(ROUND).until(() -> "running".equals(app.round(doomed).getString("state"))
+                && app.round(doomed).getLong("progress.step") > 0);
         AtomicLong acknowledgedDuringRound = new AtomicLong();
         AtomicBoolean posting = new AtomicBoolean(true);
         AtomicLong postsSent = new AtomicLong();
@@ -76,7 +73,7 @@ class CrashSafetyIT {
             while (posting.get()) {
                 try {
                     postsSent.incrementAndGet();
-                    acknowledgedDuringRound.addAndGet(postSamples(5, i++));
+                    acknowledgedDuringRound.addAndGet(app.postSamples(5, i++));
                 } catch (Exception | AssertionError e) {
                     return; // the process is gone
                 }
@@ -110,40 +107,18 @@ class CrashSafetyIT {
                 .extract().jsonPath().getLong("total");
         assertThat(total).isBetween(acknowledged, acknowledged + 5);
         // The interrupted round is failed, with its cause, and a new round can run.
-        JsonPath interrupted = round(doomed);
+        JsonPath interrupted = app.round(doomed);
         assertThat(interrupted.getString("state")).isEqualTo("failed");
         assertThat(interrupted.getString("cause")).isEqualTo("process stopped during the round");
         assertThat(interrupted.getString("finished_at")).isNotNull();
-        long next = startRound("{\"epochs\":1,\"batch_size\":32,\"learning_rate\":0.01}");
+        long next = app.startRound("{\"epochs\":1,\"batch_size\":32,\"learning_rate\":0.01}");
         assertThat(next).isGreaterThan(doomed);
-        await().atMost(ROUND).until(() -> isFinal(round(next).getString("state")));
+        await().atMost(ROUND).until(() -> isFinal(app.round(next).getString("state")));
     }
 
     private int activeVersion() {
         return given().port(port).get("/v1/models/default/versions").then().statusCode(200)
                 .extract().jsonPath().getInt("active");
-    }
-
-    private long postSamples(int n, long seed) {
-        float[][] x = TinyModels.dataset(n, 4, seed);
-        long[] y = TinyModels.labels(x);
-        List<String> samples = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            samples.add(String.format(Locale.ROOT, "{\"input\":[%s,%s,%s,%s],\"label\":%d}",
-                    x[i][0], x[i][1], x[i][2], x[i][3], y[i]));
-        }
-        return given().port(port).contentType(ContentType.JSON)
-                .body("{\"samples\":[" + String.join(",", samples) + "]}")
-                .post("/v1/models/default/samples").then().statusCode(202).extract().jsonPath().getLong("accepted");
-    }
-
-    private long startRound(String body) {
-        return given().port(port).contentType(ContentType.JSON).body(body).post("/v1/models/default/rounds")
-                .then().statusCode(202).extract().jsonPath().getLong("id");
-    }
-
-    private JsonPath round(long id) {
-        return given().port(port).get("/v1/models/default/rounds/" + id).then().statusCode(200).extract().jsonPath();
     }
 
     private static boolean isFinal(String state) {

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SigtermDuringRoundIT {
 
     private static final int SIGTERM_EXIT = 143;
-    private static final int STOPS = 4;
+    private static final int STOPS = 10;
     private static final String LONG_ROUND = "{\"epochs\":10000,\"batch_size\":4,\"learning_rate\":0.01}";
 
     @TempDir

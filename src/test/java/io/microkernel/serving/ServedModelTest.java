@@ -199,10 +199,7 @@ class ServedModelTest {
     void swapToAVersionThatDoesNotLoadLeavesServingAsItWas() throws IOException {
         ModelStore store = threeVersions();
         served(store).start();
-        Path broken = Files.createDirectories(temp.resolve("broken"));
-        Files.write(broken.resolve("inference.onnx"), "not an onnx model".getBytes());
-        Files.write(broken.resolve("checkpoint"), new byte[] {1});
-        ModelVersion unloadable = store.publish(broken, io.microkernel.store.Lineage.fromRound(1, "bad", 1, java.util.Map.of()));
+        ModelVersion unloadable = publishUnloadable(store, 1);
 
         assertThatThrownBy(() -> served.swap(unloadable.version())).isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining("cannot load version 4");
@@ -215,10 +212,7 @@ class ServedModelTest {
     @Test
     void startFallsBackToTheNewestVersionThatLoads() throws IOException {
         ModelStore store = threeVersions();
-        Path broken = Files.createDirectories(temp.resolve("broken"));
-        Files.write(broken.resolve("inference.onnx"), "not an onnx model".getBytes());
-        Files.write(broken.resolve("checkpoint"), new byte[] {1});
-        int unloadable = store.publish(broken, io.microkernel.store.Lineage.fromRound(3, "bad", 1, java.util.Map.of())).version();
+        int unloadable = publishUnloadable(store, 3).version();
         store.activate(unloadable);
 
         ModelVersion started = served(ModelStore.open(store.root(), 5)).start();
@@ -310,10 +304,7 @@ class ServedModelTest {
     @Test
     void startReleasesTheFallbackVersionWhenWritingActiveFails() throws IOException {
         ModelStore store = threeVersions();
-        Path broken = Files.createDirectories(temp.resolve("broken"));
-        Files.write(broken.resolve("inference.onnx"), "not an onnx model".getBytes());
-        Files.write(broken.resolve("checkpoint"), new byte[] {1});
-        int unloadable = store.publish(broken, io.microkernel.store.Lineage.fromRound(3, "bad", 1, java.util.Map.of())).version();
+        int unloadable = publishUnloadable(store, 3).version();
         store.activate(unloadable);
         ModelStore reopened = ModelStore.open(store.root(), 5);
         // ACTIVE is replaced through ACTIVE.tmp; a folder there makes the write fail.
@@ -430,5 +421,13 @@ class ServedModelTest {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Publishes a version whose files do not load (a broken inference graph), after {@code parent}. */
+    private ModelVersion publishUnloadable(ModelStore store, int parent) throws IOException {
+        Path broken = Files.createDirectories(temp.resolve("broken"));
+        Files.write(broken.resolve("inference.onnx"), "not an onnx model".getBytes());
+        Files.write(broken.resolve("checkpoint"), new byte[] {1});
+        return store.publish(broken, io.microkernel.store.Lineage.fromRound(parent, "bad", 1, java.util.Map.of()));
     }
 }

@@ -121,6 +121,23 @@ public interface MicrokernelConfig {
 
         Gate gate();
 
+        /** The frozen-feature cache of rounds ({@code microkernel.training.feature-cache.*}). */
+        FeatureCache featureCache();
+
+        interface FeatureCache {
+            /** Train on graphs cut at the frozen frontier, with each sample's frozen features computed once. */
+            @WithDefault("true")
+            boolean enabled();
+
+            /** The most feature bytes kept in memory; beyond it the least recently used go to disk or away. */
+            @WithDefault("256M")
+            MemorySize maxMemory();
+
+            /** Whether features beyond {@code max-memory} are written to {@code {data-dir}/models/{m}/feature-cache}. */
+            @WithDefault("true")
+            boolean spill();
+        }
+
         interface Buffer {
             @WithDefault("100000")
             int maxSamples();

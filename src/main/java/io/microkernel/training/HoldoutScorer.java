@@ -37,14 +37,26 @@ final class HoldoutScorer {
         this.batchSize = Math.max(1, batchSize);
     }
 
+    /** How a batch of holdout samples becomes the eval graph's inputs (cached frozen features, or as they are). */
+    @FunctionalInterface
+    interface EvalInputs {
+        List<Sample> of(List<Sample> batch) throws OrtException;
+    }
+
     /** Mean eval loss over the holdout, weighting each eval step by its batch size. */
     double evalLoss(OrtTrainingSession session) throws OrtException {
+        return evalLoss(session, batch -> batch);
+    }
+
+    /** Mean eval loss over the holdout, each batch turned into the eval graph's inputs by {@code inputs}. */
+    double evalLoss(OrtTrainingSession session, EvalInputs inputs) throws OrtException {
         if (holdout.isEmpty()) {
             return Double.NaN;
         }
         double weighted = 0;
         for (List<Sample> batch : batches()) {
-            try (TensorBatch tensors = TensorBatch.of(env, session.getEvalInputNames(), description.label(), batch);
+            try (TensorBatch tensors = TensorBatch.of(env, session.getEvalInputNames(), description.label(),
+                    inputs.of(batch));
                     OrtSession.Result result = session.evalStep(tensors.inputs())) {
                 weighted += OrtSessions.scalar(result.get(0), "eval graph") * batch.size();
             }

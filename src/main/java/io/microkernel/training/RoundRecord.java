@@ -24,6 +24,7 @@ import java.time.Instant;
  * @param candidateMetrics the candidate on the same holdout
  * @param decision         the gate's decision with its numbers
  * @param cause            why the round failed or was cancelled
+ * @param featureCache     whether the round trained on cached frozen features, why not, and the hit rate
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -44,7 +45,8 @@ public record RoundRecord(
         String cause,
         Instant createdAt,
         Instant startedAt,
-        Instant finishedAt) {
+        Instant finishedAt,
+        FeatureCacheUse featureCache) {
 
     /**
      * Samples a round used.
@@ -75,23 +77,29 @@ public record RoundRecord(
 
     public static RoundRecord queued(long id, String model, String trigger, long seed, RoundSettings settings) {
         return new RoundRecord(id, model, RoundState.QUEUED, trigger, null, null, seed, settings, null, null, null,
-                null, null, null, Instant.now(), null, null);
+                null, null, null, Instant.now(), null, null, null);
     }
 
     public RoundRecord running(int base, SampleCounts counts, long totalSteps) {
         return new RoundRecord(id, model, RoundState.RUNNING, trigger, base, null, seed, settings, counts,
                 new Progress(0, settings.epochs(), 0, totalSteps, Double.NaN, "training"), null, null, null, null,
-                createdAt, Instant.now(), null);
+                createdAt, Instant.now(), null, featureCache);
     }
 
     public RoundRecord withProgress(Progress next) {
         return new RoundRecord(id, model, state, trigger, baseVersion, promotedVersion, seed, settings, samples, next,
-                activeMetrics, candidateMetrics, decision, cause, createdAt, startedAt, finishedAt);
+                activeMetrics, candidateMetrics, decision, cause, createdAt, startedAt, finishedAt, featureCache);
     }
 
     public RoundRecord withMetrics(EvaluationMetrics active, EvaluationMetrics candidate, PromotionDecision verdict) {
         return new RoundRecord(id, model, state, trigger, baseVersion, promotedVersion, seed, settings, samples,
-                progress, active, candidate, verdict, cause, createdAt, startedAt, finishedAt);
+                progress, active, candidate, verdict, cause, createdAt, startedAt, finishedAt, featureCache);
+    }
+
+    /** The same record saying whether the round trained on cached frozen features. */
+    public RoundRecord withFeatureCache(FeatureCacheUse use) {
+        return new RoundRecord(id, model, state, trigger, baseVersion, promotedVersion, seed, settings, samples,
+                progress, activeMetrics, candidateMetrics, decision, cause, createdAt, startedAt, finishedAt, use);
     }
 
     public RoundRecord promoted(int version) {
@@ -111,13 +119,13 @@ public record RoundRecord(
     public RoundRecord promotedBeforeStop(int version, String note) {
         return new RoundRecord(id, model, RoundState.PROMOTED, trigger, baseVersion, version, seed, settings, samples,
                 progress, activeMetrics, candidateMetrics, decision, note, createdAt, startedAt,
-                finishedAt != null ? finishedAt : Instant.now());
+                finishedAt != null ? finishedAt : Instant.now(), featureCache);
     }
 
     /** The same failed round with a more precise cause. */
     public RoundRecord withCause(String why) {
         return new RoundRecord(id, model, state, trigger, baseVersion, promotedVersion, seed, settings, samples,
-                progress, activeMetrics, candidateMetrics, decision, why, createdAt, startedAt, finishedAt);
+                progress, activeMetrics, candidateMetrics, decision, why, createdAt, startedAt, finishedAt, featureCache);
     }
 
     public RoundRecord failed(String why) {
@@ -132,7 +140,8 @@ public record RoundRecord(
         Progress last = progress == null ? null : new Progress(progress.epoch(), progress.epochs(), progress.step(),
                 progress.steps(), progress.runningLoss(), "done");
         return new RoundRecord(id, model, end, trigger, baseVersion, version, seed, settings, samples, last,
-                activeMetrics, candidateMetrics, decision, withoutServerPaths(why), createdAt, startedAt, Instant.now());
+                activeMetrics, candidateMetrics, decision, withoutServerPaths(why), createdAt, startedAt, Instant.now(),
+                featureCache);
     }
 
     /** An absolute path: a slash after a non-word character, then two or more segments. */

@@ -1,5 +1,6 @@
 package io.microkernel.training;
 
+import io.microkernel.training.features.FeatureCache;
 import io.microkernel.store.Durable;
 import ai.onnxruntime.OrtEnvironment;
 import io.microkernel.artifacts.ArtifactSet;
@@ -69,6 +70,7 @@ public final class RoundScheduler implements AutoCloseable {
     private Active active;
     private boolean closed;
     private volatile Runnable beforePromotion = () -> { };
+    private volatile FeatureCache featureCache;
 
     public RoundScheduler(String model, Supplier<OrtEnvironment> env, Supplier<ArtifactSet> artifacts,
             ServedModel served, SampleJournal journal, RoundRecords records, PromotionGate gate, Options options,
@@ -91,6 +93,15 @@ public final class RoundScheduler implements AutoCloseable {
         });
         deleteRecursively(options.workRoot());
         reconcileInterruptedRounds();
+    }
+
+    /**
+     * Rounds started from now on train on cached frozen features where the artifact set can be cut
+     * ({@link TrainingRound#useFeatureCache}); null turns that off.
+     */
+    public RoundScheduler useFeatureCache(FeatureCache cache) {
+        this.featureCache = cache;
+        return this;
     }
 
     /**
@@ -316,6 +327,9 @@ public final class RoundScheduler implements AutoCloseable {
                 snapshot, queued.settings(), queued.seed(), options.threads(), gate, workDir,
                 progress -> publish(handle, handle.record().get().withProgress(progress), false),
                 () -> handle.cancel().get());
+        if (featureCache != null) {
+            round.useFeatureCache(featureCache);
+        }
         RoundRecord running = queued.running(base.version(), TrainingRound.countSamples(snapshot, queued.settings()),
                 round.plannedSteps());
         publish(handle, running, true);
@@ -325,7 +339,7 @@ public final class RoundScheduler implements AutoCloseable {
     /** Records the scores and the gate's decision; promotes the candidate when the gate accepts it. */
     private void conclude(Active handle, ModelVersion base, TrainingRound.Outcome outcome) {
         RoundRecord scored = handle.record().get().withMetrics(outcome.active(), outcome.candidate(),
-                outcome.decision());
+                outcome.decision()).withFeatureCache(outcome.featureCache());
         if (!outcome.decision().promote()) {
             complete(handle, scored.rejected());
             return;

@@ -1,5 +1,6 @@
 package io.microkernel.training;
 
+import io.microkernel.training.features.FeatureCache;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.microkernel.artifacts.ArtifactSet;
 import io.microkernel.config.ConfigurationCheck;
@@ -72,9 +73,12 @@ public class TrainingBeans {
                 training.gate().minImprovement(), training.gate().maxClassRecallDrop()));
         Path workRoot = store.root().resolve("training-work");
         Supplier<ArtifactSet> artifacts = memoize(() -> ArtifactSet.open(store.baseDir()));
-        return new RoundScheduler(config.model().name(), () -> OrtRuntime.get().environment(), artifacts, served,
-                journal, records, gate,
+        RoundScheduler scheduler = new RoundScheduler(config.model().name(), () -> OrtRuntime.get().environment(),
+                artifacts, served, journal, records, gate,
                 new RoundScheduler.Options(defaults, training.threads(), training.minNewSamples(), workRoot), metrics);
+        MicrokernelConfig.Training.FeatureCache cache = training.featureCache();
+        return cache.enabled() ? scheduler.useFeatureCache(new FeatureCache(store.root().resolve("feature-cache"),
+                cache.maxMemory().asLongValue(), cache.spill())) : scheduler;
     }
 
     void closeScheduler(@Disposes RoundScheduler scheduler) {

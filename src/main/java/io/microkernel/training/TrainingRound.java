@@ -12,6 +12,7 @@ import io.microkernel.artifacts.ArtifactSet;
 import io.microkernel.problem.ProblemException;
 import io.microkernel.problem.ProblemType;
 import io.microkernel.store.Durable;
+import io.microkernel.training.features.FeatureCache;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -72,9 +73,11 @@ public final class TrainingRound {
      * @param candidateDir  a folder with the candidate's {@code checkpoint} and {@code inference.onnx}
      * @param lastTrainLoss the mean training loss of the last epoch
      * @param diverged      whether training stopped early on a non-finite loss
+     * @param featureCache  whether the round trained on cached frozen features, and the hit rate
      */
     public record Outcome(RoundRecord.SampleCounts samples, EvaluationMetrics active, EvaluationMetrics candidate,
-            PromotionDecision decision, Path candidateDir, double lastTrainLoss, boolean diverged) {
+            PromotionDecision decision, Path candidateDir, double lastTrainLoss, boolean diverged,
+            FeatureCacheUse featureCache) {
     }
 
     /** File names inside {@link Outcome#candidateDir()}, the layout {@code ModelStore.publish} takes. */
@@ -93,6 +96,10 @@ public final class TrainingRound {
     private final Path workDir;
     private final Consumer<RoundRecord.Progress> progress;
     private final BooleanSupplier cancelled;
+    private FeatureCache featureCache;
+    /** The frozen features of this run, when it trains on the cut graphs; null on the full graphs. */
+    private FrozenFeatures frozenFeatures;
+    private FeatureCacheUse featureCacheUse = FeatureCacheUse.notUsed("the feature cache is off");
 
     /**
      * @param workDir   an empty folder the round owns; the caller deletes it after publishing
@@ -115,6 +122,16 @@ public final class TrainingRound {
         this.workDir = workDir;
         this.progress = progress;
         this.cancelled = cancelled;
+    }
+
+    /**
+     * Trains on the graphs cut at the frozen frontier, with each sample's frozen features computed
+     * once and kept in {@code cache}, when the set can be cut; on the full graphs otherwise (the
+     * outcome says why). Call before {@link #run()}.
+     */
+    public TrainingRound useFeatureCache(FeatureCache cache) {
+        this.featureCache = cache;
+        return this;
     }
 
     /** How a snapshot splits into fresh, replay and holdout samples, as a round would use it. */
@@ -184,14 +201,15 @@ public final class TrainingRound {
 
         OrtTrainingSession.setSeed(seed);
         try (OrtSession.SessionOptions options = OrtSessions.options(threads, 1);
-                OrtTrainingSession session = artifacts.openTrainingSession(env, startCheckpoint, options)) {
+                FrozenFeatures features = prepareFeatures(startCheckpoint, plan);
+                OrtTrainingSession session = openSession(features, startCheckpoint, options)) {
             // Scored before the first step, the session still holds exactly the active version's parameters.
-            double activeLoss = scorer.evalLoss(session);
+            double activeLoss = scorer.evalLoss(session, this::inputs);
             Epochs epochs = train(session, plan);
             checkCancelled();
             progress.accept(new RoundRecord.Progress(plan.epochCount(), plan.epochCount(), epochs.steps(),
                     plan.totalSteps(), epochs.lastEpochLoss(), "evaluating"));
-            double candidateLoss = scorer.evalLoss(session);
+            double candidateLoss = scorer.evalLoss(session, this::inputs);
             saveCheckpoint(session, candidateDir.resolve(CHECKPOINT));
             return finish(scorer, counts, activeLoss, candidateLoss, activeInference, candidateDir,
                     epochs.lastEpochLoss(), epochs.diverged());
@@ -221,7 +239,7 @@ public final class TrainingRound {
             int lossCount = 0;
             for (int b = 0; b < batches.size(); b++) {
                 checkCancelled();
-                double loss = trainStep(session, batches.get(b));
+                double loss = trainStep(session, inputs(batches.get(b)));
                 step++;
                 lossSum += loss;
                 lossCount++;
@@ -261,7 +279,51 @@ public final class TrainingRound {
         }
         PromotionDecision decision = gate.decide(active, candidate);
         LOG.debugf("round from version %d: %s", base.version(), decision.reason());
-        return new Outcome(counts, active, candidate, decision, candidateDir, lastEpochLoss, diverged);
+        return new Outcome(counts, active, candidate, decision, candidateDir, lastEpochLoss, diverged,
+                frozenFeatures == null ? featureCacheUse
+                        : FeatureCacheUse.used(frozenFeatures.hits(), frozenFeatures.misses(), frozenFeatures.features()));
+    }
+
+    /**
+     * Cuts the set at its frozen frontier when a cache is given and the set allows it; null (train on
+     * the full graphs) otherwise, with the reason kept for the outcome.
+     */
+    private FrozenFeatures prepareFeatures(Path checkpoint, MinibatchPlan plan) throws OrtException {
+        if (featureCache == null) {
+            return null;
+        }
+        List<Sample> probe = plan.epochCount() == 0 || plan.epoch(0).isEmpty() ? List.of() : plan.epoch(0).get(0);
+        FrozenFeatures.Setup setup = FrozenFeatures.prepare(env, artifacts, checkpoint, workDir, threads, probe,
+                featureCache);
+        if (setup instanceof FrozenFeatures.Fallback fallback) {
+            LOG.infof("round from version %d trains on the full graphs: %s", base.version(), fallback.reason());
+            featureCacheUse = FeatureCacheUse.notUsed(fallback.reason());
+            return null;
+        }
+        frozenFeatures = ((FrozenFeatures.Ready) setup).features();
+        return frozenFeatures;
+    }
+
+    /** A session over the cut graphs when there are frozen features, else over the full ones. */
+    private OrtTrainingSession openSession(FrozenFeatures features, Path checkpoint, OrtSession.SessionOptions options)
+            throws OrtException {
+        if (features != null) {
+            try {
+                return features.openTrainingSession(checkpoint, options);
+            } catch (OrtException e) {
+                String reason = "ONNX Runtime cannot open a training session over the cut graphs: "
+                        + e.getMessage().lines().findFirst().orElse("").strip();
+                LOG.infof("round from version %d trains on the full graphs: %s", base.version(), reason);
+                featureCacheUse = FeatureCacheUse.notUsed(reason);
+                frozenFeatures = null;
+            }
+        }
+        return artifacts.openTrainingSession(env, checkpoint, options);
+    }
+
+    /** A minibatch as the session takes it: with the frozen features as inputs when training on the cut graphs. */
+    private List<Sample> inputs(List<Sample> batch) throws OrtException {
+        return frozenFeatures == null ? batch : frozenFeatures.featured(batch);
     }
 
     private double trainStep(OrtTrainingSession session, List<Sample> batch) throws OrtException {

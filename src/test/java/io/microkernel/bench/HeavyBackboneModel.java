@@ -17,18 +17,18 @@ import java.util.regex.Pattern;
  *
  * <p>Weights are random (He initialisation, fixed seed): the benchmark measures cost, not accuracy.
  */
-final class HeavyBackboneModel {
+public final class HeavyBackboneModel {
 
     static final String INPUT = "image";
     static final String OUTPUT = "probabilities";
     static final int CLASSES = 10;
-    static final Pattern TRAINABLE = Pattern.compile("head\\..*");
-    static final List<String> CLASS_NAMES = List.of("c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9");
+    public static final Pattern TRAINABLE = Pattern.compile("head\\..*");
+    public static final List<String> CLASS_NAMES = List.of("c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9");
 
     private HeavyBackboneModel() {
     }
 
-    static OnnxMl.ModelProto build(long seed) {
+    public static OnnxMl.ModelProto build(long seed) {
         Random random = new Random(seed);
         OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder().setName("heavy_backbone_classifier");
         graph.addInput(Onnx.valueInfo(INPUT, OnnxMl.TensorProto.DataType.FLOAT_VALUE, -1, 3, 32, 32));

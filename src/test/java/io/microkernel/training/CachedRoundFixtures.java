@@ -69,6 +69,27 @@ final class CachedRoundFixtures {
                 .build(OrtRuntime.get().environment(), dir.resolve("trainable-first-set"));
     }
 
+    /**
+     * A frozen part that mixes the samples of a batch (each input is centred on the batch mean, as
+     * attention across the batch would mix them): features cached per sample would be wrong.
+     */
+    static ArtifactSet batchMixingSet(Path dir) {
+        var model = new TinyModels.Graph("batch-mixing", 7)
+                .input("input", Onnx.FLOAT, -1, 4)
+                .weight("head.weight", 0.4, 3, 4).weight("head.bias", 0.1, 3)
+                .node("ReduceMean", List.of("input"), List.of("mean"), Onnx.attr("axes", new long[] {0}),
+                        Onnx.attr("keepdims", 1L))
+                .node("Sub", List.of("input", "mean"), List.of("centred"))
+                .node("Gemm", List.of("centred", "head.weight", "head.bias"), List.of("logits"),
+                        Onnx.attr("transB", 1L))
+                .node("Softmax", List.of("logits"), List.of("probabilities"), Onnx.attr("axis", 1L))
+                .output("probabilities", Onnx.FLOAT, -1, 3)
+                .build();
+        return ArtifactBuilder.fromModel(model).trainablePattern(Pattern.compile("head\\..*"))
+                .classNames(TrainingFixtures.CLASSES)
+                .build(OrtRuntime.get().environment(), dir.resolve("batch-mixing-set"));
+    }
+
     /** A reduced heavy benchmark model: the same convolutional backbone and head, built once per call. */
     static ArtifactSet heavySet(Path dir) {
         return ArtifactBuilder.fromModel(io.microkernel.bench.HeavyBackboneModel.build(42))

@@ -109,6 +109,21 @@ class CachedTrainingRoundTest {
     }
 
     @Test
+    void aFrozenPartThatMixesTheBatchFallsBackToTheFullGraphAndSaysWhy() throws Exception {
+        ArtifactSet set = CachedRoundFixtures.batchMixingSet(dir);
+        TrainingRound.Base base = TrainingFixtures.baseVersion(set, dir);
+        SampleJournal journal = SampleJournal.open(dir.resolve("samples"), SampleJournal.Settings.of(10_000, 0.2));
+        journal.append(CachedRoundFixtures.randomSamples(set, 100, 6));
+
+        TrainingRound.Outcome outcome = round(set, base, journal, new RoundSettings(2, 16, 0.02, 1.0, 0.0), "work",
+                cache("cache"));
+
+        assertThat(outcome.featureCache().used()).isFalse();
+        assertThat(outcome.featureCache().reason()).contains("mixes samples of a batch");
+        assertThat(outcome.candidate().loss()).isFinite();
+    }
+
+    @Test
     void changedFrozenParametersAreNotServedFromTheCache() throws Exception {
         ArtifactSet set = TrainingFixtures.classifierSet(dir);
         TrainingRound.Base base = TrainingFixtures.baseVersion(set, dir);

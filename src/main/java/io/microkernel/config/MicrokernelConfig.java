@@ -138,6 +138,15 @@ public interface MicrokernelConfig {
             boolean spill();
         }
 
+        /** How a round's threads yield to serving ({@code microkernel.training.round-priority.*}). */
+        RoundPriority roundPriority();
+
+        interface RoundPriority {
+            /** Linux nice value of the round's thread and its ORT threads (1-19; 0 = the process's own). */
+            @WithDefault("10")
+            int nice();
+        }
+
         interface Buffer {
             @WithDefault("100000")
             int maxSamples();

@@ -71,6 +71,9 @@ public final class RoundScheduler implements AutoCloseable {
     private boolean closed;
     private volatile Runnable beforePromotion = () -> { };
     private volatile FeatureCache featureCache;
+    private volatile int roundNice;
+    /** The nice value the round thread was last set to (only the round thread reads and writes it). */
+    private int roundThreadNice;
 
     public RoundScheduler(String model, Supplier<OrtEnvironment> env, Supplier<ArtifactSet> artifacts,
             ServedModel served, SampleJournal journal, RoundRecords records, PromotionGate gate, Options options,
@@ -101,6 +104,15 @@ public final class RoundScheduler implements AutoCloseable {
      */
     public RoundScheduler useFeatureCache(FeatureCache cache) {
         this.featureCache = cache;
+        return this;
+    }
+
+    /**
+     * Rounds run at this Linux nice value (1 to 19; 0 = as the process), so serving gets the cores
+     * first; see {@link RoundThreadPriority}.
+     */
+    public RoundScheduler useRoundNice(int nice) {
+        this.roundNice = nice;
         return this;
     }
 
@@ -275,6 +287,10 @@ public final class RoundScheduler implements AutoCloseable {
     }
 
     private void execute(Active handle) {
+        int nice = roundNice;
+        if (nice != roundThreadNice && RoundThreadPriority.lowerCurrentThread(nice)) {
+            roundThreadNice = nice;
+        }
         long started = System.nanoTime();
         double lastTrainLoss = Double.NaN;
         Path workDir = options.workRoot().resolve("round-" + handle.id());

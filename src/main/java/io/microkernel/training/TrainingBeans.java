@@ -73,12 +73,13 @@ public class TrainingBeans {
                 training.gate().minImprovement(), training.gate().maxClassRecallDrop()));
         Path workRoot = store.root().resolve("training-work");
         Supplier<ArtifactSet> artifacts = memoize(() -> ArtifactSet.open(store.baseDir()));
-        RoundScheduler scheduler = new RoundScheduler(config.model().name(), () -> OrtRuntime.get().environment(),
+        RoundScheduler rounds = new RoundScheduler(config.model().name(), () -> OrtRuntime.get().environment(),
                 artifacts, served, journal, records, gate,
                 new RoundScheduler.Options(defaults, training.threads(), training.minNewSamples(), workRoot), metrics);
+        rounds.useRoundNice(training.roundPriority().nice());
         MicrokernelConfig.Training.FeatureCache cache = training.featureCache();
-        return cache.enabled() ? scheduler.useFeatureCache(new FeatureCache(store.root().resolve("feature-cache"),
-                cache.maxMemory().asLongValue(), cache.spill())) : scheduler;
+        return cache.enabled() ? rounds.useFeatureCache(new FeatureCache(store.root().resolve("feature-cache"),
+                cache.maxMemory().asLongValue(), cache.spill())) : rounds;
     }
 
     void closeScheduler(@Disposes RoundScheduler scheduler) {

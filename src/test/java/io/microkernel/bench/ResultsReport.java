@@ -56,6 +56,9 @@ final class ResultsReport {
             new String[] {"backbone_share.backbone_share_of_train_step", "backbone forward / full train step"},
             new String[] {"backbone_share.backbone_forward_median_ms", "  backbone forward ms (train batch)"},
             new String[] {"backbone_share.train_step_median_ms", "  train step ms (train batch)"},
+            new String[] {"cached_round_speedup", "10-epoch round, training phase, cached / full graph"},
+            new String[] {"cached_round.cached_train_phase_samples_per_s", "  with the feature cache, samples/s"},
+            new String[] {"cached_round.full_graph_train_phase_samples_per_s", "  on the full graph, samples/s"},
             new String[] {"infer_p99_during_round_over_idle", "p99 during rounds / idle p99"},
             new String[] {"latencies.during_rounds.p99_ms", "  p99 during rounds ms"},
             new String[] {"latencies.quiet_between_round_blocks.p99_ms", "  p99 in quiet blocks between ms"},
@@ -75,6 +78,7 @@ final class ResultsReport {
             "inference_http_over_inprocess_p50", "inference_http_over_inprocess_p99", "inference_grpc_over_inprocess_p50",
             "swap_failed_requests",
             "swap_p99_over_steady_p99", "train_samples_per_s", "infer_p99_during_round_over_idle",
+            "cached_round_speedup",
             "rss_growth_mb_per_10k_requests", "startup_to_first_inference_ms", "rss_mb_idle");
 
     private ResultsReport() {

@@ -131,6 +131,12 @@ final class ServiceBenchmark {
         BackboneShare.Figures share = BackboneShare.measure(env, artifacts, inferenceCopy, plan.trainBatch(),
                 plan.shareSteps(), threads.trainingIntraOp(), work);
         figures.put("backbone_share", share.asJson());
+
+        log(label + ": a 10-epoch round with and without the frozen-feature cache, in-process");
+        Map<String, Object> cachedRound = CachedRoundSpeedup.measure(env, artifacts, Math.min(1_000, plan.samples() / 2),
+                plan.trainBatch(), threads.trainingIntraOp(), work.resolve(label + "-cached-round"));
+        figures.put("cached_round", cachedRound);
+        figures.put("cached_round_speedup", cachedRound.get("cached_round_speedup"));
         figures.put("latencies", latencies);
         return figures;
     }

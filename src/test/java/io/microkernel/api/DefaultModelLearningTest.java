@@ -87,6 +87,9 @@ class DefaultModelLearningTest {
                 !List.of("queued", "running").contains(given().get(location).then().extract().jsonPath().getString("state")));
         JsonPath round = given().get(location).then().statusCode(200).extract().jsonPath();
         assertThat(round.getString("state")).as(round.prettify()).isEqualTo("promoted");
+        // The backbone is frozen: the round trained on the cut graph with cached features.
+        assertThat(round.getBoolean("feature_cache.used")).as(round.prettify()).isTrue();
+        assertThat(round.getDouble("feature_cache.hit_rate")).isGreaterThan(0.5);
         int promoted = round.getInt("promoted_version");
         assertThat(promoted).isGreaterThan(before);
         given().get("/v1/models/default/versions").then().body("active", equalTo(promoted));

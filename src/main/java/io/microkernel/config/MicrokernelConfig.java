@@ -130,7 +130,7 @@ public interface MicrokernelConfig {
             boolean enabled();
 
             /** The most feature bytes kept in memory; beyond it the least recently used go to disk or away. */
-            @WithDefault("256M")
+            @WithDefault("128M")
             MemorySize maxMemory();
 
             /** Whether features beyond {@code max-memory} are written to {@code {data-dir}/models/{m}/feature-cache}. */

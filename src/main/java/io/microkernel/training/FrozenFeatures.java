@@ -85,12 +85,14 @@ final class FrozenFeatures implements AutoCloseable {
     /**
      * Cuts the set at its frozen frontier and opens the frozen part for {@code checkpoint}.
      *
-     * @param probe samples to check the frozen part on (the first two are used)
+     * @param probe samples to check the frozen part on (the first two are used; fewer than two fall back)
      */
     static Setup prepare(OrtEnvironment env, ArtifactSet artifacts, Path checkpoint, Path workDir, int threads,
             List<Sample> probe, FeatureCache cache) throws OrtException {
-        if (probe.isEmpty()) {
-            return new Fallback("no training samples to check the frozen part on");
+        if (probe.size() < 2) {
+            // One sample cannot tell a per-sample tensor from one that follows the batch (a Shape, a batch mean).
+            return new Fallback("expected at least two training samples in a minibatch to check the frozen part on,"
+                    + " found " + probe.size());
         }
         Checkpoint state = Checkpoint.read(checkpoint);
         FrozenFrontier.Result found = FrozenFrontier.find(Onnx.read(artifacts.trainingModel()),

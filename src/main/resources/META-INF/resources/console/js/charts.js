@@ -8,13 +8,13 @@ function width(container) {
 }
 
 /**
- * A line chart. series: [{label, color?}], data: [xs, ys1, ys2...]. Returns the uPlot instance;
- * call .setData(data) to redraw with more points.
+ * A line chart. series: [{label, color?}], data: [xs, ys1, ys2...]; logY for a logarithmic y axis
+ * (only positive values). Returns the uPlot instance; call .setData(data) to redraw with more points.
  */
-export function lines(container, { xLabel, yLabel, series, data, height = 240, xTime = false }) {
+export function lines(container, { xLabel, yLabel, series, data, height = 240, xTime = false, logY = false }) {
   const opts = {
     width: width(container), height,
-    scales: { x: { time: xTime } },
+    scales: { x: { time: xTime }, y: logY ? { distr: 3 } : {} },
     axes: [{ label: xLabel }, { label: yLabel, size: 60 }],
     series: [{ label: xLabel }].concat(series.map((s, i) => ({
       label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: 2,
@@ -42,7 +42,7 @@ export function bars(container, { categories, series, yLabel, height = 260, yMax
     series: [{ label: 'class', value: (u, v) => v == null ? '' : categories[v] }].concat(series.map((s, i) => ({
       label: s.label, fill: (s.color || COLORS[i % COLORS.length]) + 'cc', stroke: s.color || COLORS[i % COLORS.length],
       // Two series stand side by side: the first left of the category's tick, the second right of it.
-      paths: uPlot.paths.bars({ size: [n > 1 ? 0.4 : 0.6, 80], align: n > 1 ? (i === 0 ? 1 : -1) : 0 }),
+      paths: uPlot.paths.bars({ size: [n > 1 ? 0.4 : 0.6, 80], align: n > 1 ? (i === 0 ? -1 : 1) : 0 }),
       points: { show: false },
     }))),
   };

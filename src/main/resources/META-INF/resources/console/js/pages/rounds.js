@@ -132,7 +132,8 @@ function finished(body, r) {
     el('div', { class: 'panel' }, el('h2', {}, 'Recall per class, before (active) and after (candidate)'), recallBox));
   const epochLosses = (r.progress && r.progress.epoch_losses || []).map(Number);
   if (epochLosses.length) {
-    lines(lossBox, { xLabel: 'epoch', yLabel: 'mean training loss', series: [{ label: 'train loss' }],
+    // Losses often fall by orders of magnitude; a log axis keeps the late epochs readable.
+    lines(lossBox, { xLabel: 'epoch', yLabel: 'mean training loss', series: [{ label: 'train loss' }], logY: epochLosses.every(v => v > 0),
       data: [epochLosses.map((_, i) => i + 1), epochLosses] });
   } else {
     lossBox.append(el('p', { class: 'hint' }, 'no epoch finished'));

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -168,9 +169,9 @@ class ConsoleBrowserIT {
     /** Polls the live chart's point count while the round's badge says running. */
     private List<Integer> watchTheLiveLoss() {
         List<Integer> seen = new ArrayList<>();
-        await().atMost(ROUND).pollInterval(Duration.ofMillis(100)).until(() -> {
-            List<WebElement> chart = browser.findElements(By.id("live-loss"));
+        await().atMost(ROUND).pollInterval(Duration.ofMillis(100)).ignoreException(StaleElementReferenceException.class).until(() -> {
             String state = text(By.cssSelector("#round-state .badge"));
+            List<WebElement> chart = browser.findElements(By.id("live-loss"));
             if (!chart.isEmpty() && state.equals("running")) {
                 int points = Integer.parseInt(Optional.ofNullable(chart.get(0).getAttribute("data-points")).orElse("0"));
                 if (points > 0 && (seen.isEmpty() || points > seen.get(seen.size() - 1))) {
@@ -204,9 +205,11 @@ class ConsoleBrowserIT {
         await().atMost(PAGE).until(() -> page.equals(browser.findElement(By.id("page")).getAttribute("data-page")));
     }
 
-    /** The element's text, waiting for the page to render it. */
+    /** The element's text, waiting for the page to render it (live parts are redrawn: a stale element is looked up again). */
     private String text(By locator) {
-        return await().atMost(PAGE).until(() -> browser.findElements(locator), l -> !l.isEmpty()).get(0).getText();
+        return await().atMost(PAGE).ignoreException(StaleElementReferenceException.class)
+                .until(() -> browser.findElements(locator).stream().findFirst().map(WebElement::getText), Optional::isPresent)
+                .get();
     }
 
     private int activeVersion() {

@@ -71,6 +71,13 @@ function live(body, ctx, first) {
   body.append(el('div', { class: 'panel' }, el('h2', {}, 'Training loss, live'), progress, chartBox, cancel, ' ', note));
   const steps = [], losses = [];
   let chart = null;
+  const take = record => {
+    const p = record.progress;
+    if (p && p.step > 0 && Number.isFinite(Number(p.running_loss)) && (!steps.length || p.step > steps[steps.length - 1])) {
+      steps.push(p.step);
+      losses.push(Number(p.running_loss));
+    }
+  };
   const show = record => {
     const p = record.progress;
     document.getElementById('round-state')?.replaceChildren(badge(record.state));
@@ -79,21 +86,30 @@ function live(body, ctx, first) {
       el('div', { class: 'card' }, el('div', { class: 'k' }, 'epoch'), el('div', { class: 'v', id: 'live-epoch' }, p ? `${p.epoch} / ${p.epochs}` : '–')),
       el('div', { class: 'card' }, el('div', { class: 'k' }, 'step'), el('div', { class: 'v', id: 'live-step' }, p ? `${p.step} / ${p.steps}` : '–')),
       el('div', { class: 'card' }, el('div', { class: 'k' }, 'running loss'), el('div', { class: 'v' }, p ? num(p.running_loss) : '–')));
-    if (p && p.step > 0 && Number.isFinite(Number(p.running_loss)) && (!steps.length || p.step > steps[steps.length - 1])) {
-      steps.push(p.step);
-      losses.push(Number(p.running_loss));
-      if (!chart) chart = lines(chartBox, { xLabel: 'step', yLabel: 'loss', series: [{ label: 'running loss (epoch mean)' }], data: [steps, losses], height: 260 });
+    if (steps.length && Number(chartBox.dataset.points) !== steps.length) {
+      if (!chart) chart = lines(chartBox, { xLabel: 'step', yLabel: 'loss', data: [steps, losses], height: 260,
+        series: [{ label: 'running loss (epoch mean)', points: false }] });
       else chart.setData([steps, losses]);
       chartBox.dataset.points = steps.length;
     }
   };
+  // A round reports up to 50 times an epoch: every report is kept, the page is redrawn a few times a second.
+  let latest = null, timer = null;
+  const redraw = () => { timer = null; show(latest); };
+  ctx.onLeave(() => clearTimeout(timer));
+  take(first);
   show(first);
   const source = new EventSource(api.url(`v1/models/${model}/rounds/${first.id}/events`));
   ctx.onLeave(() => source.close());
   source.onmessage = event => {
     const record = JSON.parse(event.data);
-    show(record);
-    if (FINAL.includes(record.state)) {
+    take(record);
+    latest = record;
+    if (!FINAL.includes(record.state)) {
+      if (!timer) timer = setTimeout(redraw, 250);
+    } else {
+      clearTimeout(timer);
+      show(record);
       source.close();
       cancel.remove();
       finished(body, record);

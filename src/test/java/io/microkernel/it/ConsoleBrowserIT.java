@@ -108,6 +108,10 @@ class ConsoleBrowserIT {
         assertThat(browser.findElements(By.cssSelector("#epoch-loss canvas"))).isNotEmpty();
         assertThat(browser.findElements(By.cssSelector("#recall-chart canvas"))).isNotEmpty();
         assertThat(browser.findElement(By.cssSelector("td[data-metric='accuracy'][data-side='candidate']")).getText()).endsWith("%");
+        // The finished round as anyone opening it later sees it (the README's picture).
+        browser.navigate().refresh();
+        await().atMost(PAGE).until(() -> !browser.findElements(By.cssSelector("#recall-chart canvas")).isEmpty());
+        assertThat(browser.findElements(By.id("live-loss"))).isEmpty();
         screenshot("rounds");
         assertThat(activeVersion()).isEqualTo(2);
 
@@ -196,6 +200,9 @@ class ConsoleBrowserIT {
             String rate = text(By.id("serving-rate")).replace(",", "");
             return !rate.equals("–") && Double.parseDouble(rate) > 0;
         });
+        // A few scrapes more, so the charts have lines to draw.
+        await().atMost(PAGE).until(() -> Integer.parseInt(browser.findElement(By.id("rate-chart")).getAttribute("data-points")) >= 4);
+        assertThat(browser.findElements(By.cssSelector("#latency-chart canvas"))).isNotEmpty();
         assertThat(text(By.cssSelector("#replicas td:nth-child(2)"))).isEqualTo("v1");
         screenshot("serving");
     }
@@ -233,7 +240,7 @@ class ConsoleBrowserIT {
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1280,1100", "--user-data-dir=" + Files.createDirectories(dir.resolve("chromium")));
+                "--window-size=1280,1300", "--user-data-dir=" + Files.createDirectories(dir.resolve("chromium")));
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort()
                 .withLogFile(Files.createDirectories(Path.of("target", "console-browser-it")).resolve("chromedriver.log").toFile())

@@ -68,7 +68,9 @@ function live(body, ctx, first) {
     try { await api.send('DELETE', `v1/models/${model}/rounds/${first.id}`); } catch (e) { note.textContent = e.message; }
   }, { id: 'cancel-round' });
   const note = el('span', { class: 'hint' });
-  body.append(el('div', { class: 'panel' }, el('h2', {}, 'Training loss, live'), progress, chartBox, cancel, ' ', note));
+  const title = el('h2', {}, 'Training loss, live');
+  const panel = el('div', { class: 'panel' }, title, progress, chartBox, cancel, ' ', note);
+  body.append(panel);
   const steps = [], losses = [];
   let chart = null;
   const take = record => {
@@ -112,7 +114,10 @@ function live(body, ctx, first) {
       show(record);
       source.close();
       cancel.remove();
+      // The finished round's numbers come first; the curve drawn live stays below them.
+      title.textContent = 'Training loss by step, as it was drawn live';
       finished(body, record);
+      body.append(panel);
     }
   };
   source.onerror = () => { note.textContent = 'stream interrupted; reload to follow the round again'; };

@@ -55,7 +55,8 @@ export async function renderServing(main, { model, onLeave }) {
       table(['replica', 'version served', 'ready'], fleet.replicas.map(r => el('tr', { dataset: { replica: r.name } },
         el('td', {}, r.name + (r.self ? ' (this one)' : '')), el('td', {}, r.version ? 'v' + r.version : 'none'),
         el('td', {}, badge(r.ready ? 'ok' : 'bad'))))));
-    if (n < 1) return;
+    rateBox.dataset.points = n;
+    if (n < 2) return;
     const rateData = [history.times, history.rate, history.errors];
     const latencyData = [history.times, history.p50, history.p95, history.p99];
     if (!rateChart) {

@@ -201,7 +201,11 @@ class ConsoleBrowserIT {
             return !rate.equals("–") && Double.parseDouble(rate) > 0;
         });
         // A few scrapes more, so the charts have lines to draw.
-        await().atMost(PAGE).until(() -> Integer.parseInt(browser.findElement(By.id("rate-chart")).getAttribute("data-points")) >= 4);
+        await().atMost(PAGE).pollInterval(Duration.ofMillis(200)).until(() -> {
+            given().port(app.port()).contentType("application/json").body(request).post("/v2/models/default/infer")
+                    .then().statusCode(200);
+            return Integer.parseInt(browser.findElement(By.id("rate-chart")).getAttribute("data-points")) >= 4;
+        });
         assertThat(browser.findElements(By.cssSelector("#latency-chart canvas"))).isNotEmpty();
         assertThat(text(By.cssSelector("#replicas td:nth-child(2)"))).isEqualTo("v1");
         screenshot("serving");

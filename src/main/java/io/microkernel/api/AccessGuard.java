@@ -54,22 +54,39 @@ public class AccessGuard {
      * @throws ProblemException (unauthorized, with a WWW-Authenticate challenge) saying what was expected and what was found
      */
     public void check(String clientAddress, String authorization) {
+        Optional<String> refusal = refusal(clientAddress, authorization);
+        if (refusal.isPresent()) {
+            throw denied(refusal.get());
+        }
+    }
+
+    /**
+     * Whether a guarded request from {@code clientAddress} with {@code authorization} would pass, without
+     * throwing: empty when it would, else what {@link #check} would answer.
+     */
+    public Optional<String> refusal(String clientAddress, String authorization) {
         if (trustLoopback && isLoopback(clientAddress)) {
-            return;
+            return Optional.empty();
         }
         if (token.isEmpty()) {
-            throw denied("expected a loopback client (no microkernel.api.token is configured), found "
+            return Optional.of("expected a loopback client (no microkernel.api.token is configured), found "
                     + clientAddress);
         }
         if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-            throw denied("expected 'Authorization: Bearer <token>' from non-loopback client "
+            return Optional.of("expected 'Authorization: Bearer <token>' from non-loopback client "
                     + clientAddress + ", found " + (authorization == null ? "no Authorization header" : "another scheme"));
         }
         byte[] offered = authorization.substring(BEARER.length()).trim().getBytes(StandardCharsets.UTF_8);
         // Constant-time comparison, so response times do not reveal how much of the token matched.
         if (!MessageDigest.isEqual(offered, token.get().getBytes(StandardCharsets.UTF_8))) {
-            throw denied("expected the configured API token, found a different one");
+            return Optional.of("expected the configured API token, found a different one");
         }
+        return Optional.empty();
+    }
+
+    /** Whether a token is configured, so a client that is not trusted by address can still be let in. */
+    public boolean acceptsToken() {
+        return token.isPresent();
     }
 
     private static ProblemException denied(String detail) {

@@ -90,6 +90,11 @@ public final class OrtRuntime {
         return environment;
     }
 
+    /** The version the loaded native library reports. */
+    public String nativeVersion() {
+        return environment.getVersion();
+    }
+
     public Path library() {
         return library;
     }

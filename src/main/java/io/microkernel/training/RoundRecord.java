@@ -70,9 +70,34 @@ public record RoundRecord(
      * @param steps       optimizer steps the round will take in all
      * @param runningLoss mean training loss of the current epoch so far
      * @param phase       {@code training}, {@code evaluating}, {@code publishing} or {@code done}
+     * @param epochLosses mean training loss of each epoch so far, epoch 1 first; the last entry is the
+     *                    current epoch's running mean while it trains
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Progress(int epoch, int epochs, long step, long steps, double runningLoss, String phase) {
+    public record Progress(int epoch, int epochs, long step, long steps, double runningLoss, String phase,
+            java.util.List<Double> epochLosses) {
+
+        public Progress {
+            epochLosses = epochLosses == null ? java.util.List.of() : java.util.List.copyOf(epochLosses);
+        }
+
+        /** Progress without the per-epoch history; {@link RoundRecord#withProgress} carries it over. */
+        public Progress(int epoch, int epochs, long step, long steps, double runningLoss, String phase) {
+            this(epoch, epochs, step, steps, runningLoss, phase, java.util.List.of());
+        }
+
+        /** This progress with the losses of {@code earlier} and this epoch's running loss as its entry. */
+        Progress after(Progress earlier) {
+            java.util.List<Double> losses = new java.util.ArrayList<>(earlier == null ? epochLosses : earlier.epochLosses);
+            if (epoch >= 1 && epoch <= losses.size() + 1 && !Double.isNaN(runningLoss)) {
+                if (epoch == losses.size() + 1) {
+                    losses.add(runningLoss);
+                } else {
+                    losses.set(epoch - 1, runningLoss);
+                }
+            }
+            return new Progress(epoch, epochs, step, steps, runningLoss, phase, losses);
+        }
     }
 
     public static RoundRecord queued(long id, String model, String trigger, long seed, RoundSettings settings) {
@@ -86,8 +111,10 @@ public record RoundRecord(
                 createdAt, Instant.now(), null, featureCache);
     }
 
+    /** The record with {@code next} as its progress, keeping the loss of every epoch reported so far. */
     public RoundRecord withProgress(Progress next) {
-        return new RoundRecord(id, model, state, trigger, baseVersion, promotedVersion, seed, settings, samples, next,
+        return new RoundRecord(id, model, state, trigger, baseVersion, promotedVersion, seed, settings, samples,
+                next.after(progress),
                 activeMetrics, candidateMetrics, decision, cause, createdAt, startedAt, finishedAt, featureCache);
     }
 
@@ -138,7 +165,7 @@ public record RoundRecord(
 
     private RoundRecord finish(RoundState end, Integer version, String why) {
         Progress last = progress == null ? null : new Progress(progress.epoch(), progress.epochs(), progress.step(),
-                progress.steps(), progress.runningLoss(), "done");
+                progress.steps(), progress.runningLoss(), "done", progress.epochLosses());
         return new RoundRecord(id, model, end, trigger, baseVersion, version, seed, settings, samples, last,
                 activeMetrics, candidateMetrics, decision, withoutServerPaths(why), createdAt, startedAt, Instant.now(),
                 featureCache);

@@ -79,6 +79,44 @@ class RoundRecordsTest {
         assertThat(RoundRecords.open(dir).list()).extracting(RoundRecord::id).containsExactly(1L);
     }
 
+    /** The console draws a finished round's loss per epoch from the record. */
+    @Test
+    void progressKeepsEachEpochsLastLossAndTheFinishedRecordReadsThemBack() {
+        RoundRecords records = RoundRecords.open(dir);
+        RoundRecord round = RoundRecord.queued(records.nextId(), "default", "manual", 1, SETTINGS)
+                .running(1, new RoundRecord.SampleCounts(4, 4, 0, 1, 5), 6);
+        assertThat(round.progress().epochLosses()).isEmpty();
+        round = round.withProgress(new RoundRecord.Progress(1, 3, 1, 6, 0.9, "training"))
+                .withProgress(new RoundRecord.Progress(1, 3, 2, 6, 0.8, "training"));
+        assertThat(round.progress().epochLosses()).containsExactly(0.8);
+        round = round.withProgress(new RoundRecord.Progress(2, 3, 3, 6, 0.5, "training"))
+                .withProgress(new RoundRecord.Progress(2, 3, 4, 6, 0.4, "training"))
+                .withProgress(new RoundRecord.Progress(3, 3, 6, 6, 0.3, "training"))
+                .withProgress(new RoundRecord.Progress(3, 3, 6, 6, 0.3, "evaluating"));
+        assertThat(round.progress().epochLosses()).containsExactly(0.8, 0.4, 0.3);
+        RoundRecord done = round.rejected();
+        assertThat(done.progress().phase()).isEqualTo("done");
+        records.save(done);
+
+        RoundRecord read = RoundRecords.open(dir).find(done.id()).orElseThrow();
+        assertThat(read.progress().epochLosses()).containsExactly(0.8, 0.4, 0.3);
+        assertThat(RoundRecords.toJson(read)).contains("\"epoch_losses\"");
+    }
+
+    @Test
+    void aRecordWrittenBeforeEpochLossesExistedReadsWithNone() throws Exception {
+        RoundRecords records = RoundRecords.open(dir);
+        RoundRecord done = RoundRecord.queued(records.nextId(), "default", "manual", 1, SETTINGS)
+                .running(1, new RoundRecord.SampleCounts(4, 4, 0, 1, 5), 6).rejected();
+        records.save(done);
+        Path file = dir.resolve("round-000001.json");
+        String json = Files.readString(file);
+        assertThat(json).contains("\"epoch_losses\" : [ ]");
+        Files.writeString(file, json.replace(",\n    \"epoch_losses\" : [ ]", ""));
+        assertThat(Files.readString(file)).doesNotContain("epoch_losses");
+        assertThat(RoundRecords.open(dir).find(1).orElseThrow().progress().epochLosses()).isEmpty();
+    }
+
     /** Issue 10, defect 7: a failure cause from ORT names files by absolute path; the record does not. */
     @Test
     void failureCausesDoNotExposeAbsoluteServerPaths() {

@@ -54,9 +54,18 @@ public record RoundRecord(
      * @param replay    older training samples mixed into minibatches
      * @param holdout   held-out samples both versions were scored on
      * @param throughId the newest sample id the round saw
+     * @param feedback  training samples that came from feedback (labels for earlier predictions)
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record SampleCounts(int train, int fresh, int replay, int holdout, long throughId) {
+    public record SampleCounts(int train, int fresh, int replay, int holdout, long throughId, int feedback) {
+
+        public SampleCounts(int train, int fresh, int replay, int holdout, long throughId) {
+            this(train, fresh, replay, holdout, throughId, 0);
+        }
+
+        public SampleCounts withFeedback(int count) {
+            return new SampleCounts(train, fresh, replay, holdout, throughId, count);
+        }
     }
 
     /**

@@ -69,6 +69,8 @@ public final class RoundScheduler implements AutoCloseable {
     private Active active;
     private boolean closed;
     private volatile Runnable beforePromotion = () -> { };
+    private volatile FeedbackLedger feedback = FeedbackLedger.NONE;
+    private volatile Supplier<Optional<TrainingRound.ReferenceGuard>> reference = Optional::empty;
 
     public RoundScheduler(String model, Supplier<OrtEnvironment> env, Supplier<ArtifactSet> artifacts,
             ServedModel served, SampleJournal journal, RoundRecords records, PromotionGate gate, Options options,
@@ -316,8 +318,9 @@ public final class RoundScheduler implements AutoCloseable {
                 snapshot, queued.settings(), queued.seed(), options.threads(), gate, workDir,
                 progress -> publish(handle, handle.record().get().withProgress(progress), false),
                 () -> handle.cancel().get());
-        RoundRecord running = queued.running(base.version(), TrainingRound.countSamples(snapshot, queued.settings()),
-                round.plannedSteps());
+        reference.get().ifPresent(round::withReference);
+        RoundRecord running = queued.running(base.version(), TrainingRound.countSamples(snapshot, queued.settings())
+                .withFeedback(feedback.count(snapshot.train())), round.plannedSteps());
         publish(handle, running, true);
         return new Prepared(round, base);
     }
@@ -350,6 +353,16 @@ public final class RoundScheduler implements AutoCloseable {
         }
         journal.markConsumed(outcome.samples().throughId());
         complete(handle, handle.record().get().promoted(promoted.get().version()));
+    }
+
+    /** Where the scheduler learns which samples came from feedback, so round records count them. */
+    public void feedbackLedger(FeedbackLedger ledger) {
+        this.feedback = ledger;
+    }
+
+    /** The reference set each round guards against forgetting with, read when a round starts. */
+    public void referenceGuard(Supplier<Optional<TrainingRound.ReferenceGuard>> guard) {
+        this.reference = guard;
     }
 
     /** For tests: runs on the round's thread after the gate accepted a candidate, before it is promoted. */

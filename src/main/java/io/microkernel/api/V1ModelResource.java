@@ -47,6 +47,9 @@ public class V1ModelResource {
     @Inject
     ObjectMapper json;
 
+    @Inject
+    ServedPredictions predictions;
+
     /**
      * {@code POST /v1/models/{model}:predict} and {@code :classify}. JAX-RS templates cannot put a
      * literal after a parameter in one segment, so the segment is matched whole and split here.
@@ -86,16 +89,19 @@ public class V1ModelResource {
             throw new InputValidationException(InputProblem.MALFORMED,
                     "expected either 'instances' (row format) or 'inputs' (columnar format), found both");
         }
+        String id = ServedPredictions.id(null);
         if (request.inputs() != null) {
-            Prediction prediction = served.predict(version, signature -> translator.fromColumns(signature.inputs(), request.inputs()));
-            return V1.ColumnarResponse.of(prediction);
+            Prediction prediction = predictions.predict(served, version, id,
+                    signature -> translator.fromColumns(signature.inputs(), request.inputs()));
+            return V1.ColumnarResponse.of(prediction, id);
         }
         if (request.instances() == null) {
             throw new InputValidationException(InputProblem.MALFORMED,
                     "expected 'instances' (row format) or 'inputs' (columnar format), found neither");
         }
-        Prediction prediction = served.predict(version, signature -> translator.fromInstances(signature.inputs(), request.instances()));
-        return V1.PredictResponse.of(prediction);
+        Prediction prediction = predictions.predict(served, version, id,
+                signature -> translator.fromInstances(signature.inputs(), request.instances()));
+        return V1.PredictResponse.of(prediction, id);
     }
 
     @GET

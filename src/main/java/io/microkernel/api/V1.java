@@ -155,8 +155,13 @@ public final class V1 {
         return list;
     }
 
-    /** TF Serving's model status, with KServe v1's {@code name} and {@code ready} beside it. */
-    public record ModelStatus(String name, boolean ready, @JsonProperty("model_version_status") List<VersionStatus> versions) {
+    /**
+     * TF Serving's model status, with KServe v1's {@code name} and {@code ready} beside it, and the
+     * drift of the served traffic when the drift watch is on.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ModelStatus(String name, boolean ready, @JsonProperty("model_version_status") List<VersionStatus> versions,
+            io.microkernel.drift.DriftReport drift) {
     }
 
     public record VersionStatus(String version, String state, Status status) {

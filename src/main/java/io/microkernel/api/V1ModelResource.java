@@ -50,6 +50,9 @@ public class V1ModelResource {
     @Inject
     ServedPredictions predictions;
 
+    @Inject
+    io.microkernel.drift.Drift drift;
+
     /**
      * {@code POST /v1/models/{model}:predict} and {@code :classify}. JAX-RS templates cannot put a
      * literal after a parameter in one segment, so the segment is matched whole and split here.
@@ -118,7 +121,7 @@ public class V1ModelResource {
                 .map(v -> V1.VersionStatus.of(v, active)).toList();
         boolean ready = served.isReady();
         return Response.status(ready ? 200 : 503).type(MediaType.APPLICATION_JSON)
-                .entity(new V1.ModelStatus(served.name(), ready, versions)).build();
+                .entity(new V1.ModelStatus(served.name(), ready, versions, drift.report().orElse(null))).build();
     }
 
     @GET

@@ -1,5 +1,6 @@
 package io.microkernel.feedback;
 
+import io.microkernel.problem.ConfigurationException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -49,16 +50,13 @@ public final class PredictionLog implements AutoCloseable {
     public record Settings(Duration retention, double samplingRate, int maxEntries) {
         public Settings {
             if (retention.isNegative() || retention.isZero()) {
-                throw new IllegalArgumentException("microkernel.feedback.retention: expected a positive duration, found "
-                        + retention);
+                throw new ConfigurationException("microkernel.feedback.retention", "a positive duration", retention);
             }
             if (!(samplingRate > 0 && samplingRate <= 1)) {
-                throw new IllegalArgumentException("microkernel.feedback.sampling-rate: expected a share in (0, 1], found "
-                        + samplingRate);
+                throw new ConfigurationException("microkernel.feedback.sampling-rate", "a share in (0, 1]", samplingRate);
             }
             if (maxEntries < 1) {
-                throw new IllegalArgumentException("microkernel.feedback.max-entries: expected at least 1, found "
-                        + maxEntries);
+                throw new ConfigurationException("microkernel.feedback.max-entries", "at least 1", maxEntries);
             }
         }
 

@@ -13,6 +13,7 @@ import io.microkernel.training.RoundRecord;
 import io.microkernel.training.RoundScheduler;
 import io.microkernel.training.RoundState;
 import io.microkernel.training.Sample;
+import io.microkernel.training.SampleJournal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -43,24 +44,36 @@ final class DriftBaselines {
         this.references = references;
     }
 
+    /**
+     * The samples of a baseline.
+     *
+     * @param inputs the samples whose inputs it summarises (what the version trained on)
+     * @param scored the samples it classifies: held-out ones of the same round when there are any, since a
+     *               version is more confident on what it trained on than on traffic like it
+     */
+    private record Samples(List<Sample> inputs, List<Sample> scored) {
+    }
+
     Baseline build(int version) {
-        List<Sample> samples = trainedOn(version);
-        if (samples.isEmpty()) {
+        Samples samples = trainedOn(version);
+        if (samples.inputs().isEmpty()) {
             return Baseline.none(version, "no baseline for version " + version + ": expected its training samples "
                     + "in the buffer or a reference set, found neither");
         }
         return served.withModel(OptionalInt.of(version), model -> summarise(model, samples));
     }
 
-    private Baseline summarise(LoadedModel model, List<Sample> samples) {
+    private Baseline summarise(LoadedModel model, Samples samples) {
         List<TensorSpec> specs = model.signature().inputs();
         List<NamedTensor> all = new ArrayList<>();
         for (TensorSpec spec : specs) {
-            all.add(new NamedTensor(spec.name(), Tensor.stack(samples.stream().map(s -> s.inputs().get(spec.name())).toList())));
+            all.add(new NamedTensor(spec.name(), Tensor.stack(samples.inputs().stream()
+                    .map(s -> s.inputs().get(spec.name())).toList())));
         }
         List<Classification> classified = new ArrayList<>();
-        for (int from = 0; from < samples.size(); from += BATCH) {
-            List<Sample> part = samples.subList(from, Math.min(samples.size(), from + BATCH));
+        List<Sample> scored = samples.scored();
+        for (int from = 0; from < scored.size(); from += BATCH) {
+            List<Sample> part = scored.subList(from, Math.min(scored.size(), from + BATCH));
             List<NamedTensor> batch = new ArrayList<>();
             for (TensorSpec spec : specs) {
                 batch.add(new NamedTensor(spec.name(), Tensor.stack(part.stream().map(s -> s.inputs().get(spec.name())).toList())));
@@ -71,34 +84,39 @@ final class DriftBaselines {
         return Baseline.of(model.version(), all, classified, classes);
     }
 
-    private List<Sample> trainedOn(int version) {
+    private Samples trainedOn(int version) {
         ModelVersion info = served.store().version(version);
         String roundId = info.lineage().roundId();
-        List<Sample> samples = List.of();
-        if (roundId != null) {
-            samples = roundSamples(roundId);
+        Samples samples = roundId == null ? null : roundSamples(roundId);
+        if (samples == null || samples.inputs().isEmpty()) {
+            List<Sample> reference = references.current().map(ReferenceSet::samples).orElse(List.of());
+            samples = new Samples(reference, reference);
         }
-        if (samples.isEmpty()) {
-            samples = references.current().map(ReferenceSet::samples).orElse(List.of());
-        }
+        return new Samples(newest(samples.inputs()), newest(samples.scored()));
+    }
+
+    private static List<Sample> newest(List<Sample> samples) {
         return samples.size() > MAX_SAMPLES ? samples.subList(samples.size() - MAX_SAMPLES, samples.size()) : samples;
     }
 
-    private List<Sample> roundSamples(String roundId) {
+    private Samples roundSamples(String roundId) {
         long id;
         try {
             id = Long.parseLong(roundId);
         } catch (NumberFormatException e) {
-            return List.of();
+            return null;
         }
         Optional<RoundRecord> round = scheduler.records().find(id);
         if (round.isEmpty() || round.get().samples() == null) {
-            return List.of();
+            return null;
         }
         long upper = round.get().samples().throughId();
         long lower = scheduler.records().list().stream()
                 .filter(r -> r.id() < id && r.state() == RoundState.PROMOTED && r.samples() != null)
                 .mapToLong(r -> r.samples().throughId()).max().orElse(0);
-        return scheduler.journal().snapshot().train().stream().filter(s -> s.id() > lower && s.id() <= upper).toList();
+        SampleJournal.Snapshot snapshot = scheduler.journal().snapshot();
+        List<Sample> train = snapshot.train().stream().filter(s -> s.id() > lower && s.id() <= upper).toList();
+        List<Sample> holdout = snapshot.holdout().stream().filter(s -> s.id() > lower && s.id() <= upper).toList();
+        return new Samples(train, holdout.isEmpty() ? train : holdout);
     }
 }

@@ -159,7 +159,12 @@ public final class PredictionLog implements AutoCloseable {
             segment.close();
         }
         segmentStart = now;
-        segment = FileChannel.open(dir.resolve(PREFIX + now + SUFFIX), StandardOpenOption.CREATE,
+        // Always a new file: appending to an old one could land after a torn record recovery cut off.
+        long name = now;
+        while (Files.exists(dir.resolve(PREFIX + name + SUFFIX))) {
+            name++;
+        }
+        segment = FileChannel.open(dir.resolve(PREFIX + name + SUFFIX), StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         deleteExpiredSegments(now);
     }

@@ -13,7 +13,8 @@ import java.time.Instant;
  * @param id               round number, 1, 2, 3 ... per model
  * @param model            the model name
  * @param state            queued, running, promoted, rejected, failed or cancelled
- * @param trigger          what started it: {@code manual}, {@code min-new-samples} or {@code interval}
+ * @param trigger          what started it: {@code manual}, {@code min-new-samples}, {@code interval}, or
+ *                         {@code drift psi=<index> threshold=<threshold>}
  * @param baseVersion      the active version the round trained from ({@code null} until it starts)
  * @param promotedVersion  the version it published, when promoted
  * @param seed             the shuffling seed, so the round can be repeated

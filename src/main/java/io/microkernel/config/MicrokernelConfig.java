@@ -140,8 +140,12 @@ public interface MicrokernelConfig {
             @WithDefault("0.05")
             double maxDrop();
 
-            /** Mix the reference samples into the replay pool; each minibatch's replay share is {@code replay-fraction}. */
-            @WithDefault("false")
+            /**
+             * Mix the reference samples into the replay pool; each minibatch's replay share is
+             * {@code replay-fraction}. On by default, so a round on new-style samples alone does not
+             * forget what the reference set holds (and pass the guard).
+             */
+            @WithDefault("true")
             boolean replay();
         }
 

@@ -65,7 +65,6 @@ class ClosingTheLoopTest {
                         Map.entry("microkernel.model.artifacts", Path.of("models", "default").toAbsolutePath().toString()),
                         Map.entry("microkernel.training.threads", "2"),
                         Map.entry("microkernel.training.epochs", "10"),
-                        Map.entry("microkernel.training.reference.replay", "true"),
                         Map.entry("microkernel.feedback.enabled", "true"),
                         Map.entry("microkernel.drift.enabled", "true"),
                         Map.entry("microkernel.drift.window", "300"),

@@ -39,6 +39,9 @@ public class InferenceResource {
     @Inject
     ObjectMapper json;
 
+    @Inject
+    ServedPredictions predictions;
+
     @POST
     @Path("/models/{model}/infer")
     @Consumes(MediaType.WILDCARD)
@@ -79,7 +82,9 @@ public class InferenceResource {
 
     private Response run(String model, OptionalInt version, Oip.InferRequest request) throws IOException {
         ServedModel served = paths.model(model);
-        Prediction prediction = served.predict(version, signature -> translator.fromTensors(signature.inputs(), request.tensorInputs()));
-        return BinaryTensors.write(json, Oip.InferResponse.of(served.name(), request, prediction));
+        String id = ServedPredictions.id(request.id());
+        Prediction prediction = predictions.predict(served, version, id,
+                signature -> translator.fromTensors(signature.inputs(), request.tensorInputs()));
+        return BinaryTensors.write(json, Oip.InferResponse.of(served.name(), request, prediction, id));
     }
 }

@@ -123,7 +123,8 @@ public final class Oip {
             String id,
             List<InferOutput> outputs) {
 
-        static InferResponse of(String model, InferRequest request, Prediction prediction) {
+        /** The answer under prediction id {@code id} (the request's, or one the service made up). */
+        static InferResponse of(String model, InferRequest request, Prediction prediction, String id) {
             boolean binaryByDefault = request.binaryOutputByDefault();
             Map<String, Boolean> wanted = wanted(request.outputs(), binaryByDefault, prediction);
             List<InferOutput> outputs = new ArrayList<>();
@@ -140,7 +141,7 @@ public final class Oip {
                 List<String> classes = prediction.classifications().stream().map(Classification::className).toList();
                 outputs.add(InferOutput.ofStrings(PREDICTED_CLASS, classes, classBinary));
             }
-            return new InferResponse(model, Integer.toString(prediction.version()), request.id(), outputs);
+            return new InferResponse(model, Integer.toString(prediction.version()), id, outputs);
         }
 
         /** The requested outputs by name, each with whether it goes back binary; null when the request names none (all of them). */

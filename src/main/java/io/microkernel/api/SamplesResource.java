@@ -69,6 +69,9 @@ public class SamplesResource {
     @Inject
     ObjectMapper mapper;
 
+    @Inject
+    SampleIntake intake;
+
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Mutating
@@ -96,42 +99,19 @@ public class SamplesResource {
             metrics.samplesRejected("invalid", request == null || request.samples() == null ? 1 : request.samples().size());
             throw e;
         }
-        SampleJournal.Appended appended;
-        try {
-            appended = scheduler.journal().append(batch, idempotencyKey);
-        } catch (SampleBufferFullException e) {
-            metrics.samplesRejected("buffer-full", batch.size());
-            throw e;
-        }
-        List<Sample> stored = appended.samples();
-        if (appended.replayed()) {
+        SampleIntake.Stored stored = intake.store(model, batch, idempotencyKey);
+        if (stored.replayed()) {
             // A retry of a request already stored: the same answer, nothing counted twice.
-            return Response.accepted(new TrainingApi.SamplesAccepted(stored.size(),
-                    stored.stream().map(Sample::id).toList(), stats(model), null))
-                    .header(IDEMPOTENT_REPLAYED, "true").build();
+            return Response.accepted(stored.body()).header(IDEMPOTENT_REPLAYED, "true").build();
         }
-        metrics.samplesAccepted(stored.size());
-        Optional<RoundRecord> started = scheduler.samplesAdded();
-        TrainingApi.SamplesAccepted body = new TrainingApi.SamplesAccepted(stored.size(),
-                stored.stream().map(Sample::id).toList(), stats(model), started.map(RoundRecord::id).orElse(null));
-        return Response.accepted(body).build();
+        return Response.accepted(stored.body()).build();
     }
 
-    /** The request header that makes a retry safe (IETF draft "The Idempotency-Key HTTP Header Field"). */
-    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
-    /** Set on the answer to a retry that stored nothing new. */
-    static final String IDEMPOTENT_REPLAYED = "Idempotent-Replayed";
+    static final String IDEMPOTENCY_KEY = SampleIntake.IDEMPOTENCY_KEY;
+    static final String IDEMPOTENT_REPLAYED = SampleIntake.IDEMPOTENT_REPLAYED;
 
     private static void checkIdempotencyKey(String key) {
-        if (key == null) {
-            return;
-        }
-        boolean visibleAscii = key.chars().allMatch(c -> c >= 0x21 && c <= 0x7e);
-        if (key.isEmpty() || key.length() > 255 || !visibleAscii) {
-            String found = key.length() > 40 ? key.length() + " characters" : "'" + key + "'";
-            throw new InvalidSampleException(IDEMPOTENCY_KEY + ": expected 1 to 255 visible ASCII characters, found "
-                    + found);
-        }
+        SampleIntake.checkIdempotencyKey(key);
     }
 
     @GET
@@ -139,20 +119,11 @@ public class SamplesResource {
     @APIResponse(responseCode = "200", description = "Counts")
     @APIResponse(responseCode = "404", description = "Unknown model")
     public TrainingApi.BufferStats stats(@PathParam("model") String model) {
-        requireReady(model);
-        SampleJournal journal = scheduler.journal();
-        SampleStats stats = journal.stats();
-        Map<String, Long> perLabel = scheduler.labelDomain().byName(stats.perClass());
-        return new TrainingApi.BufferStats(model, stats.total(), stats.train(), stats.holdout(), stats.capacity(),
-                journal.countNewerThan(stats.consumedThrough()), perLabel);
+        return intake.stats(model);
     }
 
-    /** Samples are validated against the served model's artifact set, so there must be one. */
     private void requireReady(String model) {
-        if (!paths.model(model).isReady()) {
-            throw new ModelNotReadyException("model '" + model + "' is not ready: expected a served version to take "
-                    + "samples for, found none");
-        }
+        intake.requireReady(model);
     }
 
     private List<LabelledInput> toSamples(TrainingApi.SamplesRequest request) {

@@ -62,10 +62,14 @@ public final class V1 {
         }
     }
 
-    /** {@code {"predictions":[...]}}: per row, the only output's value, or an object by output name. */
-    public record PredictResponse(List<Object> predictions, @JsonProperty("model_version") String modelVersion) {
+    /**
+     * {@code {"predictions":[...]}}: per row, the only output's value, or an object by output name;
+     * {@code id} is the prediction id feedback can label it by.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record PredictResponse(List<Object> predictions, @JsonProperty("model_version") String modelVersion, String id) {
 
-        static PredictResponse of(Prediction prediction) {
+        static PredictResponse of(Prediction prediction, String id) {
             List<NamedTensor> outputs = prediction.outputs();
             int rows = outputs.isEmpty() ? 1 : outputs.get(0).tensor().batchSize();
             List<Object> predictions = new ArrayList<>(rows);
@@ -80,7 +84,7 @@ public final class V1 {
                     predictions.add(answer);
                 }
             }
-            return new PredictResponse(predictions, Integer.toString(prediction.version()));
+            return new PredictResponse(predictions, Integer.toString(prediction.version()), id);
         }
 
         /** One batch row of an output, nested as its shape says (a scalar for a [batch] output). */
@@ -94,10 +98,11 @@ public final class V1 {
         }
     }
 
-    /** {@code {"outputs": ...}}: the only output's whole value, or an object by output name. */
-    public record ColumnarResponse(Object outputs, @JsonProperty("model_version") String modelVersion) {
+    /** {@code {"outputs": ...}}: the only output's whole value, or an object by output name; {@code id} as for predict. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ColumnarResponse(Object outputs, @JsonProperty("model_version") String modelVersion, String id) {
 
-        static ColumnarResponse of(Prediction prediction) {
+        static ColumnarResponse of(Prediction prediction, String id) {
             List<NamedTensor> outputs = prediction.outputs();
             Object value;
             if (outputs.size() == 1) {
@@ -107,7 +112,7 @@ public final class V1 {
                 outputs.forEach(o -> byName.put(o.name(), whole(o.tensor())));
                 value = byName;
             }
-            return new ColumnarResponse(value, Integer.toString(prediction.version()));
+            return new ColumnarResponse(value, Integer.toString(prediction.version()), id);
         }
 
         private static Object whole(Tensor tensor) {
@@ -150,8 +155,13 @@ public final class V1 {
         return list;
     }
 
-    /** TF Serving's model status, with KServe v1's {@code name} and {@code ready} beside it. */
-    public record ModelStatus(String name, boolean ready, @JsonProperty("model_version_status") List<VersionStatus> versions) {
+    /**
+     * TF Serving's model status, with KServe v1's {@code name} and {@code ready} beside it, and the
+     * drift of the served traffic when the drift watch is on.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ModelStatus(String name, boolean ready, @JsonProperty("model_version_status") List<VersionStatus> versions,
+            io.microkernel.drift.DriftReport drift) {
     }
 
     public record VersionStatus(String version, String state, Status status) {

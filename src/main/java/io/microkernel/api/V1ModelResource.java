@@ -47,6 +47,12 @@ public class V1ModelResource {
     @Inject
     ObjectMapper json;
 
+    @Inject
+    ServedPredictions predictions;
+
+    @Inject
+    io.microkernel.drift.Drift drift;
+
     /**
      * {@code POST /v1/models/{model}:predict} and {@code :classify}. JAX-RS templates cannot put a
      * literal after a parameter in one segment, so the segment is matched whole and split here.
@@ -86,16 +92,19 @@ public class V1ModelResource {
             throw new InputValidationException(InputProblem.MALFORMED,
                     "expected either 'instances' (row format) or 'inputs' (columnar format), found both");
         }
+        String id = ServedPredictions.id(null);
         if (request.inputs() != null) {
-            Prediction prediction = served.predict(version, signature -> translator.fromColumns(signature.inputs(), request.inputs()));
-            return V1.ColumnarResponse.of(prediction);
+            Prediction prediction = predictions.predict(served, version, id,
+                    signature -> translator.fromColumns(signature.inputs(), request.inputs()));
+            return V1.ColumnarResponse.of(prediction, id);
         }
         if (request.instances() == null) {
             throw new InputValidationException(InputProblem.MALFORMED,
                     "expected 'instances' (row format) or 'inputs' (columnar format), found neither");
         }
-        Prediction prediction = served.predict(version, signature -> translator.fromInstances(signature.inputs(), request.instances()));
-        return V1.PredictResponse.of(prediction);
+        Prediction prediction = predictions.predict(served, version, id,
+                signature -> translator.fromInstances(signature.inputs(), request.instances()));
+        return V1.PredictResponse.of(prediction, id);
     }
 
     @GET
@@ -112,7 +121,7 @@ public class V1ModelResource {
                 .map(v -> V1.VersionStatus.of(v, active)).toList();
         boolean ready = served.isReady();
         return Response.status(ready ? 200 : 503).type(MediaType.APPLICATION_JSON)
-                .entity(new V1.ModelStatus(served.name(), ready, versions)).build();
+                .entity(new V1.ModelStatus(served.name(), ready, versions, drift.report().orElse(null))).build();
     }
 
     @GET

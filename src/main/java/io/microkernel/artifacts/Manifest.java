@@ -23,6 +23,9 @@ import java.util.Optional;
  * @param loss            {@code cross_entropy} or {@code mse}
  * @param description     free text
  * @param learningRate    a suggested learning rate for this set
+ * @param referenceSet    the file (in the set's folder) holding the labelled reference set the gate
+ *                        guards against forgetting with: JSON Lines, one {@code {"input": ..., "label": ...}}
+ *                        per line, as {@code POST /v1/models/{m}/samples} takes them
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Manifest(
@@ -31,7 +34,40 @@ public record Manifest(
         @JsonProperty("label") String label,
         @JsonProperty("loss") String loss,
         @JsonProperty("description") String description,
-        @JsonProperty("learning_rate") Double learningRate) {
+        @JsonProperty("learning_rate") Double learningRate,
+        @JsonProperty("reference_set") String referenceSet) {
+
+    public Manifest(List<String> classes, String inferenceOutput, String label, String loss, String description,
+            Double learningRate) {
+        this(classes, inferenceOutput, label, loss, description, learningRate, null);
+    }
+
+    /** The same manifest naming a reference set file. */
+    public Manifest withReferenceSet(String file) {
+        return new Manifest(classes, inferenceOutput, label, loss, description, learningRate, file);
+    }
+
+    /**
+     * The reference set the manifest in {@code folder} names, if it names one.
+     *
+     * @throws ArtifactException when the named file is not a plain file inside the folder
+     */
+    public static Optional<Path> referenceSetIn(Path folder) {
+        Path manifestFile = folder.resolve("manifest.json");
+        if (!Files.isRegularFile(manifestFile)) {
+            return Optional.empty();
+        }
+        String name = read(manifestFile).referenceSet();
+        if (name == null) {
+            return Optional.empty();
+        }
+        Path file = folder.resolve(name).normalize();
+        if (!file.startsWith(folder.normalize()) || !Files.isRegularFile(file)) {
+            throw new ArtifactException(manifestFile, "\"reference_set\" expected a file inside the artifact folder, found \""
+                    + name + "\"");
+        }
+        return Optional.of(file);
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)

@@ -36,6 +36,10 @@ final class MakeDefaultCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", description = "the seed of every step (default: ${DEFAULT-VALUE})")
     long seed = DefaultModel.DEFAULT_SEED;
 
+    @Option(names = "--reference-set-only", description = "only add the source-style reference set (and its"
+            + " manifest entry) to the artifact set already in DIR")
+    boolean referenceSetOnly;
+
     @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE})")
     int threads = 1;
 
@@ -48,6 +52,11 @@ final class MakeDefaultCommand implements Callable<Integer> {
     public Integer call() {
         if (threads < 1) {
             throw new ParameterException(spec.commandLine(), "expected --threads >= 1, found " + threads);
+        }
+        if (referenceSetOnly) {
+            io.microkernel.demo.ReferenceSetFile.write(target, seed);
+            streams.out().println("wrote " + target.resolve(io.microkernel.demo.ReferenceSetFile.FILE));
+            return 0;
         }
         DefaultModel.Report report = DefaultModel.make(environment.get(), target, seed, threads, streams.err());
         streams.out().println(report.table());

@@ -65,7 +65,29 @@ public class ConfigurationCheck {
         checks.atLeast("microkernel.serving.max-batch", serving.maxBatch(), 1);
         checks.atLeast("microkernel.store.retain", config.store().retain(), 1);
         training(config.training(), checks);
+        closingTheLoop(config, checks);
         return problems;
+    }
+
+    /** The prediction log, the reference guard and the drift watch (README, "Closing the loop"). */
+    private static void closingTheLoop(MicrokernelConfig config, Checks checks) {
+        MicrokernelConfig.Feedback feedback = config.feedback();
+        checks.require(feedback.retention().compareTo(Duration.ZERO) > 0, "microkernel.feedback.retention",
+                "a duration above 0", feedback.retention());
+        checks.require(feedback.samplingRate() > 0 && feedback.samplingRate() <= 1, "microkernel.feedback.sampling-rate",
+                "a share in (0, 1]", feedback.samplingRate());
+        checks.atLeast("microkernel.feedback.max-entries", feedback.maxEntries(), 1);
+        double maxDrop = config.training().reference().maxDrop();
+        checks.require(maxDrop >= 0 && Double.isFinite(maxDrop), "microkernel.training.reference.max-drop",
+                "a finite number of at least 0", maxDrop);
+        MicrokernelConfig.Drift drift = config.drift();
+        checks.atLeast("microkernel.drift.window", drift.window(), 1);
+        checks.atLeast("microkernel.drift.min-rows", drift.minRows(), 1);
+        checks.require(drift.threshold() > 0 && Double.isFinite(drift.threshold()), "microkernel.drift.threshold",
+                "a finite number above 0", drift.threshold());
+        checks.atLeast("microkernel.drift.min-new-samples", drift.minNewSamples(), 1);
+        checks.require(drift.checkInterval().compareTo(Duration.ZERO) > 0, "microkernel.drift.check-interval",
+                "a duration above 0", drift.checkInterval());
     }
 
     private static void training(MicrokernelConfig.Training training, Checks checks) {

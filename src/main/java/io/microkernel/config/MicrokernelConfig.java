@@ -38,6 +38,10 @@ public interface MicrokernelConfig {
 
     Grpc grpc();
 
+    Feedback feedback();
+
+    Drift drift();
+
     interface Model {
         /** The name in {@code /v2/models/{name}} and {@code /v1/models/{name}}. */
         @WithDefault("default")
@@ -147,6 +151,30 @@ public interface MicrokernelConfig {
             int nice();
         }
 
+        Reference reference();
+
+        /** The reference set against forgetting (README, "Closing the loop"). */
+        interface Reference {
+            /** Score the active version and the candidate on the reference set, when the model has one. */
+            @WithDefault("true")
+            boolean guard();
+
+            /**
+             * How much the candidate may lose on the reference set: accuracy points (0.05 = five
+             * percentage points), or the share its MSE may rise.
+             */
+            @WithDefault("0.05")
+            double maxDrop();
+
+            /**
+             * Mix the reference samples into the replay pool; each minibatch's replay share is
+             * {@code replay-fraction}. On by default, so a round on new-style samples alone does not
+             * forget what the reference set holds (and pass the guard).
+             */
+            @WithDefault("true")
+            boolean replay();
+        }
+
         interface Buffer {
             @WithDefault("100000")
             int maxSamples();
@@ -197,5 +225,55 @@ public interface MicrokernelConfig {
          */
         @WithDefault("8081")
         int port();
+    }
+
+    /** The prediction log and labels by prediction id (README, "Closing the loop"). */
+    interface Feedback {
+        /** Keep served inputs by prediction id so {@code POST /v1/models/{m}/feedback} can label them. */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** How long a prediction can be labelled. */
+        @WithDefault("24h")
+        Duration retention();
+
+        /** Share of inference requests logged, in (0, 1]. */
+        @WithDefault("1.0")
+        double samplingRate();
+
+        /** The most predictions kept; the oldest go first. */
+        @WithDefault("10000")
+        int maxEntries();
+    }
+
+    /** The drift watch over served inputs and predictions (README, "Closing the loop"). */
+    interface Drift {
+        /** Keep running summaries of served inputs and predictions and compare them with the training samples. */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** The served rows the summaries cover (the most recent ones). */
+        @WithDefault("1000")
+        int window();
+
+        /** Served rows needed before drift is reported. */
+        @WithDefault("100")
+        int minRows();
+
+        /** The population stability index above which the traffic counts as drifted. */
+        @WithDefault("0.25")
+        double threshold();
+
+        /** Start a round when drift passes the threshold and enough new labelled samples are buffered. */
+        @WithDefault("false")
+        boolean trigger();
+
+        /** New labelled samples (since the last promoted round) a drift round needs. */
+        @WithDefault("50")
+        int minNewSamples();
+
+        /** How often the trigger is checked besides after each feedback request. */
+        @WithDefault("30s")
+        Duration checkInterval();
     }
 }

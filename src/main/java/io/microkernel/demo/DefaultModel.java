@@ -156,6 +156,7 @@ public final class DefaultModel {
             createDirectories(target);
             ArtifactSet shipped = buildHeadOnly(env, Onnx.read(shippedModel), target, ShapeImages.CLASSES,
                     DESCRIPTION + seed);
+            ReferenceSetFile.write(target, seed);
             progress.printf(Locale.ROOT, "[3/%d] wrote %s%n", STEPS, target);
 
             // 4. Measure, as the service would train it.

@@ -31,6 +31,7 @@ public enum ProblemType {
     IDEMPOTENCY_KEY_REUSED("idempotency-key-reused", "Idempotency key reused with other samples", 422),
     // The request conflicts with the state of the server.
     ROUND_CONFLICT("round-conflict", "Round conflict", 409),
+    FEEDBACK_DISABLED("feedback-disabled", "Prediction log disabled", 409),
     ROUND_CANCELLED("round-cancelled", "Round cancelled", 409),
     VERSION_DOES_NOT_LOAD("version-does-not-load", "Version does not load", 409),
     SAMPLE_BUFFER_FULL("sample-buffer-full", "Sample buffer full", 429),

@@ -2,6 +2,7 @@ package io.microkernel.training;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 
 /**
@@ -10,11 +11,17 @@ import java.util.List;
  * @param promote  whether the candidate may replace the active version
  * @param reason   one readable sentence with every rule's numbers
  * @param failures the rules the candidate broke, each with its numbers; empty when promoted
+ * @param reference both versions on the reference set, when the model has one (null otherwise)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record PromotionDecision(boolean promote, String reason, List<String> failures) {
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record PromotionDecision(boolean promote, String reason, List<String> failures, ReferenceCheck reference) {
 
     public PromotionDecision {
         failures = List.copyOf(failures);
+    }
+
+    public PromotionDecision(boolean promote, String reason, List<String> failures) {
+        this(promote, reason, failures, null);
     }
 }

@@ -107,6 +107,24 @@ public final class PromotionGate {
         return failures.isEmpty() ? promote(passed) : reject(failures, passed);
     }
 
+    /**
+     * Adds the reference-set guard to a decision: a candidate that loses more than the allowed drop on
+     * the reference set is refused, whatever the holdout said. The decision keeps both sets of numbers.
+     */
+    public PromotionDecision guard(PromotionDecision decision, ReferenceCheck reference) {
+        String text = reference.describe();
+        if (reference.passed()) {
+            String reason = decision.reason() + (decision.promote() ? ", " + text : "; within reference limits: " + text);
+            return new PromotionDecision(decision.promote(), reason, decision.failures(), reference);
+        }
+        List<String> failures = new ArrayList<>(decision.failures());
+        failures.add(text);
+        String reason = decision.promote()
+                ? "rejected: " + text + " (within holdout limits: " + decision.reason().substring("promoted: ".length()) + ")"
+                : decision.reason() + "; " + text;
+        return new PromotionDecision(false, reason, failures, reference);
+    }
+
     private static void checkNotHigher(String name, double candidate, double active, double tolerance,
             List<String> failures, List<String> passed) {
         double limit = active + tolerance * Math.abs(active);

@@ -13,7 +13,8 @@ import java.time.Instant;
  * @param id               round number, 1, 2, 3 ... per model
  * @param model            the model name
  * @param state            queued, running, promoted, rejected, failed or cancelled
- * @param trigger          what started it: {@code manual}, {@code min-new-samples} or {@code interval}
+ * @param trigger          what started it: {@code manual}, {@code min-new-samples}, {@code interval}, or
+ *                         {@code drift psi=<index> threshold=<threshold>}
  * @param baseVersion      the active version the round trained from ({@code null} until it starts)
  * @param promotedVersion  the version it published, when promoted
  * @param seed             the shuffling seed, so the round can be repeated
@@ -56,9 +57,18 @@ public record RoundRecord(
      * @param replay    older training samples mixed into minibatches
      * @param holdout   held-out samples both versions were scored on
      * @param throughId the newest sample id the round saw
+     * @param feedback  training samples that came from feedback (labels for earlier predictions)
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record SampleCounts(int train, int fresh, int replay, int holdout, long throughId) {
+    public record SampleCounts(int train, int fresh, int replay, int holdout, long throughId, int feedback) {
+
+        public SampleCounts(int train, int fresh, int replay, int holdout, long throughId) {
+            this(train, fresh, replay, holdout, throughId, 0);
+        }
+
+        public SampleCounts withFeedback(int count) {
+            return new SampleCounts(train, fresh, replay, holdout, throughId, count);
+        }
     }
 
     /**

@@ -74,6 +74,8 @@ public final class RoundScheduler implements AutoCloseable {
     private volatile int roundNice;
     /** The nice value the round thread was last set to (only the round thread reads and writes it). */
     private int roundThreadNice;
+    private volatile FeedbackLedger feedback = FeedbackLedger.NONE;
+    private volatile Supplier<Optional<TrainingRound.ReferenceGuard>> reference = Optional::empty;
 
     public RoundScheduler(String model, Supplier<OrtEnvironment> env, Supplier<ArtifactSet> artifacts,
             ServedModel served, SampleJournal journal, RoundRecords records, PromotionGate gate, Options options,
@@ -346,8 +348,9 @@ public final class RoundScheduler implements AutoCloseable {
         if (featureCache != null) {
             round.useFeatureCache(featureCache);
         }
-        RoundRecord running = queued.running(base.version(), TrainingRound.countSamples(snapshot, queued.settings()),
-                round.plannedSteps());
+        reference.get().ifPresent(round::withReference);
+        RoundRecord running = queued.running(base.version(), TrainingRound.countSamples(snapshot, queued.settings())
+                .withFeedback(feedback.count(snapshot.train())), round.plannedSteps());
         publish(handle, running, true);
         return new Prepared(round, base);
     }
@@ -380,6 +383,16 @@ public final class RoundScheduler implements AutoCloseable {
         }
         journal.markConsumed(outcome.samples().throughId());
         complete(handle, handle.record().get().promoted(promoted.get().version()));
+    }
+
+    /** Where the scheduler learns which samples came from feedback, so round records count them. */
+    public void feedbackLedger(FeedbackLedger ledger) {
+        this.feedback = ledger;
+    }
+
+    /** The reference set each round guards against forgetting with, read when a round starts. */
+    public void referenceGuard(Supplier<Optional<TrainingRound.ReferenceGuard>> guard) {
+        this.reference = guard;
     }
 
     /** For tests: runs on the round's thread after the gate accepted a candidate, before it is promoted. */

@@ -64,7 +64,35 @@ public class TrainingBeans {
 
     @Produces
     @Singleton
+    FeedbackLedger feedbackLedger(ModelStore store) {
+        return FeedbackLedger.open(store.root().resolve("feedback").resolve("feedback-samples.txt"));
+    }
+
+    @Produces
+    @Singleton
+    ReferenceSets referenceSets(ModelStore store, io.microkernel.serving.RequestTranslator translator) {
+        return new ReferenceSets(store.baseDir(), store.root().resolve("reference").resolve("reference.jsonl"),
+                () -> ArtifactSet.open(store.baseDir()).description(), translator);
+    }
+
+    @Produces
+    @Singleton
     RoundScheduler roundScheduler(MicrokernelConfig config, ModelStore store, ServedModel served,
+            SampleJournal journal, RoundRecords records, TrainingMetrics metrics, FeedbackLedger ledger,
+            ReferenceSets references) {
+        RoundScheduler scheduler = newScheduler(config, store, served, journal, records, metrics);
+        scheduler.feedbackLedger(ledger);
+        MicrokernelConfig.Training.Reference reference = config.training().reference();
+        if (reference.guard() || reference.replay()) {
+            // Without the guard the reference set is still scored, so every decision states its numbers.
+            double maxDrop = reference.guard() ? reference.maxDrop() : Double.POSITIVE_INFINITY;
+            scheduler.referenceGuard(() -> references.current().map(set ->
+                    new TrainingRound.ReferenceGuard(set, maxDrop, reference.replay())));
+        }
+        return scheduler;
+    }
+
+    private static RoundScheduler newScheduler(MicrokernelConfig config, ModelStore store, ServedModel served,
             SampleJournal journal, RoundRecords records, TrainingMetrics metrics) {
         MicrokernelConfig.Training training = config.training();
         RoundSettings defaults = new RoundSettings(training.epochs(), training.batchSize(), training.learningRate(),

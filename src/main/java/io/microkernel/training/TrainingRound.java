@@ -100,6 +100,17 @@ public final class TrainingRound {
     /** The frozen features of this run, when it trains on the cut graphs; null on the full graphs. */
     private FrozenFeatures frozenFeatures;
     private FeatureCacheUse featureCacheUse = FeatureCacheUse.notUsed("the feature cache is off");
+    private volatile ReferenceGuard reference;
+
+    /**
+     * The reference set a round guards against forgetting with.
+     *
+     * @param set     the labelled reference samples
+     * @param maxDrop accuracy points (or MSE share) the candidate may lose on them
+     * @param replay  whether they join the replay pool of the minibatches
+     */
+    public record ReferenceGuard(ReferenceSet set, double maxDrop, boolean replay) {
+    }
 
     /**
      * @param workDir   an empty folder the round owns; the caller deletes it after publishing
@@ -131,6 +142,12 @@ public final class TrainingRound {
      */
     public TrainingRound useFeatureCache(FeatureCache cache) {
         this.featureCache = cache;
+        return this;
+    }
+
+    /** Scores both versions on this reference set and lets the gate refuse a candidate that forgets; call before {@link #run()}. */
+    public TrainingRound withReference(ReferenceGuard guard) {
+        this.reference = guard;
         return this;
     }
 
@@ -181,6 +198,10 @@ public final class TrainingRound {
             // Nothing new since the last promotion: retrain on everything rather than on nothing.
             fresh = train;
             replay = List.of();
+        }
+        ReferenceGuard guard = reference;
+        if (guard != null && guard.replay()) {
+            replay = java.util.stream.Stream.concat(replay.stream(), guard.set().samples().stream()).toList();
         }
         return MinibatchPlan.build(fresh, replay, settings, seed);
     }
@@ -267,17 +288,26 @@ public final class TrainingRound {
         Path inference = candidateDir.resolve(INFERENCE_MODEL);
         artifacts.exportInference(env, candidateDir.resolve(CHECKPOINT), inference);
         checkCancelled();
-        EvaluationMetrics active;
-        EvaluationMetrics candidate;
+        ReferenceGuard guard = reference;
+        HoldoutScorer referenceScorer = guard == null ? null
+                : new HoldoutScorer(env, description, guard.set().samples(), EVAL_BATCH);
+        EvaluationMetrics[] scored = new EvaluationMetrics[4];
         try (OrtSession.SessionOptions options = OrtSessions.options(threads, 1)) {
             try (OrtSession session = env.createSession(activeInference.toString(), options)) {
-                active = scorer.metrics(activeLoss, scorer.predict(session, base.inferenceOutput()));
+                scored[0] = scorer.metrics(activeLoss, scorer.predict(session, base.inferenceOutput()));
+                scored[2] = score(referenceScorer, session, base.inferenceOutput());
             }
             try (OrtSession session = env.createSession(inference.toString(), options)) {
-                candidate = scorer.metrics(candidateLoss, scorer.predict(session, description.inferenceOutput()));
+                scored[1] = scorer.metrics(candidateLoss, scorer.predict(session, description.inferenceOutput()));
+                scored[3] = score(referenceScorer, session, description.inferenceOutput());
             }
         }
+        EvaluationMetrics active = scored[0];
+        EvaluationMetrics candidate = scored[1];
         PromotionDecision decision = gate.decide(active, candidate);
+        if (guard != null) {
+            decision = gate.guard(decision, ReferenceCheck.of(guard.set(), scored[2], scored[3], guard.maxDrop()));
+        }
         LOG.debugf("round from version %d: %s", base.version(), decision.reason());
         return new Outcome(counts, active, candidate, decision, candidateDir, lastEpochLoss, diverged,
                 frozenFeatures == null ? featureCacheUse
@@ -324,6 +354,12 @@ public final class TrainingRound {
     /** A minibatch as the session takes it: with the frozen features as inputs when training on the cut graphs. */
     private List<Sample> inputs(List<Sample> batch) throws OrtException {
         return frozenFeatures == null ? batch : frozenFeatures.featured(batch);
+    }
+
+    /** The version on the reference set (its loss is not computed: the gate compares predictions). */
+    private static EvaluationMetrics score(HoldoutScorer referenceScorer, OrtSession session, String output)
+            throws OrtException {
+        return referenceScorer == null ? null : referenceScorer.metrics(Double.NaN, referenceScorer.predict(session, output));
     }
 
     private double trainStep(OrtTrainingSession session, List<Sample> batch) throws OrtException {

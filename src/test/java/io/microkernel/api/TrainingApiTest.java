@@ -268,4 +268,19 @@ class TrainingApiTest {
         given().contentType(ContentType.JSON).body("{\"seed\":0.25}").post("/v1/models/default/rounds")
                 .then().statusCode(400).body("detail", equalTo("seed: expected a whole number, found 0.25"));
     }
+
+    @Test
+    void feedbackNeedsThePredictionLogAndAPredictAnswerCarriesAnId() {
+        String id = given().contentType(ContentType.JSON).body("{\"instances\":[[1,2,3,4]]}")
+                .post("/v1/models/default:predict").then().statusCode(200).extract().path("id");
+        assertThat(id).matches("[0-9a-f-]{36}");
+        given().contentType(ContentType.JSON).body("[{\"id\":\"" + id + "\",\"label\":\"a\"}]")
+                .post("/v1/models/default/feedback").then().statusCode(409)
+                .body("type", equalTo("urn:microkernel:problem:feedback-disabled"))
+                .body("detail", containsString("expected microkernel.feedback.enabled=true, found false"));
+        given().get("/v1/models/default/feedback").then().statusCode(200).body("enabled", equalTo(false));
+        given().get("/v1/models/default").then().statusCode(200).body("$", org.hamcrest.Matchers.not(
+                org.hamcrest.Matchers.hasKey("drift")));
+        given().get("/v1/models/default/reference").then().statusCode(404);
+    }
 }

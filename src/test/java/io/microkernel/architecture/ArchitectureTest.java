@@ -29,7 +29,7 @@ class ArchitectureTest {
     /** The packages that make up the running server; the tools beside it are {@code compiler}, {@code demo}, {@code cli}. */
     private static final String[] SERVER = {"io.microkernel.api..", "io.microkernel.serving..",
         "io.microkernel.training..", "io.microkernel.store..", "io.microkernel.artifacts..", "io.microkernel.tensor..",
-        "io.microkernel.runtime..", "io.microkernel.config.."};
+        "io.microkernel.runtime..", "io.microkernel.config..", "io.microkernel.feedback..", "io.microkernel.drift.."};
 
     private static final int MAX_METHOD_LINES = 60;
 
@@ -71,7 +71,8 @@ class ArchitectureTest {
     @Test
     void nothingBelowApiKnowsHttp() {
         noClasses().that().resideInAnyPackage("io.microkernel.serving..", "io.microkernel.training..",
-                        "io.microkernel.store..", "io.microkernel.artifacts..", "io.microkernel.tensor..")
+                        "io.microkernel.store..", "io.microkernel.artifacts..", "io.microkernel.tensor..",
+                        "io.microkernel.feedback..", "io.microkernel.drift..")
                 .should().dependOnClassesThat().resideInAnyPackage("jakarta.ws.rs..", "io.vertx..",
                         "org.jboss.resteasy..", "io.grpc..")
                 .check(classes);

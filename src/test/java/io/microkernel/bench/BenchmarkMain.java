@@ -82,6 +82,9 @@ public final class BenchmarkMain {
             plans.put("default", defaultPlan.asJson());
             models.put("default", new ServiceBenchmark(jar, work, THREADS, defaultPlan, env, SERVICE_JVM_OPTIONS)
                     .run("default", defaultModel, true));
+            // Closing the loop: the prediction log and the drift watch, each against both off, side by side.
+            models.get("default").putAll(LoopOverhead.measure(jar, work, defaultModel, SERVICE_JVM_OPTIONS,
+                    quick ? 50 : 300, quick ? 3 : 20, quick ? 50 : 200));
         }
         if (selected.contains("heavy")) {
             Path heavyArtifacts = work.resolve("heavy-artifacts");

@@ -70,6 +70,9 @@ final class ResultsReport {
             new String[] {"rss.after_rounds_after_full_gc_mb", "  RSS after 50 rounds with swaps MB"},
             new String[] {"rss_growth_mb_per_round", "RSS growth over the rounds, MB per round"},
             new String[] {"rss.slope_mb_per_10k_requests", "  request slope without forcing GC, MB/10k"},
+            new String[] {"prediction_log_overhead_p50", "prediction log on / off, inference p50"},
+            new String[] {"drift_watch_overhead_p50", "drift watch on / off, inference p50"},
+            new String[] {"loop_overhead_latencies.off.p50_ms", "  p50 ms, both off"},
             new String[] {"startup_to_first_inference_ms", "start-up to first inference ms"},
             new String[] {"rss_mb_idle", "RSS idle after start-up MB"});
 

@@ -66,7 +66,7 @@ final class ServiceBenchmark {
         }
     }
 
-    private static final String MODEL = "default";
+    static final String MODEL = "default";
     private static final int NEW_SAMPLES_PER_ROUND = 20;
     private static final int RSS_REQUEST_SEGMENTS = 3;
 
@@ -661,7 +661,7 @@ final class ServiceBenchmark {
         return future;
     }
 
-    private static long awaitReady(ServiceProcess service, MicrokernelClient client) throws Exception {
+    static long awaitReady(ServiceProcess service, MicrokernelClient client) throws Exception {
         long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
         while (System.nanoTime() < deadline) {
             if (!service.isAlive()) {
@@ -679,7 +679,7 @@ final class ServiceBenchmark {
         throw new IOException("the service was not ready within 3 minutes");
     }
 
-    private static List<ModelInputs.Spec> specsFromMetadata(JsonNode metadata) {
+    static List<ModelInputs.Spec> specsFromMetadata(JsonNode metadata) {
         List<ModelInputs.Spec> specs = new ArrayList<>();
         for (JsonNode input : metadata.path("inputs")) {
             JsonNode shapeNode = input.path("shape");
@@ -746,7 +746,7 @@ final class ServiceBenchmark {
         return model;
     }
 
-    private static void requireSuccess(HttpResponse<String> response) throws IOException {
+    static void requireSuccess(HttpResponse<String> response) throws IOException {
         if (!MicrokernelClient.isInferSuccess(response)) {
             throw new IOException("inference answered " + response.statusCode() + ": "
                     + OpenLoopLoad.abbreviate(response.body()));

@@ -57,6 +57,7 @@ class MakeDefaultCommandTest {
         assertThat(made.trainable()).isEqualTo(shipped.trainable());
         assertThat(made.frozen()).isEqualTo(shipped.frozen());
         assertThat(made.classNames()).isEqualTo(shipped.classNames());
+        assertThat(rebuilt.resolve("reference.jsonl")).hasSameBinaryContentAs(DEFAULT.resolve("reference.jsonl"));
         try (Stream<Path> leftovers = Files.list(work)) {
             assertThat(leftovers.map(p -> p.getFileName().toString())).as("the working folder is removed")
                     .containsExactly("default");
@@ -83,5 +84,24 @@ class MakeDefaultCommandTest {
                 .hasSize(4);
         assertThat(Files.exists(Path.of("dir"))).isFalse();
         assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+    }
+
+    @Test
+    void theReferenceSetAloneIsAddedToAnExistingSetAsShipped() throws IOException {
+        Path set = Files.createDirectories(work.resolve("set"));
+        try (Stream<Path> files = Files.list(DEFAULT)) {
+            for (Path file : files.filter(f -> !f.getFileName().toString().equals("reference.jsonl")).toList()) {
+                Files.copy(file, set.resolve(file.getFileName()));
+            }
+        }
+        String manifest = Files.readString(set.resolve("manifest.json"));
+        Files.writeString(set.resolve("manifest.json"), manifest.replace(",\n  \"reference_set\" : \"reference.jsonl\"", ""));
+
+        assertThat(set.resolve("manifest.json")).content().doesNotContain("reference_set");
+        assertThat(run("artifacts", "make-default", set.toString(), "--reference-set-only")).isZero();
+
+        assertThat(set.resolve("reference.jsonl")).hasSameBinaryContentAs(DEFAULT.resolve("reference.jsonl"));
+        assertThat(set.resolve("manifest.json")).hasSameBinaryContentAs(DEFAULT.resolve("manifest.json"));
+        assertThat(set.resolve("checkpoint")).hasSameBinaryContentAs(DEFAULT.resolve("checkpoint"));
     }
 }

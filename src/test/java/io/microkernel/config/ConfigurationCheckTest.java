@@ -60,4 +60,19 @@ class ConfigurationCheckTest {
                 "microkernel.device: expected cpu or cuda, found 'gpu'",
                 "microkernel.training.holdout-fraction: expected a number in [0, 1), found 1.5");
     }
+
+    @Test
+    void closingTheLoopsKeysAreCheckedToo() {
+        List<ConfigurationException> problems = ConfigurationCheck.problems(config(Map.of(
+                "microkernel.feedback.sampling-rate", "0",
+                "microkernel.training.reference.max-drop", "-1",
+                "microkernel.drift.threshold", "0",
+                "microkernel.drift.window", "0")));
+
+        assertThat(problems).extracting(ConfigurationException::property).containsExactly(
+                "microkernel.feedback.sampling-rate", "microkernel.training.reference.max-drop",
+                "microkernel.drift.window", "microkernel.drift.threshold");
+        assertThat(problems).extracting(Throwable::getMessage)
+                .contains("microkernel.feedback.sampling-rate: expected a share in (0, 1], found 0.0");
+    }
 }

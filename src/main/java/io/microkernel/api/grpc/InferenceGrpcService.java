@@ -62,6 +62,9 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
     @Inject
     Provider<RequestTranslator> translator;
 
+    @Inject
+    Provider<io.microkernel.api.ServedPredictions> predictions;
+
     @Override
     public void serverLive(ServerLiveRequest request, StreamObserver<ServerLiveResponse> answer) {
         reply(answer, () -> ServerLiveResponse.newBuilder().setLive(true).build());
@@ -112,9 +115,10 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
             ServedModel model = paths.model(request.getModelName());
             OptionalInt version = version(request.getModelVersion());
             List<String> requested = GrpcTensors.requestedOutputs(request);
-            Prediction prediction = model.predict(version,
+            String id = io.microkernel.api.ServedPredictions.id(request.getId());
+            Prediction prediction = predictions.get().predict(model, version, id,
                     signature -> translator.get().fromTensors(signature.inputs(), GrpcTensors.inputs(request)));
-            return GrpcTensors.response(model.name(), request.getId(), prediction, requested,
+            return GrpcTensors.response(model.name(), id, prediction, requested,
                     request.getRawInputContentsCount() > 0);
         });
     }

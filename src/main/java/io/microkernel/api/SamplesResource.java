@@ -67,6 +67,9 @@ public class SamplesResource {
     TrainingMetrics metrics;
 
     @Inject
+    io.microkernel.training.SampleIntake intake;
+
+    @Inject
     ObjectMapper mapper;
 
     @POST
@@ -98,7 +101,7 @@ public class SamplesResource {
         }
         SampleJournal.Appended appended;
         try {
-            appended = scheduler.journal().append(batch, idempotencyKey);
+            appended = intake.accept(batch, idempotencyKey);
         } catch (SampleBufferFullException e) {
             metrics.samplesRejected("buffer-full", batch.size());
             throw e;

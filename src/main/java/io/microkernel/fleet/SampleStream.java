@@ -127,9 +127,13 @@ public final class SampleStream {
     }
 
     private RuntimeException publishFailure(Throwable cause) {
-        if (cause instanceof JetStreamApiException api && api.getApiErrorCode() == STREAM_FULL) {
+        Throwable api = cause;
+        while (api != null && !(api instanceof JetStreamApiException)) {
+            api = api.getCause();
+        }
+        if (api instanceof JetStreamApiException full && full.getApiErrorCode() == STREAM_FULL) {
             return new FullException("the fleet's sample stream is full: it holds " + settings.maxSamples()
-                    + " samples that no promoted round has learned yet (" + api.getErrorDescription() + ")");
+                    + " samples that no promoted round has learned yet (" + full.getErrorDescription() + ")");
         }
         return new FleetUnavailableException("cannot store samples in NATS JetStream: expected an acknowledgement within "
                 + settings.requestTimeout().toMillis() + " ms, found " + cause, cause);

@@ -2,7 +2,6 @@ package io.microkernel.fleet;
 
 import io.microkernel.config.MicrokernelConfig;
 import io.microkernel.problem.ConfigurationException;
-import io.microkernel.store.ModelStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
@@ -26,7 +25,7 @@ public class FleetBeans {
 
     @Produces
     @Singleton
-    FleetMode fleetMode(MicrokernelConfig config, ModelStore store) {
+    FleetMode fleetMode(MicrokernelConfig config) {
         MicrokernelConfig.Fleet fleet = config.fleet();
         Optional<String> url = fleet.natsUrl().map(String::trim).filter(u -> !u.isEmpty());
         if (url.isEmpty()) {
@@ -36,7 +35,8 @@ public class FleetBeans {
         if (!role.equals(TRAINER_ELIGIBLE) && !role.equals(SERVE_ONLY)) {
             throw new ConfigurationException("microkernel.fleet.role", TRAINER_ELIGIBLE + " or " + SERVE_ONLY, "'" + role + "'");
         }
-        String replicaId = fleet.replicaId().orElseGet(() -> persistedReplicaId(store.root()));
+        Path modelRoot = config.dataDir().resolve("models").resolve(config.model().name());
+        String replicaId = fleet.replicaId().orElseGet(() -> persistedReplicaId(modelRoot));
         FleetSettings settings = new FleetSettings(url.get(), config.model().name(), replicaId,
                 role.equals(TRAINER_ELIGIBLE), fleet.leaseTtl(), fleet.requestTimeout(),
                 config.training().buffer().maxSamples(), fleet.duplicateWindow(), fleet.jsDomain().orElse(""));

@@ -65,6 +65,7 @@ public final class SampleStream {
     private final FleetConnection connection;
     private final FleetSettings settings;
     private volatile boolean ready;
+    private volatile String lastProblem;
 
     public SampleStream(FleetConnection connection) {
         this.connection = connection;
@@ -102,6 +103,12 @@ public final class SampleStream {
         try {
             if (!ready) {
                 ensure();
+            }
+            long held = count();
+            if (held + payloads.size() > settings.maxSamples()) {
+                // Refused whole, so a batch is never half stored; a race past this check meets the stream's own limit.
+                throw new FullException("the fleet's sample stream is full: it holds " + held + " of "
+                        + settings.maxSamples() + " samples that no promoted round has learned yet");
             }
             JetStream js = connection.nats().jetStream(connection.jetStreamOptions());
             List<CompletableFuture<PublishAck>> acks = new ArrayList<>(payloads.size());
@@ -178,6 +185,7 @@ public final class SampleStream {
                     ensure();
                     bindConsumer(durable);
                     bound = true;
+                    LOG.debugf("fleet: reading the sample stream as %s", durable);
                 }
                 fetchOnce(durable, handler);
             } catch (InterruptedException e) {
@@ -185,8 +193,13 @@ public final class SampleStream {
                 return;
             } catch (Exception e) {
                 bound = false;
-                LOG.debugf("fleet: sample consumer: %s", e.toString());
-                sleepQuietly(500);
+                // NATS going away is expected and repeats every attempt; anything else is worth a line once.
+                String problem = e.toString();
+                if (connection.isConnected() && !problem.equals(lastProblem)) {
+                    LOG.warnf("fleet: reading the sample stream failed (retrying): %s", problem);
+                }
+                lastProblem = problem;
+                sleepQuietly(1000);
             }
         }
     }

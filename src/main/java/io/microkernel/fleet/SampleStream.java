@@ -1,22 +1,14 @@
 package io.microkernel.fleet;
 
-import io.nats.client.ConsumerContext;
-import io.nats.client.FetchConsumer;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
-import io.nats.client.Message;
 import io.nats.client.PublishOptions;
-import io.nats.client.api.AckPolicy;
-import io.nats.client.api.ConsumerConfiguration;
-import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.DiscardPolicy;
-import io.nats.client.FetchConsumeOptions;
 import io.nats.client.api.PublishAck;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -30,7 +22,7 @@ import org.jboss.logging.Logger;
  * sample's id on every replica (so the holdout split, a function of the id, agrees fleet-wide).
  * Publishing waits for JetStream's acknowledgement; a message id per sample makes a retried request
  * store nothing twice. The stream holds at most {@code maxSamples} messages and refuses more (the
- * caller answers 429). Every replica reads the whole stream through its own durable consumer.
+ * caller answers 429). Every replica copies the whole stream, in order, into its own journal.
  *
  * <p>Thread-safe.
  */
@@ -39,6 +31,8 @@ public final class SampleStream {
     private static final Logger LOG = Logger.getLogger(SampleStream.class);
     /** JetStream's code for "maximum messages (or bytes) exceeded" on a stream that discards new messages. */
     static final int STREAM_FULL = 10077;
+    /** JetStream's code for "no message found" at a sequence (purged or deleted). */
+    static final int NO_MESSAGE = 10037;
 
     /** One stored message: its sequence, and whether an earlier publish with its id had stored it already. */
     public record Stored(long sequence, boolean duplicate) {
@@ -47,7 +41,7 @@ public final class SampleStream {
     /** What a replica does with each message; it must be idempotent (redelivery happens). */
     @FunctionalInterface
     public interface Handler {
-        /** Applies the messages of one fetch, in stream order; a thrown exception leaves them unacknowledged. */
+        /** Applies the messages of one batch, in stream order; a thrown exception has the batch read again. */
         void accept(List<Delivered> batch) throws Exception;
     }
 
@@ -167,32 +161,37 @@ public final class SampleStream {
     }
 
     /**
-     * Reads the stream through this replica's durable consumer until {@code stop} says so, calling
-     * {@code handler} per fetch and acknowledging what it applied. Runs on the caller's thread; NATS
-     * being away only makes it wait and retry.
+     * Copies the stream into this replica in stream order until {@code stop} says so, on the caller's
+     * thread: reads the messages after {@code after} (the newest sequence the replica holds, which is
+     * also where it resumes after a restart) by sequence, up to 256 at a time, and hands each batch to
+     * {@code handler}. Reading by sequence keeps the order strict, which the journal needs, and needs no
+     * consumer state on the server. NATS being away only makes it wait and retry.
      */
-    public void consume(Handler handler, java.util.function.BooleanSupplier stop) {
-        String durable = "replica-" + settings.replicaId().replaceAll("[^A-Za-z0-9_-]", "_");
-        boolean bound = false;
+    public void consume(java.util.function.LongSupplier after, Handler handler, java.util.function.BooleanSupplier stop) {
+        long next = 1;
         while (!stop.getAsBoolean()) {
             try {
                 if (!connection.isConnected()) {
-                    bound = false;
                     Thread.sleep(200);
                     continue;
                 }
-                if (!bound) {
+                if (!ready) {
                     ensure();
-                    bindConsumer(durable);
-                    bound = true;
-                    LOG.debugf("fleet: reading the sample stream as %s", durable);
                 }
-                fetchOnce(durable, handler);
+                JetStreamManagement management = connection.nats().jetStreamManagement(connection.jetStreamOptions());
+                var state = management.getStreamInfo(settings.samplesStream()).getStreamState();
+                next = Math.max(next, Math.max(after.getAsLong() + 1, state.getFirstSequence()));
+                long last = Math.min(state.getLastSequence(), next + 255);
+                if (next > last) {
+                    Thread.sleep(200);
+                    continue;
+                }
+                handler.accept(read(management, next, last));
+                next = last + 1;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } catch (Exception e) {
-                bound = false;
                 // NATS going away is expected and repeats every attempt; anything else is worth a line once.
                 String problem = e.toString();
                 if (connection.isConnected() && !problem.equals(lastProblem)) {
@@ -204,35 +203,20 @@ public final class SampleStream {
         }
     }
 
-    private void bindConsumer(String durable) throws IOException, JetStreamApiException {
-        ConsumerConfiguration config = ConsumerConfiguration.builder().durable(durable).ackPolicy(AckPolicy.Explicit)
-                .deliverPolicy(DeliverPolicy.All).ackWait(Duration.ofSeconds(30))
-                .inactiveThreshold(Duration.ofDays(1)).build();
-        connection.nats().jetStreamManagement(connection.jetStreamOptions()).addOrUpdateConsumer(settings.samplesStream(), config);
-    }
-
-    private void fetchOnce(String durable, Handler handler) throws Exception {
-        ConsumerContext consumer = connection.nats().getStreamContext(settings.samplesStream(), connection.jetStreamOptions())
-                .getConsumerContext(durable);
-        List<Message> messages = new ArrayList<>();
-        try (FetchConsumer fetch = consumer.fetch(FetchConsumeOptions.builder().maxMessages(256).expiresIn(1000).build())) {
-            for (Message m = fetch.nextMessage(); m != null; m = fetch.nextMessage()) {
-                messages.add(m);
+    private List<Delivered> read(JetStreamManagement management, long first, long last)
+            throws IOException, JetStreamApiException {
+        List<Delivered> batch = new ArrayList<>();
+        for (long sequence = first; sequence <= last; sequence++) {
+            try {
+                batch.add(new Delivered(sequence, management.getMessage(settings.samplesStream(), sequence).getData()));
+            } catch (JetStreamApiException e) {
+                // A purged message (learned by a promoted round): nothing to copy.
+                if (e.getApiErrorCode() != NO_MESSAGE) {
+                    throw e;
+                }
             }
         }
-        if (messages.isEmpty()) {
-            return;
-        }
-        List<Delivered> batch = messages.stream()
-                .map(m -> new Delivered(m.metaData().streamSequence(), m.getData())).toList();
-        try {
-            handler.accept(batch);
-        } catch (Exception e) {
-            // Redelivered at once, before newer messages: the journal takes ids in increasing order only.
-            messages.forEach(Message::nak);
-            throw e;
-        }
-        messages.forEach(Message::ack);
+        return batch;
     }
 
     private void requireConnected(String what) {

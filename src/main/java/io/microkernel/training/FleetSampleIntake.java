@@ -80,11 +80,12 @@ final class FleetSampleIntake implements SampleIntake {
     }
 
     /**
-     * Fills {@code journal} from the stream until {@code stop} says so (on the caller's thread);
-     * redelivered messages store nothing twice. {@code onNew} runs after samples were added.
+     * Fills {@code journal} from the stream, in order, from the newest id it holds on, until {@code stop}
+     * says so (on the caller's thread); a batch read twice stores nothing twice. {@code onNew} runs
+     * after samples were added.
      */
     static void consume(SampleStream stream, SampleJournal journal, Runnable onNew, java.util.function.BooleanSupplier stop) {
-        stream.consume(batch -> {
+        stream.consume(journal::lastId, batch -> {
             List<Sample> samples = new ArrayList<>(batch.size());
             for (SampleStream.Delivered message : batch) {
                 decode(message).ifPresent(samples::add);

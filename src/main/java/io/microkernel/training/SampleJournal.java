@@ -371,6 +371,11 @@ public final class SampleJournal implements AutoCloseable {
         consumedThrough = id;
     }
 
+    /** The newest id held or ever given out (0 before any): ids above it are new to this journal. */
+    public synchronized long lastId() {
+        return nextId - 1;
+    }
+
     public synchronized long consumedThrough() {
         return consumedThrough;
     }

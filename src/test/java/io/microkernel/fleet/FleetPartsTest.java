@@ -58,7 +58,7 @@ class FleetPartsTest {
 
     @Test
     void samplesAreAcknowledgedOnceRefusedWhenFullAndReadByEveryReplica() throws Exception {
-        Fleet a = fleet("a", true, 5);
+        Fleet a = fleet("a", true, 6);
         List<SampleStream.Stored> first = a.samples().publish(payloads(3), List.of("x-0", "x-1", "x-2"));
         assertThat(first).extracting(SampleStream.Stored::sequence).containsExactly(1L, 2L, 3L);
         assertThat(first).noneMatch(SampleStream.Stored::duplicate);
@@ -68,21 +68,35 @@ class FleetPartsTest {
         assertThat(retry).allMatch(SampleStream.Stored::duplicate);
         assertThat(a.samples().count()).isEqualTo(3);
 
-        assertThatThrownBy(() -> a.samples().publish(payloads(3), List.of("y-0", "y-1", "y-2")))
+        assertThat(a.samples().publish(payloads(3), List.of("y-0", "y-1", "y-2")))
+                .extracting(SampleStream.Stored::sequence).containsExactly(4L, 5L, 6L);
+        assertThatThrownBy(() -> a.samples().publish(payloads(1), List.of("z-0")))
                 .isInstanceOf(SampleStream.FullException.class).hasMessageContaining("full");
+        assertThat(a.samples().count()).as("nothing of a refused batch is stored").isEqualTo(6);
 
-        Fleet b = fleet("b", false, 5);
+        Fleet b = fleet("b", false, 6);
         List<Long> seen = new CopyOnWriteArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
-        Thread reader = new Thread(() -> b.samples().consume(batch -> batch.forEach(m -> seen.add(m.sequence())), stop::get));
+        Thread reader = new Thread(() -> b.samples().consume(() -> seen.isEmpty() ? 0 : seen.get(seen.size() - 1),
+                batch -> batch.forEach(m -> seen.add(m.sequence())), stop::get));
         reader.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> seen.size() >= 5);
+        await().atMost(Duration.ofSeconds(10)).until(() -> seen.size() >= 6);
         stop.set(true);
         reader.join(5000);
-        assertThat(seen).containsExactly(1L, 2L, 3L, 4L, 5L);
+        assertThat(seen).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
 
         a.samples().purgeThrough(3);
-        assertThat(a.samples().count()).isEqualTo(2);
+        assertThat(a.samples().count()).isEqualTo(3);
+        // A replica that starts after the purge copies what is left, from the stream's first message.
+        List<Long> late = new CopyOnWriteArrayList<>();
+        AtomicBoolean lateStop = new AtomicBoolean();
+        Thread lateReader = new Thread(() -> b.samples().consume(() -> 0, batch -> batch.forEach(m -> late.add(m.sequence())),
+                lateStop::get));
+        lateReader.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> late.size() >= 3);
+        lateStop.set(true);
+        lateReader.join(5000);
+        assertThat(late).containsExactly(4L, 5L, 6L);
     }
 
     @Test

@@ -67,12 +67,13 @@ class FleetIT {
                 "-Dmicrokernel.fleet.replica-id=" + name,
                 "-Dmicrokernel.fleet.role=" + role,
                 "-Dmicrokernel.fleet.lease-ttl=2s",
-                "-Dmicrokernel.fleet.request-timeout=2s"));
+                "-Dmicrokernel.fleet.request-timeout=2s",
+                "-Dquarkus.log.category.\"io.microkernel.fleet\".level=DEBUG"));
     }
 
     @Test
     void threeReplicasLearnAsOneAndSurviveATrainerAndNatsGoingAway() throws Exception {
-        nats = NatsServer.start(dir.resolve("nats"));
+        nats = NatsServer.start(java.nio.file.Files.createDirectories(Path.of("target", "fleet-it", "nats")));
         Path artifacts = PackagedApp.tinyClassifier(dir.resolve("artifacts"));
         PackagedApp a = replica(artifacts, "a", "trainer-eligible");
         await().atMost(CONVERGE).until(() -> leaseHolder().equals(Optional.of("a")));

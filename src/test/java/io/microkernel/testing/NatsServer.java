@@ -35,8 +35,13 @@ public final class NatsServer implements AutoCloseable {
     public static NatsServer start(Path dir) throws IOException {
         Assumptions.assumeTrue(installed(), "nats-server is not installed (apt-get install nats-server); fleet tests"
                 + " need a real one");
-        NatsServer server = new NatsServer(Files.createDirectories(dir.resolve("jetstream")), dir.resolve("nats.log"),
-                freePort());
+        Path storage = dir.resolve("jetstream");
+        if (Files.exists(storage)) {
+            try (var old = Files.walk(storage)) {
+                old.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        NatsServer server = new NatsServer(Files.createDirectories(storage), dir.resolve("nats.log"), freePort());
         server.start();
         return server;
     }

@@ -46,7 +46,7 @@ public class FeedbackResource {
     static final int MAX_ITEMS = 10_000;
 
     @Inject
-    SampleIntake intake;
+    SampleAdmission intake;
 
     @Inject
     Feedback feedback;
@@ -88,9 +88,9 @@ public class FeedbackResource {
     @APIResponse(responseCode = "409", description = "The prediction log is off (microkernel.feedback.enabled)")
     @APIResponse(responseCode = "429", description = "The buffer is full")
     public Response add(@PathParam("model") String model, JsonNode body,
-            @HeaderParam(SampleIntake.IDEMPOTENCY_KEY) String idempotencyKey) {
+            @HeaderParam(SampleAdmission.IDEMPOTENCY_KEY) String idempotencyKey) {
         intake.requireReady(model);
-        SampleIntake.checkIdempotencyKey(idempotencyKey);
+        SampleAdmission.checkIdempotencyKey(idempotencyKey);
         if (!feedback.enabled()) {
             throw new ProblemException(ProblemType.FEEDBACK_DISABLED, "feedback needs the prediction log: expected "
                     + "microkernel.feedback.enabled=true, found false");
@@ -110,7 +110,7 @@ public class FeedbackResource {
                     + resolved.size() + ": " + refused.get(0).error()
                     + (refused.size() > 1 ? " (and " + (refused.size() - 1) + " more)" : ""));
         }
-        SampleIntake.Stored stored = intake.store(model, batch, idempotencyKey);
+        SampleAdmission.Stored stored = intake.store(model, batch, idempotencyKey);
         Long started = stored.body().roundStarted();
         if (!stored.replayed()) {
             feedback.accepted(resolved, stored.stored());
@@ -121,7 +121,7 @@ public class FeedbackResource {
         FeedbackAccepted answer = new FeedbackAccepted(stored.body().accepted(), stored.body().ids(),
                 refused.isEmpty() ? null : refused, stored.body().buffer(), started);
         Response.ResponseBuilder response = Response.accepted(answer);
-        return stored.replayed() ? response.header(SampleIntake.IDEMPOTENT_REPLAYED, "true").build() : response.build();
+        return stored.replayed() ? response.header(SampleAdmission.IDEMPOTENT_REPLAYED, "true").build() : response.build();
     }
 
     @GET

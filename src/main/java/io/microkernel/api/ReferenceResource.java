@@ -33,7 +33,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class ReferenceResource {
 
     @Inject
-    SampleIntake intake;
+    SampleAdmission intake;
 
     @Inject
     ReferenceSets references;

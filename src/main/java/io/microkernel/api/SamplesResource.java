@@ -70,7 +70,7 @@ public class SamplesResource {
     ObjectMapper mapper;
 
     @Inject
-    SampleIntake intake;
+    SampleAdmission intake;
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -99,7 +99,7 @@ public class SamplesResource {
             metrics.samplesRejected("invalid", request == null || request.samples() == null ? 1 : request.samples().size());
             throw e;
         }
-        SampleIntake.Stored stored = intake.store(model, batch, idempotencyKey);
+        SampleAdmission.Stored stored = intake.store(model, batch, idempotencyKey);
         if (stored.replayed()) {
             // A retry of a request already stored: the same answer, nothing counted twice.
             return Response.accepted(stored.body()).header(IDEMPOTENT_REPLAYED, "true").build();
@@ -107,11 +107,11 @@ public class SamplesResource {
         return Response.accepted(stored.body()).build();
     }
 
-    static final String IDEMPOTENCY_KEY = SampleIntake.IDEMPOTENCY_KEY;
-    static final String IDEMPOTENT_REPLAYED = SampleIntake.IDEMPOTENT_REPLAYED;
+    static final String IDEMPOTENCY_KEY = SampleAdmission.IDEMPOTENCY_KEY;
+    static final String IDEMPOTENT_REPLAYED = SampleAdmission.IDEMPOTENT_REPLAYED;
 
     private static void checkIdempotencyKey(String key) {
-        SampleIntake.checkIdempotencyKey(key);
+        SampleAdmission.checkIdempotencyKey(key);
     }
 
     @GET

@@ -42,6 +42,9 @@ public class V1ModelResource {
     ModelPaths paths;
 
     @Inject
+    io.microkernel.serving.VersionActivation activation;
+
+    @Inject
     RequestTranslator translator;
 
     @Inject
@@ -183,7 +186,7 @@ public class V1ModelResource {
             return answer(served, OptionalInt.of(version), path.verb(), body.readAllBytes());
         }
         OptionalInt previous = served.activeVersion();
-        ModelVersion now = served.swap(version);
+        ModelVersion now = activation.activate(version);
         return new V1.Activation(served.name(), now.version(), previous.isPresent() ? previous.getAsInt() : null);
     }
 }

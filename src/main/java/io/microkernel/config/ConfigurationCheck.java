@@ -66,6 +66,11 @@ public class ConfigurationCheck {
         checks.atLeast("microkernel.store.retain", config.store().retain(), 1);
         training(config.training(), checks);
         closingTheLoop(config, checks);
+        MicrokernelConfig.Fleet fleet = config.fleet();
+        checks.require(fleet.role().equals("trainer-eligible") || fleet.role().equals("serve-only"),
+                "microkernel.fleet.role", "trainer-eligible or serve-only", "'" + fleet.role() + "'");
+        checks.require(fleet.leaseTtl().toMillis() >= 1000, "microkernel.fleet.lease-ttl", "at least 1s",
+                fleet.leaseTtl());
         return problems;
     }
 

@@ -41,6 +41,7 @@ public interface MicrokernelConfig {
     Feedback feedback();
 
     Drift drift();
+    Fleet fleet();
 
     interface Model {
         /** The name in {@code /v2/models/{name}} and {@code /v1/models/{name}}. */
@@ -275,5 +276,36 @@ public interface MicrokernelConfig {
         /** How often the trigger is checked besides after each feedback request. */
         @WithDefault("30s")
         Duration checkInterval();
+    }
+
+    /**
+     * Fleet mode on NATS JetStream (README "Fleet mode"): replicas share samples, one trainer and one
+     * active version. Off unless {@code nats-url} is set; the local store is then the only truth.
+     */
+    interface Fleet {
+        /** NATS server URL(s), comma separated ({@code nats://nats:4222}); fleet mode is on when set. */
+        Optional<String> natsUrl();
+
+        /** {@code trainer-eligible} (may hold the trainer lease) or {@code serve-only}. */
+        @WithDefault("trainer-eligible")
+        String role();
+
+        /** This replica's name in the fleet; unset: generated once and kept in the data dir. */
+        Optional<String> replicaId();
+
+        /** The trainer lease's time to live; another replica takes over within about 1.3 times this. */
+        @WithDefault("6s")
+        Duration leaseTtl();
+
+        /** How long a NATS call may take before NATS counts as unreachable (503 with Retry-After). */
+        @WithDefault("3s")
+        Duration requestTimeout();
+
+        /** How long the sample stream remembers a message id, so a retried request stores nothing twice. */
+        @WithDefault("10m")
+        Duration duplicateWindow();
+
+        /** The hub's JetStream domain, for a replica connected to a leaf node (edge box); unset elsewhere. */
+        Optional<String> jsDomain();
     }
 }

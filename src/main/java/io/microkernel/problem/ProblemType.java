@@ -36,6 +36,8 @@ public enum ProblemType {
     VERSION_DOES_NOT_LOAD("version-does-not-load", "Version does not load", 409),
     SAMPLE_BUFFER_FULL("sample-buffer-full", "Sample buffer full", 429),
     MODEL_NOT_READY("model-not-ready", "Model not ready", 503),
+    /** Fleet mode: NATS cannot be reached; nothing was stored; retry after Retry-After. */
+    FLEET_UNAVAILABLE("fleet-unavailable", "Fleet unavailable", 503),
     /** The data disk is full: nothing was stored; retry once space is freed. */
     INSUFFICIENT_STORAGE("insufficient-storage", "Insufficient storage", 507),
     // The server failed.

@@ -227,6 +227,52 @@ public final class ModelStore {
         return target;
     }
 
+    /**
+     * Adds version {@code number} exactly as another replica published it (fleet mode): copies the
+     * checkpoint, inference model and manifest from {@code sourceDir}, checks every file against the
+     * manifest's SHA-256, and renames the folder into place. Does not activate it. A version already
+     * held is returned as it is.
+     *
+     * @throws ProblemException (store-error) when a file is missing, a hash does not match or the
+     *         manifest names another number
+     */
+    public synchronized ModelVersion importVersion(int number, Path sourceDir) {
+        ModelVersion held = intact.get(number);
+        if (held != null) {
+            return held;
+        }
+        Path temp = versionsDir.resolve(TEMP_PREFIX + "import-" + number + "-" + UUID.randomUUID());
+        try {
+            Files.createDirectories(temp);
+            for (String name : List.of(CHECKPOINT, INFERENCE_MODEL, MANIFEST)) {
+                Durable.copy(sourceDir.resolve(name), temp.resolve(name));
+            }
+            ModelVersion checked = readVerified(number, temp);
+            Path target = versionsDir.resolve(Integer.toString(number));
+            // A folder of that number that recovery found corrupt: the fleet's copy replaces it.
+            discard(target);
+            Durable.publishFolder(temp, target);
+            highestNumber = Math.max(highestNumber, number);
+            ModelVersion version = new ModelVersion(number, checked.lineage(), checked.classNames(),
+                    checked.inferenceOutput(), checked.fileHashes(), checked.created(), target);
+            intact.put(number, version);
+            LOG.infof("imported version %d of %s from the fleet", number, root.getFileName());
+            return version;
+        } catch (IOException | RuntimeException e) {
+            discardQuietly(temp);
+            throw new ProblemException(ProblemType.STORE_ERROR, "cannot import version " + number + " from "
+                    + sourceDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Makes the next published version number higher than {@code number}: in fleet mode version
+     * numbers are the fleet's, and this replica may not hold the newest ones.
+     */
+    public synchronized void reserveNumbersThrough(int number) {
+        highestNumber = Math.max(highestNumber, number);
+    }
+
     /** Writes the inference model of a checkpoint; the store fsyncs the result. */
     @FunctionalInterface
     public interface InferenceExporter {

@@ -125,6 +125,15 @@ public final class RoundRecords {
         }
     }
 
+    /** A record from its JSON form. */
+    public static RoundRecord fromJson(byte[] json) {
+        try {
+            return JSON.readValue(json, RoundRecord.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("not a round record: " + e.getMessage(), e);
+        }
+    }
+
     private void remember(RoundRecord record) {
         rounds.put(record.id(), record);
         lastId = Math.max(lastId, record.id());

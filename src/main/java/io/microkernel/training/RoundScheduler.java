@@ -76,6 +76,8 @@ public final class RoundScheduler implements AutoCloseable {
     private int roundThreadNice;
     private volatile FeedbackLedger feedback = FeedbackLedger.NONE;
     private volatile Supplier<Optional<TrainingRound.ReferenceGuard>> reference = Optional::empty;
+    private volatile RoundRouting routing = RoundRouting.LOCAL;
+    private volatile VersionPromoter promoter;
 
     public RoundScheduler(String model, Supplier<OrtEnvironment> env, Supplier<ArtifactSet> artifacts,
             ServedModel served, SampleJournal journal, RoundRecords records, PromotionGate gate, Options options,
@@ -98,6 +100,14 @@ public final class RoundScheduler implements AutoCloseable {
         });
         deleteRecursively(options.workRoot());
         reconcileInterruptedRounds();
+        this.promoter = (comparedWith, candidateDir, lineage, throughId) ->
+                served.promoteOver(comparedWith, candidateDir, lineage);
+    }
+
+    /** Fleet mode: where rounds run (the trainer lease's holder) and how a promotion reaches the fleet. */
+    public void useFleet(RoundRouting routing, VersionPromoter promoter) {
+        this.routing = routing;
+        this.promoter = promoter;
     }
 
     /**
@@ -186,6 +196,9 @@ public final class RoundScheduler implements AutoCloseable {
      * @throws ProblemException (invalid-round-request) when an override is out of range
      */
     public RoundRecord start(String trigger, RoundOverrides overrides) {
+        if (!routing.trainsHere()) {
+            return routing.forward(trigger, overrides);
+        }
         RoundSettings settings = overrides.applyTo(options.defaults());
         synchronized (lock) {
             if (closed) {
@@ -269,6 +282,10 @@ public final class RoundScheduler implements AutoCloseable {
     }
 
     private Optional<RoundRecord> tryStart(String trigger) {
+        if (!routing.trainsHere()) {
+            // The trainer's own triggers fire there.
+            return Optional.empty();
+        }
         try {
             return Optional.of(start(trigger, RoundOverrides.NONE));
         } catch (RoundConflictException e) {
@@ -370,9 +387,9 @@ public final class RoundScheduler implements AutoCloseable {
         publish(handle, scored.withProgress(new RoundRecord.Progress(last.epoch(), last.epochs(), last.step(),
                 last.steps(), last.runningLoss(), "publishing")), true);
         beforePromotion.run();
-        Optional<ModelVersion> promoted = served.promoteOver(base.version(), outcome.candidateDir(),
+        Optional<ModelVersion> promoted = promoter.promoteOver(base.version(), outcome.candidateDir(),
                 Lineage.fromRound(base.version(), Long.toString(handle.id()), outcome.samples().train(),
-                        outcome.candidate().asMap("")));
+                        outcome.candidate().asMap("")), outcome.samples().throughId());
         if (promoted.isEmpty()) {
             // The operator's choice wins: the candidate was compared with the base only.
             String now = served.store().activeNumber().isPresent()

@@ -258,6 +258,52 @@ public final class SampleJournal implements AutoCloseable {
         return new Appended(Collections.unmodifiableList(stored), false);
     }
 
+    /**
+     * Appends samples that already have their ids (fleet mode: the sample stream's sequence numbers),
+     * durably, skipping every sample whose id is not above the newest one held: a redelivered message
+     * stores nothing twice. Ids may leave gaps.
+     *
+     * @return how many samples were stored
+     * @throws SampleBufferFullException when they do not fit and nothing can be retired
+     */
+    public synchronized int appendReplicated(List<Sample> batch) {
+        ensureOpen();
+        List<Sample> fresh = new ArrayList<>(batch.size());
+        long last = nextId - 1;
+        for (Sample sample : batch) {
+            if (sample.id() > last) {
+                fresh.add(sample);
+                last = sample.id();
+            }
+        }
+        if (fresh.isEmpty()) {
+            return 0;
+        }
+        makeRoom(fresh.size());
+        List<byte[]> records = fresh.stream().map(SampleCodec::encode).toList();
+        int bytes = records.stream().mapToInt(r -> r.length).sum();
+        try {
+            Segment segment = segmentFor(fresh.size(), fresh.get(0).id());
+            ByteBuffer buffer = ByteBuffer.allocate(bytes);
+            records.forEach(buffer::put);
+            buffer.flip();
+            long before = current.size();
+            try {
+                disk.write(current, buffer);
+            } catch (IOException e) {
+                tryTruncate(before);
+                throw e;
+            }
+            segment.count += fresh.size();
+            segment.lastId = last;
+        } catch (IOException e) {
+            throw writeFailure(e, bytes);
+        }
+        nextId = last + 1;
+        fresh.forEach(this::remember);
+        return fresh.size();
+    }
+
     /** Retires learned segments when the batch would not fit; refuses it when that is not enough. */
     private void makeRoom(int batchSize) {
         if (batchSize == 0) {
@@ -323,6 +369,11 @@ public final class SampleJournal implements AutoCloseable {
             throw new UncheckedIOException("cannot record consumed samples in " + dir + ": " + e.getMessage(), e);
         }
         consumedThrough = id;
+    }
+
+    /** The newest id held or ever given out (0 before any): ids above it are new to this journal. */
+    public synchronized long lastId() {
+        return nextId - 1;
     }
 
     public synchronized long consumedThrough() {

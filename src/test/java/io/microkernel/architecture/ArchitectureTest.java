@@ -28,8 +28,9 @@ class ArchitectureTest {
 
     /** The packages that make up the running server; the tools beside it are {@code compiler}, {@code demo}, {@code cli}. */
     private static final String[] SERVER = {"io.microkernel.api..", "io.microkernel.serving..",
-        "io.microkernel.training..", "io.microkernel.store..", "io.microkernel.artifacts..", "io.microkernel.tensor..",
-        "io.microkernel.runtime..", "io.microkernel.config..", "io.microkernel.feedback..", "io.microkernel.drift.."};
+        "io.microkernel.training..", "io.microkernel.fleet..", "io.microkernel.store..", "io.microkernel.artifacts..",
+        "io.microkernel.tensor..", "io.microkernel.runtime..", "io.microkernel.config..", "io.microkernel.feedback..",
+        "io.microkernel.drift.."};
 
     private static final int MAX_METHOD_LINES = 60;
 
@@ -71,10 +72,23 @@ class ArchitectureTest {
     @Test
     void nothingBelowApiKnowsHttp() {
         noClasses().that().resideInAnyPackage("io.microkernel.serving..", "io.microkernel.training..",
-                        "io.microkernel.store..", "io.microkernel.artifacts..", "io.microkernel.tensor..",
-                        "io.microkernel.feedback..", "io.microkernel.drift..")
+                        "io.microkernel.fleet..", "io.microkernel.store..", "io.microkernel.artifacts..",
+                        "io.microkernel.tensor..", "io.microkernel.feedback..", "io.microkernel.drift..")
                 .should().dependOnClassesThat().resideInAnyPackage("jakarta.ws.rs..", "io.vertx..",
                         "org.jboss.resteasy..", "io.grpc..")
+                .check(classes);
+    }
+
+    /** DESIGN.md: serving and training sit above fleet; fleet speaks NATS and files, never of the served model or rounds. */
+    @Test
+    void fleetSitsBelowServingAndTraining() {
+        noClasses().that().resideInAPackage("io.microkernel.fleet..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.microkernel.serving..", "io.microkernel.training..",
+                        "io.microkernel.api..")
+                .check(classes);
+        noClasses().that().resideInAnyPackage("io.microkernel.store..", "io.microkernel.artifacts..",
+                        "io.microkernel.tensor..")
+                .should().dependOnClassesThat().resideInAPackage("io.microkernel.fleet..")
                 .check(classes);
     }
 

@@ -215,6 +215,97 @@ class DeployManifestsTest {
         assertThat(output).contains("nvidia.com/gpu").contains("kind: Deployment");
     }
 
+    // ---- fleet mode (deploy/kubernetes-fleet) and the edge leaf node (deploy/edge-leaf) ----------
+
+    private static final Path FLEET = Path.of("deploy", "kubernetes-fleet");
+
+    private static List<JsonNode> fleetManifests() throws IOException {
+        List<JsonNode> found = new ArrayList<>();
+        try (Stream<Path> files = Files.list(FLEET)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+                found.addAll(readAll(file));
+            }
+        }
+        return found;
+    }
+
+    private static JsonNode fleetKind(List<JsonNode> all, String kind, String name) {
+        return all.stream().filter(m -> m.path("kind").asText().equals(kind)
+                && m.path("metadata").path("name").asText().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + kind + " " + name + " in " + FLEET));
+    }
+
+    @Test
+    void theFleetRunsJetStreamNatsOnThreeStatefulPodsAndServiceReplicasWithoutASharedVolume() throws IOException {
+        JsonNode kustomization = YAML.readTree(FLEET.resolve("kustomization.yaml").toFile());
+        Set<String> listed = new LinkedHashSet<>();
+        kustomization.path("resources").forEach(r -> listed.add(r.asText()));
+        try (Stream<Path> files = Files.list(FLEET)) {
+            assertThat(listed).containsExactlyInAnyOrderElementsOf(files.map(f -> f.getFileName().toString())
+                    .filter(n -> n.endsWith(".yaml") && !n.equals("kustomization.yaml")).toList());
+        }
+        List<JsonNode> all = fleetManifests();
+        JsonNode nats = fleetKind(all, "StatefulSet", "nats");
+        assertThat(nats.path("spec").path("replicas").asInt()).isEqualTo(3);
+        assertThat(nats.path("spec").path("template").path("spec").path("containers").path(0).path("image").asText())
+                .startsWith("nats:");
+        assertThat(nats.path("spec").path("volumeClaimTemplates").path(0).path("metadata").path("name").asText())
+                .isEqualTo("jetstream");
+        String conf = fleetKind(all, "ConfigMap", "nats-config").path("data").path("nats.conf").asText();
+        assertThat(conf).contains("jetstream {").contains("store_dir: /data/jetstream").contains("routes:");
+        for (int pod = 0; pod < 3; pod++) {
+            assertThat(conf).contains("nats://nats-" + pod + ".nats-cluster:6222");
+        }
+        JsonNode service = fleetKind(all, "Deployment", "onnx-microkernel");
+        assertThat(service.path("spec").path("replicas").asInt()).as("several replicas").isGreaterThan(1);
+        assertThat(service.path("spec").path("strategy").path("type").asText()).isEqualTo("RollingUpdate");
+        assertThat(all).as("no shared volume").noneMatch(m -> m.path("kind").asText().equals("PersistentVolumeClaim"));
+        service.path("spec").path("template").path("spec").path("volumes")
+                .forEach(v -> assertThat(v.has("persistentVolumeClaim")).as(v.toString()).isFalse());
+    }
+
+    @Test
+    void theFleetReplicasSetKnownKeysAndReachTheNatsService() throws IOException {
+        List<JsonNode> all = fleetManifests();
+        JsonNode container = fleetKind(all, "Deployment", "onnx-microkernel").path("spec").path("template")
+                .path("spec").path("containers").path(0);
+        String configMap = container.path("envFrom").path(0).path("configMapRef").path("name").asText();
+        Map<String, String> settings = new LinkedHashMap<>();
+        fleetKind(all, "ConfigMap", configMap).path("data").fields()
+                .forEachRemaining(e -> settings.put(e.getKey(), e.getValue().asText()));
+        container.path("env").forEach(e -> settings.put(e.path("name").asText(), e.has("value") ? e.path("value").asText() : null));
+        settings.forEach(DeployManifestsTest::assertKnownSetting);
+        assertThat(settings.get("MICROKERNEL_FLEET_ROLE")).isIn("trainer-eligible", "serve-only");
+        java.net.URI url = java.net.URI.create(settings.get("MICROKERNEL_FLEET_NATS_URL"));
+        JsonNode natsService = fleetKind(all, "Service", url.getHost());
+        List<Integer> ports = new ArrayList<>();
+        natsService.path("spec").path("ports").forEach(p -> ports.add(p.path("port").asInt()));
+        assertThat(ports).contains(url.getPort());
+        Set<String> served = servedGetPaths();
+        for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
+            assertThat(served).as(probe).contains(container.path(probe).path("httpGet").path("path").asText());
+        }
+    }
+
+    @Test
+    void theEdgeBoxJoinsTheHubAsALeafNodeAndNamesTheHubsJetStreamDomain() throws IOException {
+        Path edge = Path.of("deploy", "edge-leaf");
+        String leaf = Files.readString(edge.resolve("leaf.conf"));
+        String hub = fleetKind(fleetManifests(), "ConfigMap", "nats-config").path("data").path("nats.conf").asText();
+        Matcher remote = Pattern.compile("url:\\s*\"nats-leaf://[^:\"]+:(\\d+)\"").matcher(leaf);
+        assertThat(remote.find()).as("leaf.conf names a nats-leaf:// remote").isTrue();
+        assertThat(hub).contains("leafnodes {").contains("port: " + remote.group(1));
+        Properties env = new Properties();
+        try (InputStream in = Files.newInputStream(edge.resolve("microkernel.env"))) {
+            env.load(in);
+        }
+        env.stringPropertyNames().forEach(name -> assertKnownSetting(name, env.getProperty(name)));
+        Matcher domain = Pattern.compile("domain:\\s*(\\S+)").matcher(hub);
+        assertThat(domain.find()).as("the hub names its JetStream domain").isTrue();
+        assertThat(env.getProperty("MICROKERNEL_FLEET_JS_DOMAIN")).isEqualTo(domain.group(1));
+        assertThat(env.getProperty("MICROKERNEL_FLEET_NATS_URL")).startsWith("nats://127.0.0.1:");
+    }
+
     // ---- what the application has --------------------------------------------------------------
 
     /** Every template-free GET path: the health extension's endpoints and the application's own resources. */

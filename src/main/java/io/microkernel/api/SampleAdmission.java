@@ -7,6 +7,7 @@ import io.microkernel.training.RoundRecord;
 import io.microkernel.training.RoundScheduler;
 import io.microkernel.training.Sample;
 import io.microkernel.training.SampleBufferFullException;
+import io.microkernel.training.SampleIntake;
 import io.microkernel.training.SampleJournal;
 import io.microkernel.training.SampleStats;
 import io.microkernel.training.TrainingMetrics;
@@ -23,7 +24,7 @@ import java.util.Optional;
  * consulted.
  */
 @ApplicationScoped
-public class SampleIntake {
+public class SampleAdmission {
 
     /** The request header that makes a retry safe (IETF draft "The Idempotency-Key HTTP Header Field"). */
     static final String IDEMPOTENCY_KEY = "Idempotency-Key";
@@ -38,6 +39,10 @@ public class SampleIntake {
 
     @Inject
     TrainingMetrics metrics;
+
+    /** The local journal in single-node mode, the fleet's sample stream in fleet mode. */
+    @Inject
+    SampleIntake intake;
 
     /**
      * What an append did.
@@ -73,7 +78,7 @@ public class SampleIntake {
     Stored store(String model, List<LabelledInput> batch, String idempotencyKey) {
         SampleJournal.Appended appended;
         try {
-            appended = scheduler.journal().append(batch, idempotencyKey);
+            appended = intake.accept(batch, idempotencyKey);
         } catch (SampleBufferFullException e) {
             metrics.samplesRejected("buffer-full", batch.size());
             throw e;

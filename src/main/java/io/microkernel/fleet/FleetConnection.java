@@ -1,0 +1,173 @@
+package io.microkernel.fleet;
+
+import io.nats.client.Connection;
+import io.nats.client.ConnectionListener;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamOptions;
+import io.nats.client.KeyValue;
+import io.nats.client.KeyValueOptions;
+import io.nats.client.Nats;
+import io.nats.client.ObjectStore;
+import io.nats.client.ObjectStoreOptions;
+import io.nats.client.Options;
+import io.nats.client.api.KeyValueConfiguration;
+import io.nats.client.api.ObjectStoreConfiguration;
+import io.nats.client.api.StorageType;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.jboss.logging.Logger;
+
+/**
+ * The one NATS connection of a replica, and the owner of every bucket and stream handle made from
+ * it. It connects in the background and reconnects forever, so a replica starts and serves while
+ * NATS is down; {@link #onReconnect} callbacks run after every (re)connection, because watchers and
+ * consumers are slow to notice a restarted server by themselves.
+ *
+ * <p>Thread-safe. {@link #close()} is safe to call twice.
+ */
+public final class FleetConnection implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(FleetConnection.class);
+    /** JetStream answers "not found" with this code (stream, bucket or consumer). */
+    static final int NOT_FOUND = 10059;
+    /** A compare-and-set lost: "wrong last sequence". */
+    static final int WRONG_LAST_SEQUENCE = 10071;
+
+    private final FleetSettings settings;
+    private final List<Runnable> reconnectListeners = new CopyOnWriteArrayList<>();
+    /** Reconnect steps run here, off the client's own threads, which they would otherwise block. */
+    private final java.util.concurrent.ExecutorService steps = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "fleet-reconnect");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final Connection connection;
+    private volatile boolean everConnected;
+
+    private FleetConnection(FleetSettings settings, Options.Builder options) throws IOException, InterruptedException {
+        this.settings = settings;
+        this.connection = Nats.connectReconnectOnConnect(options.connectionListener(this::connectionEvent).build());
+    }
+
+    /** Connects to {@code settings.natsUrl()}; returns at once when NATS is down and keeps trying. */
+    public static FleetConnection open(FleetSettings settings) {
+        Options.Builder options = Options.builder().servers(settings.natsUrl().split(","))
+                .connectionName("onnx-microkernel " + settings.replicaId())
+                .maxReconnects(-1).reconnectWait(Duration.ofMillis(250))
+                .connectionTimeout(settings.requestTimeout())
+                .errorListener(new QuietErrors());
+        try {
+            return new FleetConnection(settings, options);
+        } catch (IOException e) {
+            throw new FleetUnavailableException("cannot connect to NATS at " + settings.natsUrl() + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FleetUnavailableException("interrupted while connecting to NATS", e);
+        }
+    }
+
+    public FleetSettings settings() {
+        return settings;
+    }
+
+    /** Whether the connection is up now. */
+    public boolean isConnected() {
+        return connection.getStatus() == Connection.Status.CONNECTED;
+    }
+
+    /** Runs {@code listener} after every connection and reconnection (on a NATS thread: keep it short or hand off). */
+    public void onReconnect(Runnable listener) {
+        reconnectListeners.add(listener);
+    }
+
+    Connection nats() {
+        return connection;
+    }
+
+    JetStreamOptions jetStreamOptions() {
+        JetStreamOptions.Builder b = JetStreamOptions.builder().requestTimeout(settings.requestTimeout());
+        if (!settings.jsDomain().isEmpty()) {
+            b.domain(settings.jsDomain());
+        }
+        return b.build();
+    }
+
+    /** A key-value bucket, created with {@code config} when missing. */
+    KeyValue keyValue(KeyValueConfiguration config) throws IOException, JetStreamApiException {
+        var management = connection.keyValueManagement(kvOptions());
+        try {
+            management.getStatus(config.getBucketName());
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() != NOT_FOUND) {
+                throw e;
+            }
+            management.create(config);
+        }
+        return connection.keyValue(config.getBucketName(), kvOptions());
+    }
+
+    /** An object store bucket (file storage), created when missing. */
+    ObjectStore objectStore(String bucket) throws IOException, JetStreamApiException {
+        ObjectStoreOptions options = ObjectStoreOptions.builder(jetStreamOptions()).build();
+        var management = connection.objectStoreManagement(options);
+        try {
+            management.getStatus(bucket);
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() != NOT_FOUND) {
+                throw e;
+            }
+            management.create(ObjectStoreConfiguration.builder(bucket).storageType(StorageType.File).build());
+        }
+        return connection.objectStore(bucket, options);
+    }
+
+    private KeyValueOptions kvOptions() {
+        return KeyValueOptions.builder(jetStreamOptions()).build();
+    }
+
+    private void connectionEvent(Connection conn, ConnectionListener.Events event) {
+        switch (event) {
+            case CONNECTED, RECONNECTED -> {
+                LOG.infof("fleet: %s NATS at %s", everConnected ? "reconnected to" : "connected to", conn.getConnectedUrl());
+                everConnected = true;
+                reconnectListeners.forEach(listener -> steps.execute(() -> runQuietly(listener)));
+            }
+            // One event per failed attempt while NATS is down: log at debug only.
+            case DISCONNECTED -> LOG.debugf("fleet: disconnected from NATS");
+            default -> LOG.debugf("fleet: NATS connection event %s", event);
+        }
+    }
+
+    private static void runQuietly(Runnable listener) {
+        try {
+            listener.run();
+        } catch (RuntimeException e) {
+            LOG.warnf("fleet: a reconnect step failed: %s", e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        steps.shutdownNow();
+        try {
+            connection.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Errors the client reports while NATS is away are expected; they go to debug. */
+    private static final class QuietErrors implements io.nats.client.ErrorListener {
+        @Override
+        public void errorOccurred(Connection conn, String error) {
+            LOG.debugf("fleet: NATS error: %s", error);
+        }
+
+        @Override
+        public void exceptionOccurred(Connection conn, Exception exp) {
+            LOG.debugf("fleet: NATS client exception: %s", exp.toString());
+        }
+    }
+}

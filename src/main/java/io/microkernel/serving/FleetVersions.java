@@ -1,0 +1,188 @@
+package io.microkernel.serving;
+
+import io.microkernel.fleet.ActivePointer;
+import io.microkernel.fleet.Fleet;
+import io.microkernel.fleet.FleetUnavailableException;
+import io.microkernel.problem.ProblemException;
+import io.microkernel.problem.ProblemType;
+import io.microkernel.store.Durable;
+import io.microkernel.store.Lineage;
+import io.microkernel.store.ModelStore;
+import io.microkernel.store.ModelVersion;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongConsumer;
+import org.jboss.logging.Logger;
+
+/**
+ * The served model in fleet mode: follows the fleet's active version (fetch from the version
+ * bucket when the local store lacks it, check its hashes, then {@link ServedModel#swap}, the same
+ * zero-failed-requests protocol as a local swap), publishes promotions to the fleet and moves the
+ * pointer for an operator's activation. The local store is a cache: the replica serves what it has
+ * while NATS is down and catches up when it returns.
+ *
+ * <p>Thread-safe: following runs on one thread; promotions and activations may come from any.
+ */
+public final class FleetVersions implements VersionActivation, AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(FleetVersions.class);
+    private static final List<String> FILES = List.of(ModelStore.CHECKPOINT, ModelStore.INFERENCE_MODEL);
+    private static final long RETRY_MILLIS = 2000;
+
+    private final Fleet fleet;
+    private final ServedModel served;
+    private final ModelStore store;
+    private final ScheduledExecutorService follower = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "fleet-version-follower");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final AtomicReference<ActivePointer.Pointer> wanted = new AtomicReference<>();
+    private volatile LongConsumer onConsumed = id -> { };
+
+    public FleetVersions(Fleet fleet, ServedModel served) {
+        this.fleet = fleet;
+        this.served = served;
+        this.store = served.store();
+    }
+
+    /** Starts following the pointer (and sets it from the local active version when no replica has). */
+    public void start() {
+        fleet.connection().onReconnect(() -> follower.execute(this::seedPointer));
+        fleet.pointer().follow(this::pointerMoved);
+        if (fleet.connection().isConnected()) {
+            follower.execute(this::seedPointer);
+        }
+    }
+
+    /** Told the newest sample id a promoted round learned from, whenever the pointer says it. */
+    public void onConsumed(LongConsumer listener) {
+        onConsumed = listener;
+    }
+
+    private void seedPointer() {
+        try {
+            OptionalInt active = served.activeVersion();
+            if (active.isEmpty() || fleet.pointer().read().isPresent()) {
+                return;
+            }
+            ModelVersion version = store.version(active.getAsInt());
+            ensureUploaded(version);
+            fleet.pointer().compareAndSet(Optional.empty(), version.version(), 0).ifPresent(p ->
+                    LOG.infof("fleet: the fleet's active version is %d, this replica's", p.version()));
+        } catch (RuntimeException e) {
+            LOG.warnf("fleet: cannot set the fleet's first active version: %s", e.getMessage());
+        }
+    }
+
+    private void pointerMoved(ActivePointer.Pointer pointer) {
+        wanted.set(pointer);
+        follower.execute(this::follow);
+    }
+
+    private void follow() {
+        ActivePointer.Pointer pointer = wanted.getAndSet(null);
+        if (pointer == null) {
+            return;
+        }
+        onConsumed.accept(pointer.consumedThrough());
+        OptionalInt now = served.activeVersion();
+        if (now.isPresent() && now.getAsInt() == pointer.version()) {
+            return;
+        }
+        try {
+            ensureLocal(pointer.version());
+            served.swap(pointer.version());
+            LOG.infof("fleet: now serving the fleet's active version %d", pointer.version());
+        } catch (RuntimeException e) {
+            LOG.warnf("fleet: cannot serve the fleet's active version %d yet (retrying in %d ms): %s",
+                    pointer.version(), RETRY_MILLIS, e.getMessage());
+            follower.schedule(() -> {
+                wanted.compareAndSet(null, pointer);
+                follow();
+            }, RETRY_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The version from the local store, fetched from the fleet's bucket (and its hashes checked) when missing. */
+    ModelVersion ensureLocal(int number) {
+        if (store.holds(number)) {
+            return store.version(number);
+        }
+        if (!fleet.versions().holds(number, ModelStore.MANIFEST)) {
+            throw new ProblemException(ProblemType.UNKNOWN_VERSION, "version " + number + " not found: expected it in"
+                    + " this replica's store or the fleet's version bucket, found neither");
+        }
+        Path download = store.root().resolve(".tmp-fleet-download-" + number + "-" + UUID.randomUUID());
+        try {
+            fleet.versions().download(number, List.of(ModelStore.CHECKPOINT, ModelStore.INFERENCE_MODEL,
+                    ModelStore.MANIFEST), download);
+            return store.importVersion(number, download);
+        } finally {
+            try {
+                Durable.deleteTree(download);
+            } catch (IOException e) {
+                LOG.debugf("fleet: cannot remove %s: %s", download, e.getMessage());
+            }
+        }
+    }
+
+    private void ensureUploaded(ModelVersion version) {
+        if (!fleet.versions().holds(version.version(), ModelStore.MANIFEST)) {
+            fleet.versions().upload(version.version(), version.dir(), FILES, ModelStore.MANIFEST);
+        }
+    }
+
+    /**
+     * Publishes a round's candidate to the fleet while {@code comparedWith} is still the fleet's
+     * active version: a local version numbered above every fleet version, uploaded, then the pointer
+     * moved by compare-and-set, then swapped in here (the other replicas follow the pointer).
+     *
+     * @return the version now served, or empty when the fleet's active version changed since
+     */
+    public Optional<ModelVersion> promoteOver(int comparedWith, Path candidateDir, Lineage lineage, long throughId) {
+        Optional<ActivePointer.Pointer> pointer = fleet.pointer().read();
+        if (pointer.isPresent() && pointer.get().version() != comparedWith) {
+            return Optional.empty();
+        }
+        fleet.versions().highest(ModelStore.MANIFEST).ifPresent(store::reserveNumbersThrough);
+        ModelVersion published = store.publish(candidateDir, lineage);
+        fleet.versions().upload(published.version(), published.dir(), FILES, ModelStore.MANIFEST);
+        long consumed = Math.max(throughId, pointer.map(ActivePointer.Pointer::consumedThrough).orElse(0L));
+        if (fleet.pointer().compareAndSet(pointer, published.version(), consumed).isEmpty()) {
+            LOG.infof("fleet: version %d was published but not activated: the fleet's active version moved meanwhile",
+                    published.version());
+            return Optional.empty();
+        }
+        return Optional.of(served.swap(published.version()));
+    }
+
+    /** Moves the fleet's active version to {@code version} (every replica follows) and serves it here. */
+    @Override
+    public ModelVersion activate(int version) {
+        ModelVersion target = ensureLocal(version);
+        ensureUploaded(target);
+        for (int attempt = 0; attempt < 5; attempt++) {
+            Optional<ActivePointer.Pointer> pointer = fleet.pointer().read();
+            long consumed = pointer.map(ActivePointer.Pointer::consumedThrough).orElse(0L);
+            if (fleet.pointer().compareAndSet(pointer, version, consumed).isPresent()) {
+                return served.swap(version);
+            }
+        }
+        throw new FleetUnavailableException("cannot activate version " + version + ": the fleet's active version kept"
+                + " changing under 5 attempts; try again", null);
+    }
+
+    @Override
+    public void close() {
+        follower.shutdownNow();
+    }
+}

@@ -1,0 +1,198 @@
+package io.microkernel.it;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.microkernel.testing.NatsServer;
+import io.nats.client.Connection;
+import io.nats.client.KeyValue;
+import io.nats.client.Nats;
+import io.nats.client.api.KeyValueEntry;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Fleet mode end to end: one real {@code nats-server} started by the test and three packaged
+ * replicas (A and B trainer-eligible, C serve-only), each with its own data dir. Samples posted to
+ * A reach every replica; a round asked for on C runs on the lease holder and every replica serves
+ * its version; a rollback on C is followed by all; the trainer killed with kill -9 mid-round is
+ * replaced, its round recorded failed, no acknowledged sample is lost and the next round promotes;
+ * NATS killed and restarted never fails an inference, and the fleet converges afterwards.
+ */
+class FleetIT {
+
+    private static final Duration CONVERGE = Duration.ofSeconds(60);
+    private static final Duration ROUND = Duration.ofMinutes(2);
+    private static final String LEARNING_ROUND = "{\"epochs\":8,\"batch_size\":32,\"learning_rate\":0.05,\"seed\":1}";
+    private static final String INFER = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
+            + "\"data\":[1,0,0,0]}]}";
+
+    @TempDir
+    Path dir;
+
+    private NatsServer nats;
+    private final List<PackagedApp> apps = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (PackagedApp app : apps) {
+            app.close();
+        }
+        if (nats != null) {
+            nats.close();
+        }
+    }
+
+    private PackagedApp replica(Path artifacts, String name, String role) throws Exception {
+        PackagedApp app = new PackagedApp("fleet-it");
+        apps.add(app);
+        startReplica(app, artifacts, name, role);
+        return app;
+    }
+
+    private void startReplica(PackagedApp app, Path artifacts, String name, String role) throws Exception {
+        app.start(artifacts, dir.resolve("data-" + name), name, List.of(
+                "-Dmicrokernel.fleet.nats-url=" + nats.url(),
+                "-Dmicrokernel.fleet.replica-id=" + name,
+                "-Dmicrokernel.fleet.role=" + role,
+                "-Dmicrokernel.fleet.lease-ttl=2s",
+                "-Dmicrokernel.fleet.request-timeout=2s",
+                "-Dquarkus.log.category.\"io.microkernel.fleet\".level=DEBUG"));
+    }
+
+    @Test
+    void threeReplicasLearnAsOneAndSurviveATrainerAndNatsGoingAway() throws Exception {
+        nats = NatsServer.start(java.nio.file.Files.createDirectories(Path.of("target", "fleet-it", "nats")));
+        Path artifacts = PackagedApp.tinyClassifier(dir.resolve("artifacts"));
+        PackagedApp a = replica(artifacts, "a", "trainer-eligible");
+        await().atMost(CONVERGE).until(() -> leaseHolder().equals(Optional.of("a")));
+        PackagedApp b = replica(artifacts, "b", "trainer-eligible");
+        PackagedApp c = replica(artifacts, "c", "serve-only");
+
+        // Samples posted to A are stored once in the stream and reach every replica's buffer.
+        long acknowledged = a.postSamples(200, 1) + a.postSamples(200, 2);
+        for (PackagedApp app : List.of(a, b, c)) {
+            await().atMost(CONVERGE).until(() -> bufferTotal(app) == acknowledged);
+        }
+
+        // A round asked for on the serve-only replica runs on the trainer; everyone serves its version.
+        long first = c.startRound(LEARNING_ROUND);
+        await().atMost(ROUND).until(() -> isFinal(a.round(first).getString("state")));
+        assertThat(a.round(first).getString("state")).isEqualTo("promoted");
+        int promoted = a.round(first).getInt("promoted_version");
+        assertThat(promoted).isEqualTo(2);
+        for (PackagedApp app : List.of(a, b, c)) {
+            await().atMost(CONVERGE).until(() -> servedVersion(app) == promoted);
+            assertThat(c.round(first).getString("state")).isEqualTo("promoted");
+        }
+
+        // A rollback on C is followed by all three.
+        given().port(c.port()).post("/v1/models/default/versions/1:activate").then().statusCode(200);
+        for (PackagedApp app : List.of(a, b, c)) {
+            await().atMost(CONVERGE).until(() -> servedVersion(app) == 1);
+        }
+
+        // The trainer dies mid-round: B takes the lease over and records the round failed with the reason.
+        long more = b.postSamples(200, 3);
+        long doomed = b.startRound("{\"epochs\":10000,\"batch_size\":4,\"learning_rate\":0.01}");
+        await().atMost(ROUND).until(() -> "running".equals(a.round(doomed).getString("state"))
+                && a.round(doomed).getLong("progress.step") > 0);
+        a.process().destroyForcibly().waitFor();
+        await().atMost(Duration.ofSeconds(20)).until(() -> leaseHolder().equals(Optional.of("b")));
+        await().atMost(CONVERGE).until(() -> "failed".equals(b.round(doomed).getString("state")));
+        assertThat(b.round(doomed).getString("cause")).contains("lease");
+        assertThat(bufferTotal(b)).as("no acknowledged sample lost").isEqualTo(acknowledged + more);
+
+        long next = c.startRound(LEARNING_ROUND);
+        await().atMost(ROUND).until(() -> isFinal(b.round(next).getString("state")));
+        assertThat(b.round(next).getString("state")).isEqualTo("promoted");
+        int third = b.round(next).getInt("promoted_version");
+        assertThat(third).as("version numbers are the fleet's").isEqualTo(3);
+        for (PackagedApp app : List.of(b, c)) {
+            await().atMost(CONVERGE).until(() -> servedVersion(app) == third);
+        }
+
+        // A replica that was away catches up when it returns.
+        startReplica(a, artifacts, "a", "trainer-eligible");
+        await().atMost(CONVERGE).until(() -> servedVersion(a) == third);
+
+        natsGoesAwayAndComesBack(List.of(a, b, c), b, c);
+    }
+
+    /** NATS killed while every replica answers inference: none fails; intake says 503; afterwards all converge. */
+    private void natsGoesAwayAndComesBack(List<PackagedApp> all, PackagedApp activator, PackagedApp poster) throws Exception {
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicLong ok = new AtomicLong();
+        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> clients = new ArrayList<>();
+        for (PackagedApp app : all) {
+            Thread client = new Thread(() -> {
+                while (running.get()) {
+                    Response r = given().port(app.port()).contentType(ContentType.JSON).body(INFER)
+                            .post("/v2/models/default/infer");
+                    if (r.statusCode() == 200) {
+                        ok.incrementAndGet();
+                    } else {
+                        failures.add(app.port() + ": " + r.statusCode() + " " + r.asString());
+                    }
+                }
+            });
+            client.start();
+            clients.add(client);
+        }
+        nats.kill();
+        long before = ok.get();
+        await().atMost(CONVERGE).until(() -> ok.get() > before + 300);
+        given().port(poster.port()).contentType(ContentType.JSON)
+                .body("{\"samples\":[{\"input\":[1,0,0,0],\"label\":0}]}").post("/v1/models/default/samples")
+                .then().statusCode(503).header("Retry-After", org.hamcrest.Matchers.notNullValue());
+        nats.start();
+        // Converged: an activation on one replica after the outage reaches every one.
+        await().atMost(CONVERGE).ignoreExceptions().until(() -> given().port(activator.port())
+                .post("/v1/models/default/versions/2:activate").statusCode() == 200);
+        for (PackagedApp app : all) {
+            await().atMost(CONVERGE).until(() -> servedVersion(app) == 2);
+        }
+        running.set(false);
+        for (Thread client : clients) {
+            client.join();
+        }
+        assertThat(failures).as("inference never fails while NATS is away").isEmpty();
+    }
+
+    private static int servedVersion(PackagedApp app) {
+        return Integer.parseInt(given().port(app.port()).contentType(ContentType.JSON).body(INFER)
+                .post("/v2/models/default/infer").then().statusCode(200).extract().jsonPath().getString("model_version"));
+    }
+
+    private static long bufferTotal(PackagedApp app) {
+        return given().port(app.port()).get("/v1/models/default/samples").then().statusCode(200).extract().jsonPath()
+                .getLong("total");
+    }
+
+    /** The replica holding the trainer lease, read from NATS itself. */
+    private Optional<String> leaseHolder() throws Exception {
+        try (Connection connection = Nats.connect(nats.url())) {
+            KeyValue lease = connection.keyValue("mk-lease-default");
+            KeyValueEntry entry = lease.get("trainer");
+            return entry == null || entry.getValue() == null ? Optional.empty() : Optional.of(entry.getValueAsString());
+        } catch (io.nats.client.JetStreamApiException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static boolean isFinal(String state) {
+        return !"queued".equals(state) && !"running".equals(state);
+    }
+}

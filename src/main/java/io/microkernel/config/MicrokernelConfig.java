@@ -38,6 +38,9 @@ public interface MicrokernelConfig {
 
     Grpc grpc();
 
+    /** ONNX Runtime's memory options for serving sessions (the edge profile turns both off). */
+    Memory memory();
+
     interface Model {
         /** The name in {@code /v2/models/{name}} and {@code /v1/models/{name}}. */
         @WithDefault("default")
@@ -171,5 +174,15 @@ public interface MicrokernelConfig {
          */
         @WithDefault("8081")
         int port();
+    }
+
+    interface Memory {
+        /** Keep freed tensor memory in ORT's CPU arena for reuse; off trades a little speed for a smaller RSS. */
+        @WithDefault("true")
+        boolean cpuArena();
+
+        /** Let ORT pre-plan allocations per input shape; off saves memory when request shapes vary. */
+        @WithDefault("true")
+        boolean memoryPattern();
     }
 }

@@ -121,7 +121,9 @@ public final class BenchmarkMain {
         Path json = out.resolve("results.json");
         Path chart = out.resolve("results.png");
         ResultsReport.writeJson(ResultsReport.results(context, models), json);
-        ResultsReport.writeChart(models, chart);
+        if (!models.isEmpty()) {
+            ResultsReport.writeChart(models, chart);
+        }
         Files.writeString(work.resolve("table.md"), table);
         ServiceBenchmark.log("wrote " + json + " and " + chart + " in " + context.get("duration_s") + " s");
     }

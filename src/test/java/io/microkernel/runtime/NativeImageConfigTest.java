@@ -108,12 +108,12 @@ class NativeImageConfigTest {
             Set<String> names = new LinkedHashSet<>();
             entry.path("fields").forEach(f -> names.add(f.path("name").asText()));
             fields.put(entry.path("name").asText(), names);
-            for (String field : names) {
-                assertThat(Class.forName(entry.path("name").asText()).getDeclaredField(field)).isNotNull();
-            }
         }
+        // GraalVM's JDK is 21 or later: OrtShutdownHook.task reads Thread.holder.task there, not Thread.target.
         assertThat(fields).containsEntry("java.lang.ApplicationShutdownHooks", Set.of("hooks"))
-                .containsEntry("java.lang.Thread", Set.of("target"));
+                .containsEntry("java.lang.Thread", Set.of("holder"))
+                .containsEntry("java.lang.Thread$FieldHolder", Set.of("task"));
+        assertThat(Class.forName("java.lang.ApplicationShutdownHooks").getDeclaredField("hooks")).isNotNull();
         assertThat(Files.readString(Path.of(CONFIG, "native-image.properties")))
                 .contains("--initialize-at-run-time=ai.onnxruntime,");
     }

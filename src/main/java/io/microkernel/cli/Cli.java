@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The command line of the application: with no arguments, or with {@code serve}, it starts the server;
- * {@code artifacts ...} runs the artifact tools without it. Parsing happens before Quarkus starts, so
+ * {@code artifacts ...} runs the artifact tools and {@code selfcheck} checks the platform, without it. Parsing happens before Quarkus starts, so
  * {@code --help}, {@code --version} and a wrong command line never open a port.
  *
  * <p>Exit codes: 0 done, 1 the work failed (one line on {@code err}), 2 the command line is wrong
@@ -66,7 +66,8 @@ public final class Cli implements Callable<Integer> {
         CommandLine cli = new CommandLine(root)
                 .addSubcommand(new CommandLine.HelpCommand())
                 .addSubcommand(new ServeCommand(root::serve))
-                .addSubcommand(artifacts);
+                .addSubcommand(artifacts)
+                .addSubcommand(new SelfCheckCommand(streams));
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         cli.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));

@@ -41,7 +41,11 @@ public interface MicrokernelConfig {
     Feedback feedback();
 
     Drift drift();
+
     Fleet fleet();
+
+    /** ONNX Runtime's memory options for serving sessions (the edge profile turns both off). */
+    Memory memory();
 
     interface Model {
         /** The name in {@code /v2/models/{name}} and {@code /v1/models/{name}}. */
@@ -307,5 +311,15 @@ public interface MicrokernelConfig {
 
         /** The hub's JetStream domain, for a replica connected to a leaf node (edge box); unset elsewhere. */
         Optional<String> jsDomain();
+    }
+
+    interface Memory {
+        /** Keep freed tensor memory in ORT's CPU arena for reuse; off trades a little speed for a smaller RSS. */
+        @WithDefault("true")
+        boolean cpuArena();
+
+        /** Let ORT pre-plan allocations per input shape; off saves memory when request shapes vary. */
+        @WithDefault("true")
+        boolean memoryPattern();
     }
 }

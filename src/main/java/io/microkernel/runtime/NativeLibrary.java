@@ -5,35 +5,46 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.jboss.logging.Logger;
 
 /**
  * Points the official ONNX Runtime Java API at a training-enabled native library.
  *
  * <p>The Maven Central natives of {@code com.microsoft.onnxruntime} are built without the
  * training API. The JavaCPP build of the same ORT version has it; its libraries travel inside
- * the {@code org.bytedeco:onnxruntime} classifier jar. This class extracts them into one folder
- * (provider libraries must sit next to the core library) and sets
- * {@code onnxruntime.native.onnxruntime.path} before any {@code ai.onnxruntime} class is loaded.
+ * the {@code org.bytedeco:onnxruntime} classifier jars (x86-64 and arm64; {@link NativePlatform}
+ * picks by {@code os.arch}). This class puts the platform's libraries, with ORT Java's own JNI
+ * library, in one folder (provider libraries must sit next to the core library) and sets
+ * {@code onnxruntime.native.onnxruntime.path} and {@code onnxruntime.native.onnxruntime4j_jni.path}
+ * before any {@code ai.onnxruntime} class is loaded.
  *
- * <p>Thread-safe; the first call wins and later calls return the same folder.
+ * <p>The folder is {@code <java.io.tmpdir>/onnx-microkernel-natives-<user>/ort-<version>-<platform>-<key>}
+ * and outlives the process: a later start reuses it when every file still matches the jar
+ * ({@link NativeCache}), so a restart does not write 40 MB again. When that folder cannot be used
+ * (another user owns it, say), the libraries go to a fresh temp folder as they would without it.
+ *
+ * <p>Thread-safe; the first call wins and later calls return the same library.
  */
 public final class NativeLibrary {
 
     /** The system property the official Java API reads to find its core library. */
     public static final String ORT_PATH_PROPERTY = "onnxruntime.native.onnxruntime.path";
+    /** The system property the official Java API reads to find its JNI library. */
+    static final String JNI_PATH_PROPERTY = "onnxruntime.native.onnxruntime4j_jni.path";
 
     static final String CORE_LIBRARY = "libonnxruntime.so.1";
-    private static final List<String> RESOURCE_FOLDERS = List.of(
-            "org/bytedeco/onnxruntime/linux-x86_64-gpu/",
-            "org/bytedeco/onnxruntime/linux-x86_64/");
+    static final String JNI_LIBRARY = "libonnxruntime4j_jni.so";
     private static final List<String> COMPANION_LIBRARIES = List.of(
             "libonnxruntime_providers_shared.so",
             "libonnxruntime_providers_cuda.so",
             "libonnxruntime_providers_dnnl.so");
+    private static final Logger LOG = Logger.getLogger(NativeLibrary.class);
 
     private static Path loadedFrom;
+    private static boolean reused;
 
     private NativeLibrary() {
     }
@@ -61,6 +72,11 @@ public final class NativeLibrary {
         return Optional.ofNullable(loadedFrom);
     }
 
+    /** Whether {@link #select} found the bundled libraries already extracted and intact. */
+    public static synchronized boolean reusedExtraction() {
+        return reused;
+    }
+
     /**
      * The absolute path of a user's library, checked to be a file. Apart from {@link #select} so
      * the check can be exercised in a JVM whose native library is already chosen.
@@ -74,35 +90,64 @@ public final class NativeLibrary {
         return library;
     }
 
-    private static Path extractBundled() {
-        ClassLoader loader = NativeLibrary.class.getClassLoader();
-        for (String folder : RESOURCE_FOLDERS) {
+    /** The bundled libraries of {@code platform} (core first, then companions, then the JNI library). */
+    static List<NativeCache.Bundled> bundled(ClassLoader loader, NativePlatform platform) throws IOException {
+        for (String folder : platform.coreFolders()) {
             if (loader.getResource(folder + CORE_LIBRARY) == null) {
                 continue;
             }
-            try {
-                Path target = Files.createTempDirectory("microkernel-ort-");
-                target.toFile().deleteOnExit();
-                copy(loader, folder + CORE_LIBRARY, target.resolve(CORE_LIBRARY));
-                for (String companion : COMPANION_LIBRARIES) {
-                    if (loader.getResource(folder + companion) != null) {
-                        copy(loader, folder + companion, target.resolve(companion));
-                    }
-                }
-                return target.resolve(CORE_LIBRARY);
-            } catch (IOException e) {
-                throw new RuntimeSetupException("cannot extract the bundled ONNX Runtime library: " + e.getMessage(),
-                        "make the temp folder (java.io.tmpdir) writable and executable");
-            }
+            List<String> resources = new ArrayList<>();
+            resources.add(folder + CORE_LIBRARY);
+            COMPANION_LIBRARIES.forEach(companion -> resources.add(folder + companion));
+            resources.add(platform.jniResource());
+            return NativeCache.describe(loader, resources);
         }
-        throw new RuntimeSetupException("no training-enabled ONNX Runtime library on the classpath",
-                "add org.bytedeco:onnxruntime:<version>:linux-x86_64 (or -gpu), or set microkernel.runtime.native-library");
+        throw new RuntimeSetupException("no training-enabled ONNX Runtime library for " + platform.name() + " on the classpath",
+                "add org.bytedeco:onnxruntime:<version>:" + platform.name() + ", or set microkernel.runtime.native-library");
     }
 
-    private static void copy(ClassLoader loader, String resource, Path target) throws IOException {
-        try (InputStream in = loader.getResourceAsStream(resource)) {
-            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+    /** The per-user folder under {@code java.io.tmpdir} that keeps extracted libraries between starts. */
+    static Path cacheRoot() {
+        String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9._-]", "_");
+        return Path.of(System.getProperty("java.io.tmpdir"), "onnx-microkernel-natives-" + user);
+    }
+
+    private static Path extractBundled() {
+        ClassLoader loader = NativeLibrary.class.getClassLoader();
+        NativePlatform platform = NativePlatform.current();
+        try {
+            List<NativeCache.Bundled> libraries = bundled(loader, platform);
+            String prefix = "ort-" + OrtRuntime.expectedVersion() + "-" + platform.name();
+            Path folder;
+            try {
+                NativeCache.Materialized materialized = new NativeCache(cacheRoot()).materialize(loader, prefix, libraries);
+                folder = materialized.folder();
+                reused = materialized.reused();
+            } catch (IOException e) {
+                LOG.warnf("cannot keep the native libraries in %s (%s); extracting them for this process only",
+                        cacheRoot(), e.getMessage());
+                folder = extractForThisProcess(loader, libraries);
+            }
+            if (libraries.stream().anyMatch(l -> l.fileName().equals(JNI_LIBRARY))) {
+                System.setProperty(JNI_PATH_PROPERTY, folder.resolve(JNI_LIBRARY).toString());
+            }
+            return folder.resolve(CORE_LIBRARY);
+        } catch (IOException e) {
+            throw new RuntimeSetupException("cannot extract the bundled ONNX Runtime library: " + e.getMessage(),
+                    "make the temp folder (java.io.tmpdir) writable and executable");
         }
+    }
+
+    private static Path extractForThisProcess(ClassLoader loader, List<NativeCache.Bundled> libraries) throws IOException {
+        Path target = Files.createTempDirectory("microkernel-ort-");
         target.toFile().deleteOnExit();
+        for (NativeCache.Bundled library : libraries) {
+            Path file = target.resolve(library.fileName());
+            try (InputStream in = loader.getResourceAsStream(library.resource())) {
+                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+            file.toFile().deleteOnExit();
+        }
+        return target;
     }
 }

@@ -44,7 +44,7 @@ public final class OrtRuntime {
             env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "microkernel");
         } catch (UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
             throw new RuntimeSetupException("cannot load ONNX Runtime from " + library + ": " + e.getMessage(),
-                    "use a native library of ONNX Runtime " + expectedVersion() + " for linux-x86_64");
+                    "use a native library of ONNX Runtime " + expectedVersion() + " for " + System.getProperty("os.arch"));
         }
         String found = env.getVersion();
         if (!expectedVersion().equals(found)) {

@@ -34,8 +34,6 @@ final class OrtShutdownHook {
             Class<?> hooksClass = Class.forName("java.lang.ApplicationShutdownHooks");
             Field hooksField = hooksClass.getDeclaredField("hooks");
             hooksField.setAccessible(true);
-            Field target = Thread.class.getDeclaredField("target");
-            target.setAccessible(true);
             List<Thread> registered;
             synchronized (hooksClass) {
                 Map<?, ?> hooks = (Map<?, ?>) hooksField.get(null);
@@ -47,7 +45,7 @@ final class OrtShutdownHook {
             }
             int removed = 0;
             for (Thread hook : registered) {
-                Object runnable = target.get(hook);
+                Object runnable = task(hook);
                 if (runnable != null && CLOSER.equals(runnable.getClass().getName())
                         && Runtime.getRuntime().removeShutdownHook(hook)) {
                     removed++;
@@ -66,16 +64,33 @@ final class OrtShutdownHook {
         Class<?> hooksClass = Class.forName("java.lang.ApplicationShutdownHooks");
         Field hooksField = hooksClass.getDeclaredField("hooks");
         hooksField.setAccessible(true);
-        Field target = Thread.class.getDeclaredField("target");
-        target.setAccessible(true);
         synchronized (hooksClass) {
             for (Object hook : ((Map<?, ?>) hooksField.get(null)).keySet()) {
-                Object runnable = target.get(hook);
+                Object runnable = task((Thread) hook);
                 if (runnable != null && CLOSER.equals(runnable.getClass().getName())) {
                     return true;
                 }
             }
         }
         return false;
+    }
+
+    /**
+     * The {@code Runnable} a hook thread runs: {@code Thread.target} up to JDK 20, {@code Thread.holder.task}
+     * from JDK 21 on (the fast path's JDK 25 among them).
+     */
+    static Object task(Thread thread) throws ReflectiveOperationException {
+        try {
+            Field target = Thread.class.getDeclaredField("target");
+            target.setAccessible(true);
+            return target.get(thread);
+        } catch (NoSuchFieldException e) {
+            Field holderField = Thread.class.getDeclaredField("holder");
+            holderField.setAccessible(true);
+            Object holder = holderField.get(thread);
+            Field task = holder.getClass().getDeclaredField("task");
+            task.setAccessible(true);
+            return task.get(holder);
+        }
     }
 }

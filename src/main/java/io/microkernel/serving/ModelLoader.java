@@ -80,6 +80,8 @@ public final class ModelLoader {
             // Spinning pool threads burn the cores a training round needs; wake on demand instead.
             options.addConfigEntry("session.intra_op.allow_spinning", "0");
             options.addConfigEntry("session.inter_op.allow_spinning", "0");
+            options.setCPUArenaAllocator(settings.cpuArena());
+            options.setMemoryPatternOptimization(settings.memoryPattern());
             if (settings.device() == Device.CUDA) {
                 addCuda(options);
             }

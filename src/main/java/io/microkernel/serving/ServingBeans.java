@@ -45,7 +45,7 @@ public class ServingBeans {
     ServedModel servedModel(MicrokernelConfig config, ModelStore store, MeterRegistry registry) {
         MicrokernelConfig.Serving serving = config.serving();
         SessionSettings settings = new SessionSettings(serving.intraOpThreads(), serving.interOpThreads(),
-                Device.parse(config.device()), config.deviceId());
+                Device.parse(config.device()), config.deviceId(), config.memory().cpuArena(), config.memory().memoryPattern());
         ModelLoader loader = new ModelLoader(() -> OrtRuntime.get().environment(), settings);
         return new ServedModel(config.model().name(), store, loader, new ServingMetrics(registry, config.model().name()));
     }

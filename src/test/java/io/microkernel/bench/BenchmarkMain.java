@@ -15,8 +15,8 @@ import java.util.Map;
  * baselines side by side, prints a table of ratios, and writes {@code bench/results.json} and
  * {@code bench/results.png}.
  *
- * <p>Options: {@code --quick} (a short smoke run with small counts), {@code --models default,heavy}
- * (which models to run; {@code --skip-heavy} is {@code --models default}), {@code --jar <path>},
+ * <p>Options: {@code --quick} (a short smoke run with small counts), {@code --models default,heavy,edge}
+ * (which phases to run; {@code edge} is {@link EdgeBenchmark}; {@code --skip-heavy} is {@code --models default,edge}), {@code --jar <path>},
  * {@code --out <folder>}, {@code --work <folder>}, {@code --default-model <artifact folder>},
  * {@code --replot} (redraw the chart from an existing results.json).
  */
@@ -43,7 +43,7 @@ public final class BenchmarkMain {
 
     private static void run(String[] args) throws Exception {
         boolean quick = false;
-        List<String> selected = List.of("default", "heavy");
+        List<String> selected = List.of("default", "heavy", "edge");
         Path jar = Path.of("target", "onnx-microkernel-0.1.0-SNAPSHOT-runner.jar");
         Path out = Path.of("bench");
         Path work = Path.of("bench", "work");
@@ -51,7 +51,7 @@ public final class BenchmarkMain {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
-                case "--skip-heavy" -> selected = List.of("default");
+                case "--skip-heavy" -> selected = List.of("default", "edge");
                 case "--models" -> selected = List.of(args[++i].split(","));
                 case "--jar" -> jar = Path.of(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
@@ -108,13 +108,25 @@ public final class BenchmarkMain {
         context.put("finished_at", Instant.now().toString());
         context.put("duration_s", Math.round((System.nanoTime() - started) / 1e9));
 
-        String table = ResultsReport.table(models);
+        String edgeTable = "";
+        if (selected.contains("edge")) {
+            // Start-up and footprint of the fast path and the edge profile (README "Edge and ARM").
+            Map<String, Object> edge = new EdgeBenchmark(jar, work, quick).run();
+            for (String key : List.of("startup_to_first_inference_ms_fast", "startup_speedup", "rss_mb_idle_edge")) {
+                context.put(key, edge.get(key));
+            }
+            context.put("edge", edge);
+            edgeTable = "\n" + EdgeBenchmark.describe(edge);
+        }
+        String table = ResultsReport.table(models) + edgeTable;
         System.out.println();
         System.out.println(table);
         Path json = out.resolve("results.json");
         Path chart = out.resolve("results.png");
         ResultsReport.writeJson(ResultsReport.results(context, models), json);
-        ResultsReport.writeChart(models, chart);
+        if (!models.isEmpty()) {
+            ResultsReport.writeChart(models, chart);
+        }
         Files.writeString(work.resolve("table.md"), table);
         ServiceBenchmark.log("wrote " + json + " and " + chart + " in " + context.get("duration_s") + " s");
     }

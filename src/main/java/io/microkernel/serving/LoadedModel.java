@@ -35,6 +35,7 @@ public final class LoadedModel {
     private final OrtSession session;
     private final OrtSession.SessionOptions options;
     private final AtomicInteger references = new AtomicInteger(1);
+    private final boolean batchable;
 
     LoadedModel(ModelVersion version, ModelSignature signature, OrtEnvironment env, OrtSession session,
             OrtSession.SessionOptions options) {
@@ -43,6 +44,8 @@ public final class LoadedModel {
         this.env = env;
         this.session = session;
         this.options = options;
+        this.batchable = java.util.stream.Stream.concat(signature.inputs().stream(), signature.outputs().stream())
+                .allMatch(spec -> !spec.shape().isEmpty() && spec.shape().get(0) < 0);
     }
 
     public int version() {
@@ -101,12 +104,64 @@ public final class LoadedModel {
             }
             return new Prediction(version(), outputs, classify(outputs));
         } catch (OrtException e) {
-            if (e.getCode() == OrtErrorCode.ORT_INVALID_ARGUMENT) {
-                throw new InputValidationException(InputProblem.REJECTED_BY_MODEL,
-                        "expected an input the model accepts, found one it rejects: " + e.getMessage());
-            }
-            throw new InferenceFailedException("version " + version() + " failed to run: " + e.getMessage(), e);
+            throw failure(e);
         }
+    }
+
+    /**
+     * Whether every input and output has a dynamic first dimension, so rows of several requests
+     * can be joined into one run and its outputs split back by row.
+     */
+    boolean batchable() {
+        return batchable;
+    }
+
+    /**
+     * Runs the inputs of several requests as one batch: each input is joined along its first
+     * dimension in request order, and every output is split back, so each request gets exactly its
+     * own rows. The caller holds a reference for the whole call.
+     *
+     * @param requests each request's inputs in model input order, with equal row shapes across requests
+     * @param rows     each request's batch size
+     * @throws InferenceFailedException when an output does not have one row per input row, or ORT fails
+     * @throws InputValidationException when ORT rejects the joined input
+     */
+    List<Prediction> runJoined(List<List<NamedTensor>> requests, int[] rows) {
+        int total = java.util.Arrays.stream(rows).sum();
+        List<NamedTensor> joined = new ArrayList<>(signature.inputs().size());
+        for (int i = 0; i < requests.get(0).size(); i++) {
+            int input = i;
+            joined.add(new NamedTensor(requests.get(0).get(i).name(),
+                    Tensor.concat(requests.stream().map(r -> r.get(input).tensor()).toList())));
+        }
+        try (Tensors tensors = Tensors.create(env, joined);
+                OrtSession.Result result = session.run(tensors.byName())) {
+            List<List<NamedTensor>> split = new ArrayList<>(requests.size());
+            requests.forEach(r -> split.add(new ArrayList<>(signature.outputs().size())));
+            for (Map.Entry<String, OnnxValue> entry : result) {
+                Tensor whole = copyOut(entry.getKey(), entry.getValue()).tensor();
+                if (whole.rank() == 0 || whole.dim(0) != total) {
+                    throw new InferenceFailedException("output '" + entry.getKey() + "': expected " + total
+                            + " rows, one per input row, found shape " + java.util.Arrays.toString(whole.shape()), null);
+                }
+                int from = 0;
+                for (int r = 0; r < requests.size(); r++) {
+                    split.get(r).add(new NamedTensor(entry.getKey(), whole.rows(from, from + rows[r])));
+                    from += rows[r];
+                }
+            }
+            return split.stream().map(outputs -> new Prediction(version(), outputs, classify(outputs))).toList();
+        } catch (OrtException e) {
+            throw failure(e);
+        }
+    }
+
+    private RuntimeException failure(OrtException e) {
+        if (e.getCode() == OrtErrorCode.ORT_INVALID_ARGUMENT) {
+            return new InputValidationException(InputProblem.REJECTED_BY_MODEL,
+                    "expected an input the model accepts, found one it rejects: " + e.getMessage());
+        }
+        return new InferenceFailedException("version " + version() + " failed to run: " + e.getMessage(), e);
     }
 
     private List<Classification> classify(List<NamedTensor> outputs) {

@@ -62,12 +62,20 @@ public final class ServedModel implements AutoCloseable {
         }
     };
     private volatile boolean closed;
+    private final DynamicBatcher batcher;
 
+    /** A served model that runs every request on its own. */
     public ServedModel(String name, ModelStore store, ModelLoader loader, ServingMetrics metrics) {
+        this(name, store, loader, metrics, BatchingSettings.OFF);
+    }
+
+    /** A served model that gathers concurrent requests as {@code batching} says ({@link DynamicBatcher}). */
+    public ServedModel(String name, ModelStore store, ModelLoader loader, ServingMetrics metrics, BatchingSettings batching) {
         this.name = name;
         this.store = store;
         this.loader = loader;
         this.metrics = metrics;
+        this.batcher = new DynamicBatcher(batching, metrics::ranBatch);
     }
 
     /** The model name in the HTTP paths. */
@@ -181,7 +189,7 @@ public final class ServedModel implements AutoCloseable {
         }
         ServingMetrics.Outcome outcome = ServingMetrics.Outcome.ERROR;
         try {
-            Prediction prediction = model.run(translate.apply(model.signature()));
+            Prediction prediction = batcher.run(model, translate.apply(model.signature()));
             outcome = ServingMetrics.Outcome.OK;
             return prediction;
         } catch (RuntimeException e) {
@@ -192,6 +200,11 @@ public final class ServedModel implements AutoCloseable {
             metrics.recordInference(OptionalInt.of(model.version()), outcome, System.nanoTime() - start);
             release(model);
         }
+    }
+
+    /** The batcher every {@link #predict} goes through; for tests and diagnostics in this package. */
+    DynamicBatcher batcher() {
+        return batcher;
     }
 
     /** Bad input and unknown versions are {@code invalid}, no model {@code unavailable}, the rest {@code error}. */

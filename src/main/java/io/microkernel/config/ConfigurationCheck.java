@@ -68,6 +68,7 @@ public class ConfigurationCheck {
         checks.atLeast("microkernel.serving.batching.concurrent-runs", batching.concurrentRuns(), 0);
         checks.require(!batching.maxQueueDelay().isNegative(), "microkernel.serving.batching.max-queue-delay",
                 "a duration of 0 or more", batching.maxQueueDelay());
+        checks.atLeast("microkernel.serving.inline.max-run-micros", serving.inline().maxRunMicros(), 0);
         checks.atLeast("microkernel.store.retain", config.store().retain(), 1);
         training(config.training(), checks);
         return problems;

@@ -102,6 +102,20 @@ public interface MicrokernelConfig {
             @WithDefault("0")
             int concurrentRuns();
         }
+
+        /** Running short inference requests on the thread that received them ({@code microkernel.serving.inline.*}). */
+        Inline inline();
+
+        /**
+         * An OIP v2 request for the active version whose run is expected to be short (by the version's
+         * recent runs per row, times the request's rows) runs on the HTTP event loop that received it
+         * instead of being handed to a worker thread and back.
+         */
+        interface Inline {
+            /** The longest expected run, in microseconds, that runs on the event loop; 0 sends every request to a worker. */
+            @WithDefault("200")
+            int maxRunMicros();
+        }
     }
 
     interface Store {

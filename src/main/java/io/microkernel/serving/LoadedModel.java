@@ -36,6 +36,7 @@ public final class LoadedModel {
     private final OrtSession.SessionOptions options;
     private final AtomicInteger references = new AtomicInteger(1);
     private final boolean batchable;
+    private volatile long typicalRowNanos;
 
     LoadedModel(ModelVersion version, ModelSignature signature, OrtEnvironment env, OrtSession session,
             OrtSession.SessionOptions options) {
@@ -96,8 +97,10 @@ public final class LoadedModel {
      * @throws InferenceFailedException when ORT fails for another reason
      */
     public Prediction run(List<NamedTensor> inputs) {
+        long start = System.nanoTime();
         try (Tensors tensors = Tensors.create(env, inputs);
                 OrtSession.Result result = session.run(tensors.byName())) {
+            observeRun(System.nanoTime() - start, inputs);
             List<NamedTensor> outputs = new ArrayList<>(signature.outputs().size());
             for (Map.Entry<String, OnnxValue> entry : result) {
                 outputs.add(copyOut(entry.getKey(), entry.getValue()));
@@ -134,8 +137,10 @@ public final class LoadedModel {
             joined.add(new NamedTensor(requests.get(0).get(i).name(),
                     Tensor.concat(requests.stream().map(r -> r.get(input).tensor()).toList())));
         }
+        long start = System.nanoTime();
         try (Tensors tensors = Tensors.create(env, joined);
                 OrtSession.Result result = session.run(tensors.byName())) {
+            observeRun(System.nanoTime() - start, joined);
             List<List<NamedTensor>> split = new ArrayList<>(requests.size());
             requests.forEach(r -> split.add(new ArrayList<>(signature.outputs().size())));
             for (Map.Entry<String, OnnxValue> entry : result) {
@@ -154,6 +159,22 @@ public final class LoadedModel {
         } catch (OrtException e) {
             throw failure(e);
         }
+    }
+
+    /**
+     * What one row of a run has typically cost lately (a moving average over runs), in nanoseconds;
+     * 0 before the first run. Callers use it to tell a short run from a long one before they run.
+     */
+    public long typicalRowNanos() {
+        return typicalRowNanos;
+    }
+
+    private void observeRun(long nanos, List<NamedTensor> inputs) {
+        int rows = inputs.isEmpty() || inputs.get(0).tensor().rank() == 0 ? 1 : Math.max(1, inputs.get(0).tensor().batchSize());
+        long perRow = nanos / rows;
+        long before = typicalRowNanos;
+        // Racy on purpose: a lost update among concurrent runs only delays the average by one sample.
+        typicalRowNanos = before == 0 ? perRow : before + (perRow - before) / 8;
     }
 
     private RuntimeException failure(OrtException e) {

@@ -202,6 +202,21 @@ public final class ServedModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a request of {@code rows} rows on the active version is expected to run within
+     * {@code nanos}, judged by the version's recent runs, and would not wait for a batch: such a
+     * request costs less run where it arrived than handed to another thread. False while no
+     * version is loaded, before it has run, and when the batcher may gather the request.
+     */
+    public boolean runsWithin(int rows, long nanos) {
+        LoadedModel model = current.get();
+        if (model == null || rows < 1 || batcher.settings().enabled() && model.batchable()) {
+            return false;
+        }
+        long perRow = model.typicalRowNanos();
+        return perRow > 0 && perRow * rows <= nanos;
+    }
+
     /** The batcher every {@link #predict} goes through; for tests and diagnostics in this package. */
     DynamicBatcher batcher() {
         return batcher;

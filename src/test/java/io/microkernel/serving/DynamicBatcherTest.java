@@ -235,6 +235,33 @@ class DynamicBatcherTest {
         assertThat(served.batcher().ranAtOnce() + served.batcher().queued()).isPositive();
     }
 
+    @Test
+    void servedModelCallsARunShortOnlyAfterRunsShowItAndNeverWhenItMayBatch() throws Exception {
+        ModelStore store = StoreFixtures.bootstrapped(temp.resolve("store"), 5, StoreFixtures.classifierFavouring(0));
+        ModelLoader loader = new ModelLoader(() -> OrtRuntime.get().environment(), SessionSettings.cpu(1, 1));
+        served = new ServedModel("default", store, loader, new ServingMetrics(new SimpleMeterRegistry(), "default"));
+        assertThat(served.runsWithin(1, Long.MAX_VALUE)).as("nothing loaded").isFalse();
+        served.start();
+        for (int i = 0; i < 50; i++) {
+            served.predict(OptionalInt.empty(), signature -> List.of(new NamedTensor("input",
+                    Tensor.ofFloats(new long[] {1, 4}, 0.5f, -1, 2, 0))));
+        }
+
+        assertThat(served.runsWithin(1, TimeUnit.SECONDS.toNanos(1))).isTrue();
+        assertThat(served.runsWithin(1, 1)).as("no run takes a nanosecond").isFalse();
+        assertThat(served.runsWithin(0, Long.MAX_VALUE)).as("no rows declared").isFalse();
+        ServedModel batching = new ServedModel("default", store, loader, new ServingMetrics(new SimpleMeterRegistry(), "b"),
+                ONE_SLOT);
+        try {
+            batching.start();
+            batching.predict(OptionalInt.empty(), signature -> List.of(new NamedTensor("input",
+                    Tensor.ofFloats(new long[] {1, 4}, 0.5f, -1, 2, 0))));
+            assertThat(batching.runsWithin(1, Long.MAX_VALUE)).as("a batching model's requests may wait").isFalse();
+        } finally {
+            batching.close();
+        }
+    }
+
     // ------------------------------------------------------------ fixtures
 
     private LoadedModel load(ModelVersion version) {

@@ -16,6 +16,8 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import io.smallrye.common.annotation.NonBlocking;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import java.io.IOException;
@@ -69,10 +71,11 @@ public class InferenceResource {
     @APIResponse(responseCode = "503", description = "No version loaded yet")
     @NonBlocking
     public Uni<Response> infer(@PathParam("model") String model, @HeaderParam(BinaryTensors.HEADER_LENGTH) String headerLength,
-            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body) throws IOException {
-        // The body is whole already (RequestBodies), so parsing it here on the event loop blocks nothing.
+            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, RoutingContext routing) throws IOException {
+        // RequestBodies has received the body whole, so reading and parsing it here on the event loop blocks nothing.
         ServedModel served = paths.model(model);
-        Oip.InferRequest request = BinaryTensors.read(json, body, headerLength, contentType);
+        Buffer body = routing.body().buffer();
+        Oip.InferRequest request = BinaryTensors.read(json, body == null ? new byte[0] : body.getBytes(), headerLength, contentType);
         if (served.runsWithin(rows(request), inlineRunNanos)) {
             // A short run costs less than the two thread hand-overs a worker would add.
             return Uni.createFrom().item(run(served.name(), OptionalInt.empty(), request));

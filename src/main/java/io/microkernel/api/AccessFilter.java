@@ -23,7 +23,8 @@ public class AccessFilter {
             return;
         }
         // POST .../versions/{v}:predict and :classify share the :activate method, but are inference.
-        boolean inferenceVerb = context.getUriInfo().getPath().matches(".*:(predict|classify)");
+        String path = context.getUriInfo().getPath();
+        boolean inferenceVerb = path.endsWith(":predict") || path.endsWith(":classify");
         boolean mutating = marked(resource, Mutating.class) && !inferenceVerb;
         boolean inference = marked(resource, InferenceEndpoint.class) || inferenceVerb;
         if (mutating || (inference && guard.protectsInference())) {

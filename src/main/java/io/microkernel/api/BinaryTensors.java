@@ -37,27 +37,35 @@ final class BinaryTensors {
 
     /** The request, with each binary input's bytes attached as its data. */
     static Oip.InferRequest read(ObjectMapper json, InputStream body, String headerLength, String contentType) throws IOException {
+        return read(json, body.readAllBytes(), headerLength, contentType);
+    }
+
+    /** The request from a body received whole; binary inputs are read from {@code body} itself, not copied. */
+    static Oip.InferRequest read(ObjectMapper json, byte[] body, String headerLength, String contentType) throws IOException {
         if (headerLength == null) {
             if (contentType != null && !MediaType.valueOf(contentType).isCompatible(MediaType.APPLICATION_JSON_TYPE)) {
                 throw new NotSupportedException("expected application/json, or a binary body with an " + HEADER_LENGTH
                         + " header, found " + contentType + " without that header");
             }
-            Oip.InferRequest request = strict(json, body.readAllBytes(), Oip.InferRequest.class);
+            Oip.InferRequest request = strict(json, body, 0, body.length, Oip.InferRequest.class);
             return attach(request, null);
         }
         int length = headerLengthValue(headerLength);
-        byte[] header = body.readNBytes(length);
-        if (header.length < length) {
+        if (body.length < length) {
             throw new InputValidationException(InputProblem.MALFORMED, "expected a JSON header of " + length
-                    + " bytes (" + HEADER_LENGTH + "), found a body of " + header.length);
+                    + " bytes (" + HEADER_LENGTH + "), found a body of " + body.length);
         }
-        Oip.InferRequest request = strict(json, header, Oip.InferRequest.class);
-        return attach(request, ByteBuffer.wrap(body.readAllBytes()).order(ByteOrder.LITTLE_ENDIAN));
+        Oip.InferRequest request = strict(json, body, 0, length, Oip.InferRequest.class);
+        return attach(request, ByteBuffer.wrap(body, length, body.length - length).slice().order(ByteOrder.LITTLE_ENDIAN));
     }
 
     /** Reads a request document, refusing top-level fields its type does not declare. */
     static <T> T strict(ObjectMapper json, byte[] document, Class<T> type) throws IOException {
-        return json.readerFor(type).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(document);
+        return strict(json, document, 0, document.length, type);
+    }
+
+    private static <T> T strict(ObjectMapper json, byte[] document, int offset, int length, Class<T> type) throws IOException {
+        return json.readerFor(type).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(document, offset, length);
     }
 
     private static int headerLengthValue(String text) {
@@ -155,7 +163,8 @@ final class BinaryTensors {
     /** The answer: plain JSON, or the JSON header and the binary outputs' bytes in output order. */
     static Response write(ObjectMapper json, Oip.InferResponse response) throws IOException {
         if (!response.hasBinary()) {
-            return Response.ok(response, MediaType.APPLICATION_JSON_TYPE).build();
+            // Written here in one pass into Jackson's recycled buffers, rather than looked up and streamed by the REST layer.
+            return Response.ok(json.writeValueAsBytes(response), MediaType.APPLICATION_JSON_TYPE).build();
         }
         byte[] header = json.writeValueAsBytes(response);
         ByteArrayOutputStream body = new ByteArrayOutputStream();

@@ -1,6 +1,7 @@
 package io.microkernel.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.microkernel.config.MicrokernelConfig;
 import io.microkernel.serving.Prediction;
 import io.microkernel.serving.RequestTranslator;
 import io.microkernel.serving.ServedModel;
@@ -14,7 +15,14 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import io.smallrye.common.annotation.NonBlocking;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
 import java.io.InputStream;
 import java.util.OptionalInt;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -42,6 +50,13 @@ public class InferenceResource {
     @Inject
     ServedPredictions predictions;
 
+    private final long inlineRunNanos;
+
+    @Inject
+    public InferenceResource(MicrokernelConfig config) {
+        inlineRunNanos = config.serving().inline().maxRunMicros() * 1_000L;
+    }
+
     @POST
     @Path("/models/{model}/infer")
     @Consumes(MediaType.WILDCARD)
@@ -57,9 +72,20 @@ public class InferenceResource {
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "413", description = "Body over quarkus.http.limits.max-body-size")
     @APIResponse(responseCode = "503", description = "No version loaded yet")
-    public Response infer(@PathParam("model") String model, @HeaderParam(BinaryTensors.HEADER_LENGTH) String headerLength,
-            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, InputStream body) throws IOException {
-        return run(model, OptionalInt.empty(), BinaryTensors.read(json, body, headerLength, contentType));
+    @NonBlocking
+    public Uni<Response> infer(@PathParam("model") String model, @HeaderParam(BinaryTensors.HEADER_LENGTH) String headerLength,
+            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, RoutingContext routing) throws IOException {
+        // RequestBodies has received the body whole, so reading and parsing it here on the event loop blocks nothing.
+        ServedModel served = paths.model(model);
+        Buffer body = routing.body().buffer();
+        Oip.InferRequest request = BinaryTensors.read(json, body == null ? new byte[0] : body.getBytes(), headerLength, contentType);
+        if (!predictions.writesToDisk() && served.runsWithin(rows(request), inlineRunNanos)) {
+            // A short run costs less than the two thread hand-overs a worker would add; a prediction
+            // log that writes files keeps the request off the event loop.
+            return Uni.createFrom().item(run(served.name(), OptionalInt.empty(), request));
+        }
+        return Uni.createFrom().item(() -> run(served.name(), OptionalInt.empty(), request))
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
 
     @POST
@@ -80,11 +106,25 @@ public class InferenceResource {
         return run(served.name(), wanted, BinaryTensors.read(json, body, headerLength, contentType));
     }
 
-    private Response run(String model, OptionalInt version, Oip.InferRequest request) throws IOException {
+    private Response run(String model, OptionalInt version, Oip.InferRequest request) {
         ServedModel served = paths.model(model);
         String id = ServedPredictions.id(request.id());
         Prediction prediction = predictions.predict(served, version, id,
                 signature -> translator.fromTensors(signature.inputs(), request.tensorInputs()));
-        return BinaryTensors.write(json, Oip.InferResponse.of(served.name(), request, prediction, id));
+        try {
+            return BinaryTensors.write(json, Oip.InferResponse.of(served.name(), request, prediction, id));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The batch size the request declares, or 0 when it declares none (it then fails validation, or runs on a worker). */
+    private static int rows(Oip.InferRequest request) {
+        if (request.inputs() == null || request.inputs().isEmpty() || request.inputs().get(0) == null) {
+            return 0;
+        }
+        List<Long> shape = request.inputs().get(0).shape();
+        return shape == null || shape.isEmpty() || shape.get(0) == null || shape.get(0) < 1 || shape.get(0) > Integer.MAX_VALUE
+                ? 0 : shape.get(0).intValue();
     }
 }

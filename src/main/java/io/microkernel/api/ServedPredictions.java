@@ -36,6 +36,11 @@ public class ServedPredictions {
         return requested == null || requested.isEmpty() ? UUID.randomUUID().toString() : requested;
     }
 
+    /** Whether predictions are written to the prediction log's files (so not on an event-loop thread). */
+    boolean writesToDisk() {
+        return feedback.enabled();
+    }
+
     /** Predicts, then lets the log keep the prediction under {@code id} and the drift watch count it. */
     public Prediction predict(ServedModel served, OptionalInt version, String id,
             Function<ModelSignature, List<NamedTensor>> translate) {

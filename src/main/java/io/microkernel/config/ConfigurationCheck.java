@@ -63,6 +63,12 @@ public class ConfigurationCheck {
         checks.atLeast("microkernel.serving.intra-op-threads", serving.intraOpThreads(), 1);
         checks.atLeast("microkernel.serving.inter-op-threads", serving.interOpThreads(), 1);
         checks.atLeast("microkernel.serving.max-batch", serving.maxBatch(), 1);
+        MicrokernelConfig.Serving.Batching batching = serving.batching();
+        checks.atLeast("microkernel.serving.batching.max-rows", batching.maxRows(), 1);
+        checks.atLeast("microkernel.serving.batching.concurrent-runs", batching.concurrentRuns(), 0);
+        checks.require(!batching.maxQueueDelay().isNegative(), "microkernel.serving.batching.max-queue-delay",
+                "a duration of 0 or more", batching.maxQueueDelay());
+        checks.atLeast("microkernel.serving.inline.max-run-micros", serving.inline().maxRunMicros(), 0);
         checks.atLeast("microkernel.store.retain", config.store().retain(), 1);
         training(config.training(), checks);
         closingTheLoop(config, checks);

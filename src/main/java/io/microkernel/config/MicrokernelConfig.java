@@ -85,6 +85,46 @@ public interface MicrokernelConfig {
         /** The longest a client may take to send a request body; a slower one gets 408 and is disconnected. */
         @WithDefault("30s")
         Duration bodyTimeout();
+
+        /** Dynamic batching of concurrent requests ({@code microkernel.serving.batching.*}). */
+        Batching batching();
+
+        /**
+         * Concurrent requests for the same version whose inputs have the same row shapes are run as
+         * one batch when the model's first dimension is a dynamic batch; a request that finds nothing
+         * queued and a run slot free runs at once.
+         */
+        interface Batching {
+            /** Whether concurrent requests are gathered into one run. */
+            @WithDefault("false")
+            boolean enabled();
+
+            /** The most rows (instances, over all gathered requests) one run takes; larger requests run alone. */
+            @WithDefault("32")
+            int maxRows();
+
+            /** The longest a queued request waits for a free run slot before it runs with what has gathered. */
+            @WithDefault("2ms")
+            Duration maxQueueDelay();
+
+            /** Runs of one model at once before requests queue; 0 is the cores divided by the intra-op threads. */
+            @WithDefault("0")
+            int concurrentRuns();
+        }
+
+        /** Running short inference requests on the thread that received them ({@code microkernel.serving.inline.*}). */
+        Inline inline();
+
+        /**
+         * An OIP v2 request for the active version whose run is expected to be short (by the version's
+         * recent runs per row, times the request's rows) runs on the HTTP event loop that received it
+         * instead of being handed to a worker thread and back.
+         */
+        interface Inline {
+            /** The longest expected run, in microseconds, that runs on the event loop; 0 sends every request to a worker. */
+            @WithDefault("200")
+            int maxRunMicros();
+        }
     }
 
     interface Store {

@@ -35,6 +35,8 @@ public final class LoadedModel {
     private final OrtSession session;
     private final OrtSession.SessionOptions options;
     private final AtomicInteger references = new AtomicInteger(1);
+    private final boolean batchable;
+    private volatile long typicalRowNanos;
 
     LoadedModel(ModelVersion version, ModelSignature signature, OrtEnvironment env, OrtSession session,
             OrtSession.SessionOptions options) {
@@ -43,6 +45,8 @@ public final class LoadedModel {
         this.env = env;
         this.session = session;
         this.options = options;
+        this.batchable = java.util.stream.Stream.concat(signature.inputs().stream(), signature.outputs().stream())
+                .allMatch(spec -> !spec.shape().isEmpty() && spec.shape().get(0) < 0);
     }
 
     public int version() {
@@ -93,20 +97,92 @@ public final class LoadedModel {
      * @throws InferenceFailedException when ORT fails for another reason
      */
     public Prediction run(List<NamedTensor> inputs) {
+        long start = System.nanoTime();
         try (Tensors tensors = Tensors.create(env, inputs);
                 OrtSession.Result result = session.run(tensors.byName())) {
+            observeRun(System.nanoTime() - start, inputs);
             List<NamedTensor> outputs = new ArrayList<>(signature.outputs().size());
             for (Map.Entry<String, OnnxValue> entry : result) {
                 outputs.add(copyOut(entry.getKey(), entry.getValue()));
             }
             return new Prediction(version(), outputs, classify(outputs));
         } catch (OrtException e) {
-            if (e.getCode() == OrtErrorCode.ORT_INVALID_ARGUMENT) {
-                throw new InputValidationException(InputProblem.REJECTED_BY_MODEL,
-                        "expected an input the model accepts, found one it rejects: " + e.getMessage());
-            }
-            throw new InferenceFailedException("version " + version() + " failed to run: " + e.getMessage(), e);
+            throw failure(e);
         }
+    }
+
+    /**
+     * Whether every input and output has a dynamic first dimension, so rows of several requests
+     * can be joined into one run and its outputs split back by row.
+     */
+    boolean batchable() {
+        return batchable;
+    }
+
+    /**
+     * Runs the inputs of several requests as one batch: each input is joined along its first
+     * dimension in request order, and every output is split back, so each request gets exactly its
+     * own rows. The caller holds a reference for the whole call.
+     *
+     * @param requests each request's inputs in model input order, with equal row shapes across requests
+     * @param rows     each request's batch size
+     * @throws InferenceFailedException when an output does not have one row per input row, or ORT fails
+     * @throws InputValidationException when ORT rejects the joined input
+     */
+    List<Prediction> runJoined(List<List<NamedTensor>> requests, int[] rows) {
+        int total = java.util.Arrays.stream(rows).sum();
+        List<NamedTensor> joined = new ArrayList<>(signature.inputs().size());
+        for (int i = 0; i < requests.get(0).size(); i++) {
+            int input = i;
+            joined.add(new NamedTensor(requests.get(0).get(i).name(),
+                    Tensor.concat(requests.stream().map(r -> r.get(input).tensor()).toList())));
+        }
+        long start = System.nanoTime();
+        try (Tensors tensors = Tensors.create(env, joined);
+                OrtSession.Result result = session.run(tensors.byName())) {
+            observeRun(System.nanoTime() - start, joined);
+            List<List<NamedTensor>> split = new ArrayList<>(requests.size());
+            requests.forEach(r -> split.add(new ArrayList<>(signature.outputs().size())));
+            for (Map.Entry<String, OnnxValue> entry : result) {
+                Tensor whole = copyOut(entry.getKey(), entry.getValue()).tensor();
+                if (whole.rank() == 0 || whole.dim(0) != total) {
+                    throw new InferenceFailedException("output '" + entry.getKey() + "': expected " + total
+                            + " rows, one per input row, found shape " + java.util.Arrays.toString(whole.shape()), null);
+                }
+                int from = 0;
+                for (int r = 0; r < requests.size(); r++) {
+                    split.get(r).add(new NamedTensor(entry.getKey(), whole.rows(from, from + rows[r])));
+                    from += rows[r];
+                }
+            }
+            return split.stream().map(outputs -> new Prediction(version(), outputs, classify(outputs))).toList();
+        } catch (OrtException e) {
+            throw failure(e);
+        }
+    }
+
+    /**
+     * What one row of a run has typically cost lately (a moving average over runs), in nanoseconds;
+     * 0 before the first run. Callers use it to tell a short run from a long one before they run.
+     */
+    public long typicalRowNanos() {
+        return typicalRowNanos;
+    }
+
+    private void observeRun(long nanos, List<NamedTensor> inputs) {
+        int rows = inputs.isEmpty() || inputs.get(0).tensor().rank() == 0 ? 1 : Math.max(1, inputs.get(0).tensor().batchSize());
+        long perRow = nanos / rows;
+        long before = typicalRowNanos;
+        // Racy on purpose: a lost update among concurrent runs only delays the average by one sample.
+        typicalRowNanos = before == 0 ? perRow : before + (perRow - before) / 8;
+    }
+
+    private RuntimeException failure(OrtException e) {
+        if (e.getCode() == OrtErrorCode.ORT_INVALID_ARGUMENT) {
+            return new InputValidationException(InputProblem.REJECTED_BY_MODEL,
+                    "expected an input the model accepts, found one it rejects: " + e.getMessage());
+        }
+        return new InferenceFailedException("version " + version() + " failed to run: " + e.getMessage(), e);
     }
 
     private List<Classification> classify(List<NamedTensor> outputs) {

@@ -62,12 +62,20 @@ public final class ServedModel implements AutoCloseable {
         }
     };
     private volatile boolean closed;
+    private final DynamicBatcher batcher;
 
+    /** A served model that runs every request on its own. */
     public ServedModel(String name, ModelStore store, ModelLoader loader, ServingMetrics metrics) {
+        this(name, store, loader, metrics, BatchingSettings.OFF);
+    }
+
+    /** A served model that gathers concurrent requests as {@code batching} says ({@link DynamicBatcher}). */
+    public ServedModel(String name, ModelStore store, ModelLoader loader, ServingMetrics metrics, BatchingSettings batching) {
         this.name = name;
         this.store = store;
         this.loader = loader;
         this.metrics = metrics;
+        this.batcher = new DynamicBatcher(batching, metrics::ranBatch);
     }
 
     /** The model name in the HTTP paths. */
@@ -181,7 +189,7 @@ public final class ServedModel implements AutoCloseable {
         }
         ServingMetrics.Outcome outcome = ServingMetrics.Outcome.ERROR;
         try {
-            Prediction prediction = model.run(translate.apply(model.signature()));
+            Prediction prediction = batcher.run(model, translate.apply(model.signature()));
             outcome = ServingMetrics.Outcome.OK;
             return prediction;
         } catch (RuntimeException e) {
@@ -192,6 +200,26 @@ public final class ServedModel implements AutoCloseable {
             metrics.recordInference(OptionalInt.of(model.version()), outcome, System.nanoTime() - start);
             release(model);
         }
+    }
+
+    /**
+     * Whether a request of {@code rows} rows on the active version is expected to run within
+     * {@code nanos}, judged by the version's recent runs, and would not wait for a batch: such a
+     * request costs less run where it arrived than handed to another thread. False while no
+     * version is loaded, before it has run, and when the batcher may gather the request.
+     */
+    public boolean runsWithin(int rows, long nanos) {
+        LoadedModel model = current.get();
+        if (model == null || rows < 1 || batcher.settings().enabled() && model.batchable()) {
+            return false;
+        }
+        long perRow = model.typicalRowNanos();
+        return perRow > 0 && perRow * rows <= nanos;
+    }
+
+    /** The batcher every {@link #predict} goes through; for tests and diagnostics in this package. */
+    DynamicBatcher batcher() {
+        return batcher;
     }
 
     /** Bad input and unknown versions are {@code invalid}, no model {@code unavailable}, the rest {@code error}. */

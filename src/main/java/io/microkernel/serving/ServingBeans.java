@@ -47,7 +47,11 @@ public class ServingBeans {
         SessionSettings settings = new SessionSettings(serving.intraOpThreads(), serving.interOpThreads(),
                 Device.parse(config.device()), config.deviceId(), config.memory().cpuArena(), config.memory().memoryPattern());
         ModelLoader loader = new ModelLoader(() -> OrtRuntime.get().environment(), settings);
-        return new ServedModel(config.model().name(), store, loader, new ServingMetrics(registry, config.model().name()));
+        MicrokernelConfig.Serving.Batching batching = serving.batching();
+        BatchingSettings batchingSettings = BatchingSettings.of(batching.enabled(), batching.maxRows(),
+                batching.maxQueueDelay(), batching.concurrentRuns(), serving.intraOpThreads());
+        return new ServedModel(config.model().name(), store, loader, new ServingMetrics(registry, config.model().name()),
+                batchingSettings);
     }
 
     void closeServedModel(@Disposes ServedModel served) {

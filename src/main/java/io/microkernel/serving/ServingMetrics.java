@@ -42,6 +42,8 @@ public final class ServingMetrics {
     private final AtomicInteger activeVersion = new AtomicInteger();
     private final Counter swaps;
     private final Counter loadFailures;
+    private final io.micrometer.core.instrument.DistributionSummary batchRequests;
+    private final io.micrometer.core.instrument.DistributionSummary batchRows;
     /** Timers of loaded versions; the lock for {@link #loads}, too. */
     private final Map<Integer, Map<Outcome, Timer>> byVersion = new ConcurrentHashMap<>();
     /** How many loaded sessions each version has (active and pinned may both hold one); guarded by {@link #byVersion}. */
@@ -56,6 +58,10 @@ public final class ServingMetrics {
                 .description("The model version serving requests (0 while none is loaded)")
                 .tag("model", model)
                 .register(registry);
+        batchRequests = io.micrometer.core.instrument.DistributionSummary.builder("microkernel.inference.batch.requests")
+                .description("Requests answered by one run of the dynamic batcher").tag("model", model).register(registry);
+        batchRows = io.micrometer.core.instrument.DistributionSummary.builder("microkernel.inference.batch.rows")
+                .description("Rows in one run of the dynamic batcher").tag("model", model).register(registry);
         swaps = Counter.builder("microkernel.model.swaps").description("Completed model swaps")
                 .tag("model", model).register(registry);
         loadFailures = Counter.builder("microkernel.model.load.failures")
@@ -121,5 +127,14 @@ public final class ServingMetrics {
 
     void loadFailed() {
         loadFailures.increment();
+    }
+
+    /**
+     * One run of the dynamic batcher: how many requests it answered ({@code microkernel_inference_batch_requests})
+     * and how many rows it ran ({@code microkernel_inference_batch_rows}).
+     */
+    void ranBatch(int requests, int rows) {
+        batchRequests.record(requests);
+        batchRows.record(rows);
     }
 }

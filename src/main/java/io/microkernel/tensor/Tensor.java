@@ -143,6 +143,49 @@ public final class Tensor {
         return new Tensor(first.dtype, Shapes.withBatch(rows.size(), first.shape), data);
     }
 
+    /**
+     * Joins tensors of one type and one row shape along their first dimension: tensors of shapes
+     * {@code [2,a]} and {@code [3,a]} become one of shape {@code [5,a]}, rows in argument order,
+     * their buffers copied once into one.
+     *
+     * @throws IllegalArgumentException when {@code parts} is empty, holds a scalar, or the parts differ in type or row shape
+     */
+    public static Tensor concat(List<Tensor> parts) {
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("expected at least one tensor to join, found none");
+        }
+        Tensor first = parts.get(0);
+        long rows = 0;
+        long bytes = 0;
+        for (int i = 0; i < parts.size(); i++) {
+            Tensor part = parts.get(i);
+            if (part.rank() == 0 || part.dtype != first.dtype
+                    || !Arrays.equals(Shapes.withoutBatch(part.shape), Shapes.withoutBatch(first.shape))) {
+                throw new IllegalArgumentException("tensor " + i + ": expected rows like the first's " + first + ", found " + part);
+            }
+            rows += part.shape[0];
+            bytes += part.data.capacity();
+        }
+        ByteBuffer data = allocate(bytes);
+        for (Tensor part : parts) {
+            data.put(part.data.duplicate().clear());
+        }
+        data.clear();
+        return new Tensor(first.dtype, Shapes.withBatch(rows, Shapes.withoutBatch(first.shape)), data);
+    }
+
+    /** Rows {@code from} (inclusive) to {@code to} (exclusive) of the first dimension, as a tensor of its own (a copy). */
+    public Tensor rows(int from, int to) {
+        if (shape.length == 0 || from < 0 || to > shape[0] || from > to) {
+            throw new IndexOutOfBoundsException("rows " + from + " to " + to + " of a tensor of shape " + Shapes.text(shape));
+        }
+        int rowBytes = rowLength() * dtype.byteSize();
+        ByteBuffer slice = allocate((long) (to - from) * rowBytes);
+        slice.put(this.data.duplicate().position(from * rowBytes).limit(to * rowBytes));
+        slice.clear();
+        return new Tensor(dtype, Shapes.withBatch(to - from, Shapes.withoutBatch(shape)), slice);
+    }
+
     /** Row {@code index} of the first dimension, without that dimension, as a tensor of its own (a copy). */
     public Tensor row(int index) {
         if (shape.length == 0 || index < 0 || index >= shape[0]) {

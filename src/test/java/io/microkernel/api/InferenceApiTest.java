@@ -1,5 +1,6 @@
 package io.microkernel.api;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
@@ -37,6 +38,30 @@ class InferenceApiTest {
                 .body("outputs[1].name", equalTo("predicted_class"))
                 .body("outputs[1].datatype", equalTo("BYTES"))
                 .body("outputs[1].data", contains("cat", "cat"));
+    }
+
+    @Test
+    void v2InferReadsABodyThatArrivesInManyPiecesWhetherItRunsOnTheEventLoopOrAWorker() {
+        // Over 100 KB, so it reaches the server in many reads; many requests, so both the first
+        // (a worker, before any run was timed) and the later (the event loop, once runs are known short) are taken.
+        StringBuilder rows = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            rows.append(i == 0 ? "" : ",").append("[0.1234567890123,-1.234567890123,2.345678901234,0.000001234567]")
+                    .append(" ".repeat(15_000));
+        }
+        String body = "{\"inputs\":[{\"name\":\"input\",\"shape\":[8,4],\"datatype\":\"FP32\",\"data\":[" + rows + "]}]}";
+        assertThat(body.length()).isGreaterThan(100_000);
+        for (int i = 0; i < 30; i++) {
+            given().contentType(ContentType.JSON).body(body)
+                    .when().post("/v2/models/default/infer")
+                    .then().statusCode(200)
+                    .body("outputs[0].shape", contains(8, 3))
+                    .body("outputs[1].data", hasSize(8));
+            given().contentType(ContentType.JSON).body(TWO_ROWS)
+                    .when().post("/v2/models/default/infer")
+                    .then().statusCode(200)
+                    .body("outputs[1].data", contains("cat", "cat"));
+        }
     }
 
     @Test

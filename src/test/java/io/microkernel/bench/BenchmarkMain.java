@@ -18,7 +18,8 @@ import java.util.Map;
  * <p>Options: {@code --quick} (a short smoke run with small counts), {@code --models default,heavy,edge}
  * (which phases to run; {@code edge} is {@link EdgeBenchmark}; {@code --skip-heavy} is {@code --models default,edge}), {@code --jar <path>},
  * {@code --out <folder>}, {@code --work <folder>}, {@code --default-model <artifact folder>},
- * {@code --replot} (redraw the chart from an existing results.json).
+ * {@code --replot} (redraw the chart from an existing results.json), {@code --serving-only} (the inference
+ * phases only, without rounds, swaps and the memory slope; results go to {@code --out} as usual).
  */
 public final class BenchmarkMain {
 
@@ -43,6 +44,7 @@ public final class BenchmarkMain {
 
     private static void run(String[] args) throws Exception {
         boolean quick = false;
+        boolean servingOnly = false;
         List<String> selected = List.of("default", "heavy", "edge");
         Path jar = Path.of("target", "onnx-microkernel-0.1.0-SNAPSHOT-runner.jar");
         Path out = Path.of("bench");
@@ -51,6 +53,7 @@ public final class BenchmarkMain {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
+                case "--serving-only" -> servingOnly = true;
                 case "--skip-heavy" -> selected = List.of("default", "edge");
                 case "--models" -> selected = List.of(args[++i].split(","));
                 case "--jar" -> jar = Path.of(args[++i]);
@@ -63,7 +66,7 @@ public final class BenchmarkMain {
                 }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + "; expected --quick, --models default,heavy, --skip-heavy, --jar <path>, --out <folder>,"
-                        + " --work <folder>, --default-model <folder>");
+                        + " --work <folder>, --default-model <folder>, --serving-only");
             }
         }
         if (!Files.isRegularFile(jar)) {
@@ -80,11 +83,13 @@ public final class BenchmarkMain {
         if (selected.contains("default")) {
             ServiceBenchmark.Plan defaultPlan = quick ? quickPlan(false) : defaultModelPlan();
             plans.put("default", defaultPlan.asJson());
-            models.put("default", new ServiceBenchmark(jar, work, THREADS, defaultPlan, env, SERVICE_JVM_OPTIONS)
-                    .run("default", defaultModel, true));
-            // Closing the loop: the prediction log and the drift watch, each against both off, side by side.
-            models.get("default").putAll(LoopOverhead.measure(jar, work, defaultModel, SERVICE_JVM_OPTIONS,
-                    quick ? 50 : 300, quick ? 3 : 20, quick ? 50 : 200));
+            ServiceBenchmark bench = new ServiceBenchmark(jar, work, THREADS, defaultPlan, env, SERVICE_JVM_OPTIONS);
+            models.put("default", (servingOnly ? bench.servingOnly() : bench).run("default", defaultModel, true));
+            if (!servingOnly) {
+                // Closing the loop: the prediction log and the drift watch, each against both off, side by side.
+                models.get("default").putAll(LoopOverhead.measure(jar, work, defaultModel, SERVICE_JVM_OPTIONS,
+                        quick ? 50 : 300, quick ? 3 : 20, quick ? 50 : 200));
+            }
         }
         if (selected.contains("heavy")) {
             Path heavyArtifacts = work.resolve("heavy-artifacts");
@@ -92,8 +97,8 @@ public final class BenchmarkMain {
             HeavyModelArtifacts.build(heavyArtifacts);
             ServiceBenchmark.Plan heavyPlan = quick ? quickPlan(true) : heavyModelPlan();
             plans.put("heavy", heavyPlan.asJson());
-            models.put("heavy", new ServiceBenchmark(jar, work, THREADS, heavyPlan, env, SERVICE_JVM_OPTIONS)
-                    .run("heavy", heavyArtifacts, false));
+            ServiceBenchmark bench = new ServiceBenchmark(jar, work, THREADS, heavyPlan, env, SERVICE_JVM_OPTIONS);
+            models.put("heavy", (servingOnly ? bench.servingOnly() : bench).run("heavy", heavyArtifacts, false));
         }
 
         Map<String, Object> context = new LinkedHashMap<>();

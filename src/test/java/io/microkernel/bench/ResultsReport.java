@@ -41,6 +41,12 @@ final class ResultsReport {
             new String[] {"latencies.http_batch32.p50_ms", "  HTTP (JSON) p50 ms, batch 32"},
             new String[] {"http_saturation_rps", "HTTP throughput at saturation, req/s"},
             new String[] {"inprocess_saturation_rps", "in-process throughput at saturation, runs/s"},
+            new String[] {"http_over_inprocess_throughput", "HTTP / in-process throughput at saturation"},
+            new String[] {"batching_throughput_gain", "batching on / off, HTTP saturation throughput"},
+            new String[] {"batching.saturation_rps_off", "  batching off, req/s"},
+            new String[] {"batching.saturation_rps_on", "  batching on, req/s"},
+            new String[] {"batching.requests_per_run_on", "  requests per run, batching on"},
+            new String[] {"batching_p50_concurrency1_on_over_off", "batching on / off, p50 at concurrency 1"},
             new String[] {"open_loop_rate_rps", "open-loop arrival rate, req/s"},
             new String[] {"latencies.steady_open_loop.p99_ms", "steady open-loop p99 ms (separate phase)"},
             new String[] {"swaps", "swaps under load"},
@@ -82,7 +88,8 @@ final class ResultsReport {
             "swap_failed_requests",
             "swap_p99_over_steady_p99", "train_samples_per_s", "infer_p99_during_round_over_idle",
             "cached_round_speedup",
-            "rss_growth_mb_per_10k_requests", "startup_to_first_inference_ms", "rss_mb_idle");
+            "rss_growth_mb_per_10k_requests", "startup_to_first_inference_ms", "rss_mb_idle",
+            "http_over_inprocess_throughput", "batching_throughput_gain");
 
     private ResultsReport() {
     }

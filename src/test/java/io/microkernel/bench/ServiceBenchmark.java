@@ -79,6 +79,11 @@ final class ServiceBenchmark {
 
     private long inferenceRequests;
     private int samplesPosted;
+    /** How the service of this run was started, so a second one can be started the same way but for one setting. */
+    private Map<String, String> startedWith = Map.of();
+    /** Stop after the inference phases: no rounds, swaps, RSS slope or backbone share ({@code --serving-only}). */
+    private boolean servingOnly;
+    private List<String> startedWithJvmOptions = List.of();
 
     ServiceBenchmark(Path jar, Path work, ThreadCounts threads, Plan plan, OrtEnvironment env, List<String> jvmOptions) {
         this.jar = jar;
@@ -87,6 +92,12 @@ final class ServiceBenchmark {
         this.plan = plan;
         this.env = env;
         this.jvmOptions = List.copyOf(jvmOptions);
+    }
+
+    /** Measures the inference phases only; the training, swap and memory phases are left out. */
+    ServiceBenchmark servingOnly() {
+        servingOnly = true;
+        return this;
     }
 
     /** Runs every phase against the model bootstrapped from {@code artifacts}; returns its figures. */
@@ -115,6 +126,8 @@ final class ServiceBenchmark {
         serviceJvmOptions.add("-Xlog:gc:file=" + work.resolve(label + "-gc.log").toAbsolutePath());
         figures.put("service_jvm_options", jvmOptions);
 
+        startedWith = new LinkedHashMap<>(properties);
+        startedWithJvmOptions = List.copyOf(serviceJvmOptions);
         log(label + ": starting the service");
         try (ServiceProcess service = ServiceProcess.start(jar, serviceJvmOptions, properties,
                 work.resolve(label + "-service.log"));
@@ -127,6 +140,10 @@ final class ServiceBenchmark {
             }
         }
 
+        if (servingOnly) {
+            figures.put("latencies", latencies);
+            return figures;
+        }
         log(label + ": backbone share, in-process");
         BackboneShare.Figures share = BackboneShare.measure(env, artifacts, inferenceCopy, plan.trainBatch(),
                 plan.shareSteps(), threads.trainingIntraOp(), work);
@@ -224,7 +241,10 @@ final class ServiceBenchmark {
             figures.put("http_saturation_rps", Math.round(httpSaturation.perSecond()));
             figures.put("inprocess_saturation_rps", Math.round(localSaturation.perSecond()));
             figures.put("http_over_inprocess_saturation_throughput", ratio(httpSaturation.perSecond(), localSaturation.perSecond()));
+            figures.put("http_over_inprocess_throughput", ratio(httpSaturation.perSecond(), localSaturation.perSecond()));
             latencies.put("http_saturation", httpSaturation.latencies().summary());
+
+            new BatchingComparison(this, plan).measure(label, client, infer, one.oipRequest(), figures, latencies);
 
             double rate = Math.max(20, Math.min(plan.maxOpenLoopRate(), Math.round(httpSaturation.perSecond() * 0.25)));
             figures.put("open_loop_rate_rps", rate);
@@ -237,6 +257,11 @@ final class ServiceBenchmark {
             latencies.put("steady_open_loop", steadyLatencies.summary());
             figures.put("steady_failed_requests", steady.failed());
 
+            if (servingOnly) {
+                figures.put("training_skipped", "--serving-only: rounds, swaps and the RSS slope were not measured");
+                figures.put("inference_requests_total", inferenceRequests);
+                return;
+            }
             int roundsStatus = client.get(client.modelPath("/rounds")).statusCode();
             if (roundsStatus != 200) {
                 figures.put("training_skipped", "GET " + client.modelPath("/rounds") + " answered " + roundsStatus
@@ -308,7 +333,25 @@ final class ServiceBenchmark {
         figures.put("batch32_request_bytes", Map.of("http_json", rows.oipRequest().length(), "grpc_raw", grpcBytes));
     }
 
-    private static void timeBlock(int requests, Latencies into, Call call) throws Exception {
+    /**
+     * Starts a second service like this run's, on its own data dir, with {@code overrides} on top of
+     * its properties.
+     */
+    ServiceProcess startLike(String label, Map<String, String> overrides) throws IOException {
+        Map<String, String> properties = new LinkedHashMap<>(startedWith);
+        Path dataDir = work.resolve(label + "-data");
+        deleteRecursively(dataDir);
+        properties.put("microkernel.data-dir", dataDir.toAbsolutePath().toString());
+        properties.putAll(overrides);
+        List<String> options = startedWithJvmOptions.stream().filter(o -> !o.startsWith("-Xlog:gc")).toList();
+        return ServiceProcess.start(jar, options, properties, work.resolve(label + "-service.log"));
+    }
+
+    static long awaitReadyService(ServiceProcess service, MicrokernelClient client) throws Exception {
+        return awaitReady(service, client);
+    }
+
+    static void timeBlock(int requests, Latencies into, Call call) throws Exception {
         for (int i = 0; i < requests; i++) {
             long start = System.nanoTime();
             call.run();
@@ -620,7 +663,7 @@ final class ServiceBenchmark {
     }
 
     /** A closed loop: {@code workers} threads calling back to back for the saturation period. */
-    private Saturation saturate(int workers, Call call) throws Exception {
+    Saturation saturate(int workers, Call call) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(workers);
         try {
             long start = System.nanoTime();

@@ -86,6 +86,24 @@ class TensorTest {
     }
 
     @Test
+    void joinsBatchesAlongTheFirstDimensionAndCutsRowRangesBack() {
+        Tensor a = Tensor.ofFloats(new long[] {1, 2}, 1, 2);
+        Tensor b = Tensor.ofFloats(new long[] {2, 2}, 3, 4, 5, 6);
+
+        Tensor joined = Tensor.concat(List.of(a, b));
+
+        assertThat(joined.shape()).containsExactly(3, 2);
+        assertThat(joined.rows(0, 1)).isEqualTo(a);
+        assertThat(joined.rows(1, 3)).isEqualTo(b);
+        assertThat(joined.rows(2, 2).shape()).containsExactly(0, 2);
+        assertThatThrownBy(() -> Tensor.concat(List.of(a, Tensor.ofFloats(new long[] {1, 3}, 1, 2, 3))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tensor 1: expected rows like");
+        assertThatThrownBy(() -> Tensor.concat(List.of(a, Tensor.ofDoubles(new long[] {1, 2}, 1, 2))))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> joined.rows(2, 4)).isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
     void stacksRowsAndSlicesThemBack() {
         Tensor a = Tensor.ofLongs(new long[] {1, 2}, 1, 2);
         Tensor b = Tensor.ofLongs(new long[] {1, 2}, 3, 4);

@@ -1,0 +1,95 @@
+package io.microkernel.bench;
+
+import java.io.IOException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Dynamic batching on against off: a second service, started like the run's own but with
+ * {@code microkernel.serving.batching.enabled=true}, and the run's own (batching off, the default),
+ * measured in alternating blocks on the same batch-1 request: throughput at saturation with the
+ * plan's HTTP clients, and p50 at concurrency 1, where batching must cost nothing.
+ */
+final class BatchingComparison {
+
+    private static final int BLOCKS = 2;
+
+    private final ServiceBenchmark bench;
+    private final ServiceBenchmark.Plan plan;
+
+    BatchingComparison(ServiceBenchmark bench, ServiceBenchmark.Plan plan) {
+        this.bench = bench;
+        this.plan = plan;
+    }
+
+    void measure(String label, MicrokernelClient off, HttpRequest offInfer, String body, Map<String, Object> figures,
+            Map<String, Object> latencies) throws Exception {
+        ServiceBenchmark.log(label + ": dynamic batching on against off, alternating");
+        Map<String, String> batching = Map.of("microkernel.serving.batching.enabled", "true");
+        try (ServiceProcess service = bench.startLike(label + "-batching", batching);
+                MicrokernelClient on = new MicrokernelClient(service.base(), off.model())) {
+            ServiceBenchmark.awaitReadyService(service, on);
+            HttpRequest onInfer = on.inferRequest(body);
+            for (int i = 0; i < plan.warmupRequests(); i++) {
+                require(on.send(onInfer));
+            }
+            Latencies offSaturated = new Latencies();
+            Latencies onSaturated = new Latencies();
+            double offSeconds = 0;
+            double onSeconds = 0;
+            for (int block = 0; block < BLOCKS; block++) {
+                ServiceBenchmark.Saturation a = bench.saturate(plan.httpSaturationClients(), () -> require(off.send(offInfer)));
+                ServiceBenchmark.Saturation b = bench.saturate(plan.httpSaturationClients(), () -> require(on.send(onInfer)));
+                offSaturated.add(a.latencies());
+                onSaturated.add(b.latencies());
+                offSeconds += a.seconds();
+                onSeconds += b.seconds();
+            }
+            Latencies offOne = new Latencies();
+            Latencies onOne = new Latencies();
+            int perBlock = Math.max(50, plan.requestsPerBlock() / 2);
+            for (int block = 0; block < Math.max(3, plan.comparisonBlocks() / 2); block++) {
+                ServiceBenchmark.timeBlock(perBlock, offOne, () -> require(off.send(offInfer)));
+                ServiceBenchmark.timeBlock(perBlock, onOne, () -> require(on.send(onInfer)));
+            }
+            double offRps = offSaturated.count() / offSeconds;
+            double onRps = onSaturated.count() / onSeconds;
+            figures.put("batching_throughput_gain", ServiceBenchmark.ratio(onRps, offRps));
+            figures.put("batching_p50_concurrency1_on_over_off", ServiceBenchmark.ratio(onOne.p50Ms(), offOne.p50Ms()));
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put("saturation_rps_off", Math.round(offRps));
+            detail.put("saturation_rps_on", Math.round(onRps));
+            detail.put("clients", plan.httpSaturationClients());
+            detail.put("requests_per_run_on", requestsPerRun(on));
+            detail.put("service_properties", batching);
+            figures.put("batching", detail);
+            latencies.put("batching_off_saturation", offSaturated.summary());
+            latencies.put("batching_on_saturation", onSaturated.summary());
+            latencies.put("batching_off_concurrency1", offOne.summary());
+            latencies.put("batching_on_concurrency1", onOne.summary());
+        }
+    }
+
+    /** Mean requests per run of the batching service, from its own meter. */
+    private static Double requestsPerRun(MicrokernelClient client) throws IOException, InterruptedException {
+        HttpResponse<String> metrics = client.get("/q/metrics");
+        double sum = Double.NaN;
+        double count = Double.NaN;
+        for (String line : metrics.body().lines().toList()) {
+            if (line.startsWith("microkernel_inference_batch_requests_sum")) {
+                sum = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            } else if (line.startsWith("microkernel_inference_batch_requests_count")) {
+                count = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return Double.isNaN(sum) || Double.isNaN(count) || count == 0 ? null : Latencies.round(sum / count);
+    }
+
+    private static void require(HttpResponse<String> response) throws IOException {
+        if (!MicrokernelClient.isInferSuccess(response)) {
+            throw new IOException("inference answered " + response.statusCode() + ": " + OpenLoopLoad.abbreviate(response.body()));
+        }
+    }
+}

@@ -35,6 +35,8 @@ public final class NativeLibrary {
     /** The system property the official Java API reads to find its JNI library. */
     static final String JNI_PATH_PROPERTY = "onnxruntime.native.onnxruntime4j_jni.path";
 
+    /** Set once a class loader of this JVM has loaded the libraries from the shared cache folder. */
+    static final String CACHE_CLAIMED_PROPERTY = "microkernel.natives.cache-claimed";
     static final String CORE_LIBRARY = "libonnxruntime.so.1";
     static final String JNI_LIBRARY = "libonnxruntime4j_jni.so";
     private static final List<String> COMPANION_LIBRARIES = List.of(
@@ -119,6 +121,12 @@ public final class NativeLibrary {
             List<NativeCache.Bundled> libraries = bundled(loader, platform);
             String prefix = "ort-" + OrtRuntime.expectedVersion() + "-" + platform.name();
             Path folder;
+            if (System.getProperty(CACHE_CLAIMED_PROPERTY) != null) {
+                // Another class loader of this JVM (Quarkus tests, dev mode) loaded the cached copy; the
+                // JVM refuses to load one library file into two class loaders, so this one gets its own.
+                return useFolder(extractForThisProcess(loader, libraries), libraries);
+            }
+            System.setProperty(CACHE_CLAIMED_PROPERTY, "true");
             try {
                 NativeCache.Materialized materialized = new NativeCache(cacheRoot()).materialize(loader, prefix, libraries);
                 folder = materialized.folder();
@@ -128,14 +136,18 @@ public final class NativeLibrary {
                         cacheRoot(), e.getMessage());
                 folder = extractForThisProcess(loader, libraries);
             }
-            if (libraries.stream().anyMatch(l -> l.fileName().equals(JNI_LIBRARY))) {
-                System.setProperty(JNI_PATH_PROPERTY, folder.resolve(JNI_LIBRARY).toString());
-            }
-            return folder.resolve(CORE_LIBRARY);
+            return useFolder(folder, libraries);
         } catch (IOException e) {
             throw new RuntimeSetupException("cannot extract the bundled ONNX Runtime library: " + e.getMessage(),
                     "make the temp folder (java.io.tmpdir) writable and executable");
         }
+    }
+
+    private static Path useFolder(Path folder, List<NativeCache.Bundled> libraries) {
+        if (libraries.stream().anyMatch(l -> l.fileName().equals(JNI_LIBRARY))) {
+            System.setProperty(JNI_PATH_PROPERTY, folder.resolve(JNI_LIBRARY).toString());
+        }
+        return folder.resolve(CORE_LIBRARY);
     }
 
     private static Path extractForThisProcess(ClassLoader loader, List<NativeCache.Bundled> libraries) throws IOException {

@@ -59,7 +59,8 @@ final class EdgeBenchmark {
             throw new IOException("deploy/train-start-cache failed; see " + work.resolve("train-start-cache.log"));
         }
         List<String> cacheOption = List.of(Files.readString(cache.resolve("java-options")).trim());
-        figures.put("fast_path_option", cacheOption.get(0));
+        // Recorded relative to the working directory, so results.json names no machine's folders.
+        figures.put("fast_path_option", cacheOption.get(0).replace(Path.of("").toAbsolutePath() + "/", ""));
 
         Path data = work.resolve("data");
         deleteTree(data);

@@ -35,8 +35,6 @@ public final class NativeLibrary {
     /** The system property the official Java API reads to find its JNI library. */
     static final String JNI_PATH_PROPERTY = "onnxruntime.native.onnxruntime4j_jni.path";
 
-    /** Set once a class loader of this JVM has loaded the libraries from the shared cache folder. */
-    static final String CACHE_CLAIMED_PROPERTY = "microkernel.natives.cache-claimed";
     static final String CORE_LIBRARY = "libonnxruntime.so.1";
     static final String JNI_LIBRARY = "libonnxruntime4j_jni.so";
     private static final List<String> COMPANION_LIBRARIES = List.of(
@@ -121,12 +119,11 @@ public final class NativeLibrary {
             List<NativeCache.Bundled> libraries = bundled(loader, platform);
             String prefix = "ort-" + OrtRuntime.expectedVersion() + "-" + platform.name();
             Path folder;
-            if (System.getProperty(CACHE_CLAIMED_PROPERTY) != null) {
-                // Another class loader of this JVM (Quarkus tests, dev mode) loaded the cached copy; the
-                // JVM refuses to load one library file into two class loaders, so this one gets its own.
+            if (loader != ClassLoader.getSystemClassLoader()) {
+                // A class loader beside the application's (Quarkus tests, dev mode) may share this JVM with
+                // one that loaded the kept copy; the JVM refuses one library file in two class loaders.
                 return useFolder(extractForThisProcess(loader, libraries), libraries);
             }
-            System.setProperty(CACHE_CLAIMED_PROPERTY, "true");
             try {
                 NativeCache.Materialized materialized = new NativeCache(cacheRoot()).materialize(loader, prefix, libraries);
                 folder = materialized.folder();

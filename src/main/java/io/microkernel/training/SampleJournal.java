@@ -232,20 +232,7 @@ public final class SampleJournal implements AutoCloseable {
             bytes += records.get(records.size() - 1).length;
         }
         try {
-            Segment segment = segmentFor(batch.size(), stored.get(0).id());
-            ByteBuffer buffer = ByteBuffer.allocate(bytes);
-            records.forEach(buffer::put);
-            buffer.flip();
-            long before = current.size();
-            try {
-                disk.write(current, buffer);
-            } catch (IOException e) {
-                // Leave no partial batch behind for recovery to find; the client was not told "accepted".
-                tryTruncate(before);
-                throw e;
-            }
-            segment.count += stored.size();
-            segment.lastId = stored.get(stored.size() - 1).id();
+            writeBatch(records, bytes, stored.size(), stored.get(0).id(), stored.get(stored.size() - 1).id());
         } catch (IOException e) {
             nextId += stored.size();
             throw writeFailure(e, bytes);
@@ -256,6 +243,24 @@ public final class SampleJournal implements AutoCloseable {
             keys.put(idempotencyKey, keyRecord);
         }
         return new Appended(Collections.unmodifiableList(stored), false);
+    }
+
+    /** Writes one batch's records at the end of the current segment in one write, or leaves no part of it. */
+    private void writeBatch(List<byte[]> records, int bytes, int samples, long firstId, long lastId) throws IOException {
+        Segment segment = segmentFor(samples, firstId);
+        ByteBuffer buffer = ByteBuffer.allocate(bytes);
+        records.forEach(buffer::put);
+        buffer.flip();
+        long before = current.size();
+        try {
+            disk.write(current, buffer);
+        } catch (IOException e) {
+            // Leave no partial batch behind for recovery to find; the client was not told "accepted".
+            tryTruncate(before);
+            throw e;
+        }
+        segment.count += samples;
+        segment.lastId = lastId;
     }
 
     /**
@@ -283,19 +288,7 @@ public final class SampleJournal implements AutoCloseable {
         List<byte[]> records = fresh.stream().map(SampleCodec::encode).toList();
         int bytes = records.stream().mapToInt(r -> r.length).sum();
         try {
-            Segment segment = segmentFor(fresh.size(), fresh.get(0).id());
-            ByteBuffer buffer = ByteBuffer.allocate(bytes);
-            records.forEach(buffer::put);
-            buffer.flip();
-            long before = current.size();
-            try {
-                disk.write(current, buffer);
-            } catch (IOException e) {
-                tryTruncate(before);
-                throw e;
-            }
-            segment.count += fresh.size();
-            segment.lastId = last;
+            writeBatch(records, bytes, fresh.size(), fresh.get(0).id(), last);
         } catch (IOException e) {
             throw writeFailure(e, bytes);
         }

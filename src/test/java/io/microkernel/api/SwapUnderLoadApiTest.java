@@ -54,7 +54,8 @@ class SwapUnderLoadApiTest {
                             continue;
                         }
                         int version = Integer.parseInt(response.path("model_version"));
-                        List<Integer> allowed = history.subList(Math.max(0, start - 1), end + 1);
+                        // A copy first: a sub-list view of the live history fails once another activation is appended.
+                        List<Integer> allowed = List.copyOf(history).subList(Math.max(0, start - 1), end + 1);
                         if (!allowed.contains(version)) {
                             failures.add("answered by " + version + ", active during the request: " + allowed);
                         }

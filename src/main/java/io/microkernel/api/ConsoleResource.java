@@ -1,11 +1,13 @@
 package io.microkernel.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.microkernel.artifacts.ArtifactDescription;
 import io.microkernel.artifacts.ArtifactSet;
 import io.microkernel.artifacts.ParameterSpec;
 import io.microkernel.config.MicrokernelConfig;
 import io.microkernel.runtime.OrtRuntime;
+import io.microkernel.serving.FleetServing;
 import io.microkernel.serving.ServedModel;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
@@ -47,6 +49,9 @@ public class ConsoleResource {
     @Inject
     ServedModel served;
 
+    @Inject
+    FleetServing fleetServing;
+
     /** The base artifact set's description, read once: every version shares its graphs. */
     private final AtomicReference<ArtifactDescription> description = new AtomicReference<>();
 
@@ -74,14 +79,22 @@ public class ConsoleResource {
     }
 
     /**
-     * The replicas serving a model. A single process lists itself; a fleet lists every replica it
-     * knows with the version each serves, in the same shape.
+     * The replicas serving a model. A single process lists itself ({@code mode} "single"); a fleet
+     * ("fleet") lists every replica whose heartbeat in the fleet's replica registry is current, with
+     * the version each serves, in the same shape.
      */
-    public record Replicas(String model, String mode, List<Replica> replicas) {
+    public record Replicas(String model, String mode, List<Replica> replicas,
+            @JsonInclude(JsonInclude.Include.NON_NULL) String problem) {
     }
 
-    /** One replica and the version it serves ({@code null} while it serves none). */
-    public record Replica(String name, boolean self, boolean ready, Integer version) {
+    /**
+     * One replica and the version it serves ({@code null} while it serves none). In fleet mode also
+     * its role ({@code trainer-eligible} or {@code serve-only}), whether it holds the trainer lease and
+     * when its last heartbeat was stored; those are absent outside a fleet.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Replica(String name, boolean self, boolean ready, @JsonInclude(JsonInclude.Include.ALWAYS) Integer version,
+            String role, Boolean trainer, @JsonProperty("last_seen") String lastSeen) {
     }
 
     /**
@@ -126,14 +139,25 @@ public class ConsoleResource {
 
     @GET
     @Path("/models/{model}/replicas")
-    @Operation(summary = "The replicas serving the model and the version each serves (this process alone outside a fleet)")
+    @Operation(summary = "The replicas serving the model and the version each serves (this process alone outside a fleet)",
+            description = "In fleet mode every replica whose heartbeat is current, with its role, whether it holds the"
+                    + " trainer lease and when it was last seen; while NATS cannot be reached, this replica alone and"
+                    + " the problem.")
     @APIResponse(responseCode = "404", description = "Unknown model")
     public Replicas replicas(@PathParam("model") String model) {
         ServedModel served = paths.model(model);
+        Optional<FleetServing.Replicas> fleet = fleetServing.replicas();
+        if (fleet.isPresent()) {
+            String self = fleet.get().self();
+            return new Replicas(served.name(), "fleet", fleet.get().members().stream()
+                    .map(m -> new Replica(m.replica(), m.replica().equals(self), m.ready(), m.version(), m.role(),
+                            m.trainer(), m.lastSeen() == null ? null : m.lastSeen().toString()))
+                    .toList(), fleet.get().problem());
+        }
         OptionalInt active = served.activeVersion();
         String name = Optional.ofNullable(System.getenv("HOSTNAME")).filter(h -> !h.isBlank()).orElse("this process");
-        return new Replicas(served.name(), "single",
-                List.of(new Replica(name, true, served.isReady(), active.isPresent() ? active.getAsInt() : null)));
+        return new Replicas(served.name(), "single", List.of(new Replica(name, true, served.isReady(),
+                active.isPresent() ? active.getAsInt() : null, null, null, null)), null);
     }
 
     @GET

@@ -1,8 +1,10 @@
 package io.microkernel.api;
 
+import io.microkernel.training.FleetTraining;
 import io.microkernel.training.RoundOverrides;
 import io.microkernel.training.RoundRecord;
 import io.microkernel.training.RoundRecords;
+import io.microkernel.training.RoundRouting;
 import io.microkernel.training.RoundScheduler;
 import io.smallrye.mutiny.Multi;
 import jakarta.inject.Inject;
@@ -38,6 +40,9 @@ public class RoundsResource {
 
     @Inject
     RoundScheduler scheduler;
+
+    @Inject
+    FleetTraining fleetTraining;
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -140,14 +145,18 @@ public class RoundsResource {
     @Path("/{id}")
     @Mutating
     @Operation(summary = "Cancel a round", description = "The round stops at its next step and ends as cancelled;"
-            + " nothing is published.")
+            + " nothing is published. In fleet mode any replica forwards the cancel to the trainer.")
     @APIResponse(responseCode = "202", description = "Cancel requested")
     @APIResponse(responseCode = "401", description = "Not loopback and no valid token")
     @APIResponse(responseCode = "404", description = "Unknown model or round")
     @APIResponse(responseCode = "409", description = "The round already finished")
+    @APIResponse(responseCode = "503", description = "Fleet mode: no trainer answered (NATS away or a takeover under way)")
     public Response cancel(@PathParam("model") String model, @PathParam("id") String id) {
         paths.model(model);
-        return Response.accepted(scheduler.cancel(roundId(id))).build();
+        long roundId = roundId(id);
+        // In fleet mode rounds run on the trainer lease's holder: a cancel asked for elsewhere goes there.
+        RoundRouting routing = fleetTraining.routing();
+        return Response.accepted(routing.trainsHere() ? scheduler.cancel(roundId) : routing.forwardCancel(roundId)).build();
     }
 
     private static long roundId(String text) {

@@ -45,7 +45,6 @@ public final class ActivePointer implements AutoCloseable {
     }
 
     private final FleetConnection connection;
-    private volatile KeyValue bucket;
     private volatile NatsKeyValueWatchSubscription watch;
     private volatile long lastRevision;
     private volatile Consumer<Pointer> follower;
@@ -55,13 +54,8 @@ public final class ActivePointer implements AutoCloseable {
     }
 
     private KeyValue bucket() throws IOException, JetStreamApiException {
-        KeyValue b = bucket;
-        if (b == null) {
-            b = connection.keyValue(KeyValueConfiguration.builder().name(connection.settings().activeBucket())
-                    .maxHistoryPerKey(5).storageType(StorageType.File).build());
-            bucket = b;
-        }
-        return b;
+        return connection.keyValue(KeyValueConfiguration.builder().name(connection.settings().activeBucket())
+                .maxHistoryPerKey(5).storageType(StorageType.File).build());
     }
 
     /** The pointer now; empty when no replica has set it yet. */

@@ -14,6 +14,7 @@ public final class Fleet implements AutoCloseable {
     private final ActivePointer pointer;
     private final VersionBucket versions;
     private final RoundBoard rounds;
+    private final ReplicaRegistry replicas;
 
     private Fleet(FleetConnection connection) {
         this.connection = connection;
@@ -22,6 +23,7 @@ public final class Fleet implements AutoCloseable {
         this.pointer = new ActivePointer(connection);
         this.versions = new VersionBucket(connection);
         this.rounds = new RoundBoard(connection);
+        this.replicas = new ReplicaRegistry(connection);
     }
 
     /** Connects (in the background when NATS is down) and builds the parts. */
@@ -57,9 +59,14 @@ public final class Fleet implements AutoCloseable {
         return rounds;
     }
 
-    /** Gives the lease up, stops watching and closes the connection. */
+    public ReplicaRegistry replicas() {
+        return replicas;
+    }
+
+    /** Leaves the replica registry, gives the lease up, stops watching and closes the connection. */
     @Override
     public void close() {
+        replicas.close();
         lease.close();
         rounds.close();
         pointer.close();

@@ -44,6 +44,8 @@ public final class FleetConnection implements AutoCloseable {
         return thread;
     });
     private final Connection connection;
+    /** Key-value bucket handles by bucket name, made once by {@link #keyValue}. */
+    private final java.util.concurrent.ConcurrentMap<String, KeyValue> buckets = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean everConnected;
 
     private FleetConnection(FleetSettings settings, Options.Builder options) throws IOException, InterruptedException {
@@ -94,18 +96,35 @@ public final class FleetConnection implements AutoCloseable {
         return b.build();
     }
 
-    /** A key-value bucket, created with {@code config} when missing. */
+    /**
+     * A key-value bucket, created with {@code config} when missing; looked up once and then kept, so
+     * every part asks here instead of caching its own handle. A failed lookup is not kept (NATS may be
+     * away): the next call tries again. A bucket that exists keeps its configuration.
+     */
     KeyValue keyValue(KeyValueConfiguration config) throws IOException, JetStreamApiException {
-        var management = connection.keyValueManagement(kvOptions());
-        try {
-            management.getStatus(config.getBucketName());
-        } catch (JetStreamApiException e) {
-            if (e.getApiErrorCode() != NOT_FOUND) {
-                throw e;
-            }
-            management.create(config);
+        String name = config.getBucketName();
+        KeyValue known = buckets.get(name);
+        if (known != null) {
+            return known;
         }
-        return connection.keyValue(config.getBucketName(), kvOptions());
+        synchronized (buckets) {
+            known = buckets.get(name);
+            if (known != null) {
+                return known;
+            }
+            var management = connection.keyValueManagement(kvOptions());
+            try {
+                management.getStatus(name);
+            } catch (JetStreamApiException e) {
+                if (e.getApiErrorCode() != NOT_FOUND) {
+                    throw e;
+                }
+                management.create(config);
+            }
+            KeyValue bucket = connection.keyValue(name, kvOptions());
+            buckets.put(name, bucket);
+            return bucket;
+        }
     }
 
     /** An object store bucket (file storage), created when missing. */

@@ -62,4 +62,26 @@ public record FleetSettings(String natsUrl, String model, String replicaId, bool
     String roundRequestSubject() {
         return "mk.rounds." + token() + ".start";
     }
+
+    String roundCancelSubject() {
+        return "mk.rounds." + token() + ".cancel";
+    }
+
+    String replicasBucket() {
+        return "mk-replicas-" + token();
+    }
+
+    /** How often a replica refreshes its entry in the replica registry: a quarter of the lease TTL. */
+    Duration replicaHeartbeat() {
+        return Duration.ofMillis(Math.max(250, leaseTtl.toMillis() / 4));
+    }
+
+    /**
+     * How long a registry entry lives without a refresh (the bucket's max age, as server 2.9 has no
+     * per-key TTL): twice the lease TTL, so a replica vanishes from the list within that after it
+     * died, and a few late refreshes on a busy machine do not make it flicker.
+     */
+    Duration replicaTtl() {
+        return leaseTtl.multipliedBy(2);
+    }
 }

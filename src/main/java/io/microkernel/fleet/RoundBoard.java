@@ -20,7 +20,8 @@ import org.jboss.logging.Logger;
 /**
  * The fleet's round history and the way to ask the trainer for a round. Round records are JSON
  * documents in a key-value bucket, keyed by round id, written by the trainer and mirrored by every
- * replica; a round request is a NATS request on a subject only the lease holder answers.
+ * replica; a request to start or cancel a round is a NATS request on a subject only the lease
+ * holder answers.
  *
  * <p>Thread-safe.
  */
@@ -29,7 +30,6 @@ public final class RoundBoard implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RoundBoard.class);
 
     private final FleetConnection connection;
-    private volatile KeyValue bucket;
     private volatile NatsKeyValueWatchSubscription watch;
     private volatile Dispatcher answering;
     private volatile BiConsumer<String, byte[]> mirror;
@@ -39,13 +39,8 @@ public final class RoundBoard implements AutoCloseable {
     }
 
     private KeyValue bucket() throws IOException, JetStreamApiException {
-        KeyValue b = bucket;
-        if (b == null) {
-            b = connection.keyValue(KeyValueConfiguration.builder().name(connection.settings().roundsBucket())
-                    .maxHistoryPerKey(1).storageType(StorageType.File).build());
-            bucket = b;
-        }
-        return b;
+        return connection.keyValue(KeyValueConfiguration.builder().name(connection.settings().roundsBucket())
+                .maxHistoryPerKey(1).storageType(StorageType.File).build());
     }
 
     /** Stores a round's record for the fleet; a failure is logged (the local record stays). */
@@ -97,21 +92,27 @@ public final class RoundBoard implements AutoCloseable {
         }
     }
 
-    /** Starts answering round requests with {@code handler} (the lease holder does). */
-    public synchronized void answer(UnaryOperator<byte[]> handler) {
+    /**
+     * Starts answering round requests (the lease holder does): {@code start} answers a request to start
+     * a round, {@code cancel} one to cancel a round.
+     */
+    public synchronized void answer(UnaryOperator<byte[]> start, UnaryOperator<byte[]> cancel) {
         stopAnswering();
-        Dispatcher dispatcher = connection.nats().createDispatcher((Message request) -> {
-            byte[] reply;
-            try {
-                reply = handler.apply(request.getData());
-            } catch (RuntimeException e) {
-                reply = ("{\"status\":500,\"detail\":\"" + String.valueOf(e.getMessage()).replace("\"", "'") + "\"}")
-                        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            }
-            connection.nats().publish(request.getReplyTo(), reply);
-        });
-        dispatcher.subscribe(connection.settings().roundRequestSubject());
+        Dispatcher dispatcher = connection.nats().createDispatcher(message -> { });
+        dispatcher.subscribe(connection.settings().roundRequestSubject(), request -> reply(request, start));
+        dispatcher.subscribe(connection.settings().roundCancelSubject(), request -> reply(request, cancel));
         answering = dispatcher;
+    }
+
+    private void reply(Message request, UnaryOperator<byte[]> handler) {
+        byte[] reply;
+        try {
+            reply = handler.apply(request.getData());
+        } catch (RuntimeException e) {
+            reply = ("{\"status\":500,\"detail\":\"" + String.valueOf(e.getMessage()).replace("\"", "'") + "\"}")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+        connection.nats().publish(request.getReplyTo(), reply);
     }
 
     /** Stops answering round requests. */
@@ -129,12 +130,25 @@ public final class RoundBoard implements AutoCloseable {
      * @throws FleetUnavailableException when NATS is away or no trainer answers within {@code timeout}
      */
     public byte[] request(byte[] body, Duration timeout) {
+        return ask(connection.settings().roundRequestSubject(), "for a round", body, timeout);
+    }
+
+    /**
+     * Asks the trainer to cancel a round.
+     *
+     * @throws FleetUnavailableException when NATS is away or no trainer answers within {@code timeout}
+     */
+    public byte[] requestCancel(byte[] body, Duration timeout) {
+        return ask(connection.settings().roundCancelSubject(), "to cancel a round", body, timeout);
+    }
+
+    private byte[] ask(String subject, String what, byte[] body, Duration timeout) {
         if (!connection.isConnected()) {
-            throw new FleetUnavailableException("cannot ask the trainer for a round: expected a connection to NATS, found"
-                    + " none", null);
+            throw new FleetUnavailableException("cannot ask the trainer " + what + ": expected a connection to NATS,"
+                    + " found none", null);
         }
         try {
-            Message reply = connection.nats().request(connection.settings().roundRequestSubject(), body, timeout);
+            Message reply = connection.nats().request(subject, body, timeout);
             if (reply == null || reply.isStatusMessage()) {
                 throw new FleetUnavailableException("no trainer answered within " + timeout.toMillis() + " ms: expected"
                         + " the replica holding the trainer lease, found none (a takeover may be under way)", null);
@@ -142,7 +156,7 @@ public final class RoundBoard implements AutoCloseable {
             return reply.getData();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new FleetUnavailableException("interrupted while asking the trainer for a round", e);
+            throw new FleetUnavailableException("interrupted while asking the trainer " + what, e);
         }
     }
 

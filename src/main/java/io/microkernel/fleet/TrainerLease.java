@@ -45,13 +45,17 @@ public final class TrainerLease implements AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
-    private KeyValue bucket;
     private volatile long heldRevision = -1;
     private volatile String holder;
 
     public TrainerLease(FleetConnection connection) {
         this.connection = connection;
         this.settings = connection.settings();
+    }
+
+    private KeyValue bucket() throws IOException, JetStreamApiException {
+        return connection.keyValue(KeyValueConfiguration.builder().name(settings.leaseBucket())
+                .ttl(settings.leaseTtl()).maxHistoryPerKey(1).storageType(StorageType.File).build());
     }
 
     /** Starts competing (trainer-eligible replicas) or just watching who holds it (serve-only ones). */
@@ -80,10 +84,7 @@ public final class TrainerLease implements AutoCloseable {
                 lose("lost the connection to NATS");
                 return;
             }
-            if (bucket == null) {
-                bucket = connection.keyValue(KeyValueConfiguration.builder().name(settings.leaseBucket())
-                        .ttl(settings.leaseTtl()).maxHistoryPerKey(1).storageType(StorageType.File).build());
-            }
+            KeyValue bucket = bucket();
             byte[] me = settings.replicaId().getBytes(StandardCharsets.UTF_8);
             if (isHeld()) {
                 heldRevision = bucket.update(KEY, me, heldRevision);
@@ -146,9 +147,9 @@ public final class TrainerLease implements AutoCloseable {
         }
         long revision = heldRevision;
         heldRevision = -1;
-        if (revision >= 0 && bucket != null && connection.isConnected()) {
+        if (revision >= 0 && connection.isConnected()) {
             try {
-                bucket.delete(KEY, revision);
+                bucket().delete(KEY, revision);
             } catch (IOException | JetStreamApiException | RuntimeException e) {
                 LOG.debugf("fleet: cannot give the lease up: %s", e.getMessage());
             }

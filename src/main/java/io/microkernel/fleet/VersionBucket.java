@@ -9,15 +9,23 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The fleet's versions in a JetStream object store bucket: the files of version N are the objects
  * {@code N/checkpoint}, {@code N/inference.onnx} and {@code N/manifest.json} (the manifest holds
  * each file's SHA-256 and the lineage). The manifest is put last, so a version whose manifest is
  * there is complete; a trainer killed while uploading leaves no version, only orphans the next
- * upload of that number replaces.
+ * upload of that number replaces. {@link #prune} applies the store's retention to the bucket.
  *
  * <p>Thread-safe.
  */
@@ -89,15 +97,110 @@ public final class VersionBucket {
 
     /** The highest version number with a manifest in the bucket, if any. */
     public OptionalInt highest(String manifest) {
+        return versions(manifest).stream().mapToInt(Integer::intValue).max();
+    }
+
+    /** The complete versions in the bucket (those with a manifest), ascending. */
+    public List<Integer> versions(String manifest) {
+        return objectsByVersion().entrySet().stream().filter(e -> e.getValue().contains(manifest))
+                .map(Map.Entry::getKey).toList();
+    }
+
+    /** The live objects' names by version number, ascending; names that are not {@code N/file} are left out. */
+    private SortedMap<Integer, Set<String>> objectsByVersion() {
         try {
-            return store().getList().stream().filter(i -> !i.isDeleted())
-                    .map(ObjectInfo::getObjectName).filter(n -> n.endsWith("/" + manifest))
-                    .mapToInt(n -> Integer.parseInt(n.substring(0, n.indexOf('/')))).max();
+            SortedMap<Integer, Set<String>> byVersion = new TreeMap<>();
+            for (ObjectInfo info : store().getList()) {
+                String name = info.getObjectName();
+                int slash = name.indexOf('/');
+                if (info.isDeleted() || slash < 1 || !name.substring(0, slash).matches("[1-9][0-9]{0,8}")) {
+                    continue;
+                }
+                byVersion.computeIfAbsent(Integer.parseInt(name.substring(0, slash)), n -> new TreeSet<>())
+                        .add(name.substring(slash + 1));
+            }
+            return byVersion;
         } catch (IOException | JetStreamApiException e) {
             throw new FleetUnavailableException("cannot list the fleet's versions: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FleetUnavailableException("interrupted while listing versions", e);
         }
+    }
+
+    /**
+     * Applies the store's retention to the bucket: keeps the {@code retain} newest complete versions
+     * and the active one ({@link #retained}), and deletes every other version (its manifest first, so
+     * it stops counting as complete at once, then its files), and the orphans of uploads that died
+     * below the newest complete version (a new upload always takes a higher number).
+     *
+     * @param active the fleet's active version, read just before; empty when no pointer is set
+     * @return the complete versions deleted, ascending
+     */
+    public List<Integer> prune(int retain, OptionalInt active, String manifest) {
+        SortedMap<Integer, Set<String>> objects = objectsByVersion();
+        List<Integer> complete = objects.entrySet().stream().filter(e -> e.getValue().contains(manifest))
+                .map(Map.Entry::getKey).toList();
+        if (complete.isEmpty()) {
+            return List.of();
+        }
+        Set<Integer> keep = retained(complete, retain, active);
+        int newest = complete.get(complete.size() - 1);
+        List<Integer> removed = new ArrayList<>();
+        for (Map.Entry<Integer, Set<String>> version : objects.entrySet()) {
+            int number = version.getKey();
+            boolean isComplete = version.getValue().contains(manifest);
+            if (keep.contains(number) || (!isComplete && number > newest)) {
+                continue;
+            }
+            List<String> doomed = new ArrayList<>();
+            if (isComplete) {
+                doomed.add(manifest);
+            }
+            version.getValue().stream().filter(n -> !n.equals(manifest)).forEach(doomed::add);
+            try {
+                for (String name : doomed) {
+                    store().delete(number + "/" + name);
+                }
+            } catch (IOException | JetStreamApiException e) {
+                throw new FleetUnavailableException("cannot remove version " + number + " from the fleet: "
+                        + e.getMessage(), e);
+            }
+            if (isComplete) {
+                removed.add(number);
+            }
+        }
+        return removed;
+    }
+
+    /**
+     * The versions the store's retention keeps out of {@code versions}: the {@code retain} newest, and
+     * the active one in addition (the same rule as a single node's store).
+     */
+    public static Set<Integer> retained(Collection<Integer> versions, int retain, OptionalInt active) {
+        Set<Integer> keep = new TreeSet<>(versions.stream().sorted(Comparator.reverseOrder()).limit(retain).toList());
+        if (active.isPresent() && versions.contains(active.getAsInt())) {
+            keep.add(active.getAsInt());
+        }
+        return keep;
+    }
+
+    /**
+     * The versions of a replica's local cache that the fleet's retention dropped: those below the
+     * oldest of the fleet's {@code retain} newest versions, except the fleet's and the replica's active
+     * ones. Nothing while the fleet holds fewer than {@code retain} versions (nothing was dropped yet),
+     * and nothing newer than the fleet's versions (a promotion may be on its way up).
+     */
+    public static List<Integer> droppedFromCache(Collection<Integer> cached, OptionalInt cachedActive,
+            Collection<Integer> fleetVersions, int retain, OptionalInt fleetActive) {
+        if (fleetVersions.size() < retain) {
+            return List.of();
+        }
+        int floor = fleetVersions.stream().sorted(Comparator.reverseOrder()).skip(retain - 1L).findFirst().orElseThrow();
+        Set<Integer> keep = retained(fleetVersions, retain, fleetActive);
+        return cached.stream().filter(v -> v < floor && !keep.contains(v))
+                .filter(v -> cachedActive.isEmpty() || cachedActive.getAsInt() != v)
+                .filter(v -> fleetActive.isEmpty() || fleetActive.getAsInt() != v)
+                .sorted().toList();
     }
 }

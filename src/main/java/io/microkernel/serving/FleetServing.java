@@ -1,7 +1,11 @@
 package io.microkernel.serving;
 
 import io.microkernel.config.ConfigurationCheck;
+import io.microkernel.fleet.Fleet;
 import io.microkernel.fleet.FleetMode;
+import io.microkernel.fleet.FleetUnavailableException;
+import io.microkernel.fleet.ReplicaRegistry;
+import io.microkernel.fleet.TrainerLease;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -12,6 +16,7 @@ import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import jakarta.interceptor.Interceptor;
 import io.quarkus.runtime.StartupEvent;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -36,14 +41,55 @@ public class FleetServing {
         if (!configuration.passed() || !mode.get().enabled()) {
             return;
         }
-        FleetVersions started = new FleetVersions(mode.get().fleet().orElseThrow(), served.get());
+        Fleet fleet = mode.get().fleet().orElseThrow();
+        ServedModel model = served.get();
+        FleetVersions started = new FleetVersions(fleet, model);
         versions = started;
         started.start();
+        fleet.lease().addListener(new TrainerLease.Listener() {
+            @Override
+            public void acquired() {
+                fleet.replicas().beat();
+            }
+
+            @Override
+            public void lost(String why) {
+                fleet.replicas().beat();
+            }
+        });
+        fleet.replicas().start(model::activeVersion, model::isReady, fleet.lease()::isHeld);
     }
 
     /** The fleet's versions; empty in single-node mode or before start-up. */
     public Optional<FleetVersions> versions() {
         return Optional.ofNullable(versions);
+    }
+
+    /**
+     * Every replica of the fleet with the version it serves, from their heartbeats; empty in
+     * single-node mode or before start-up.
+     */
+    public Optional<Replicas> replicas() {
+        if (versions == null) {
+            return Optional.empty();
+        }
+        ReplicaRegistry registry = mode.get().fleet().orElseThrow().replicas();
+        try {
+            return Optional.of(new Replicas(registry.self(), registry.members(), null));
+        } catch (FleetUnavailableException e) {
+            return Optional.of(new Replicas(registry.self(), List.of(registry.local()), e.getMessage()));
+        }
+    }
+
+    /**
+     * The fleet's replicas as their heartbeats say.
+     *
+     * @param self    this replica's id
+     * @param members every replica whose heartbeat has not expired, by id; only this one when NATS
+     *                cannot be reached
+     * @param problem why the list holds only this replica; null when the registry answered
+     */
+    public record Replicas(String self, List<ReplicaRegistry.Member> members, String problem) {
     }
 
     @Produces

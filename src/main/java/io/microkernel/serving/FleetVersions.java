@@ -3,6 +3,7 @@ package io.microkernel.serving;
 import io.microkernel.fleet.ActivePointer;
 import io.microkernel.fleet.Fleet;
 import io.microkernel.fleet.FleetUnavailableException;
+import io.microkernel.fleet.VersionBucket;
 import io.microkernel.problem.ProblemException;
 import io.microkernel.problem.ProblemType;
 import io.microkernel.store.Durable;
@@ -27,7 +28,8 @@ import org.jboss.logging.Logger;
  * bucket when the local store lacks it, check its hashes, then {@link ServedModel#swap}, the same
  * zero-failed-requests protocol as a local swap), publishes promotions to the fleet and moves the
  * pointer for an operator's activation. The local store is a cache: the replica serves what it has
- * while NATS is down and catches up when it returns.
+ * while NATS is down and catches up when it returns. The store's retention applies to the fleet's
+ * bucket too, and each cache drops what the fleet dropped.
  *
  * <p>Thread-safe: following runs on one thread; promotions and activations may come from any.
  */
@@ -102,6 +104,8 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
             ensureLocal(pointer.version());
             served.swap(pointer.version());
             LOG.infof("fleet: now serving the fleet's active version %d", pointer.version());
+            fleet.replicas().beat();
+            retainCache(OptionalInt.of(pointer.version()));
         } catch (RuntimeException e) {
             LOG.warnf("fleet: cannot serve the fleet's active version %d yet (retrying in %d ms): %s",
                     pointer.version(), RETRY_MILLIS, e.getMessage());
@@ -162,7 +166,10 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
                     published.version());
             return Optional.empty();
         }
-        return Optional.of(served.swap(published.version()));
+        ModelVersion now = served.swap(published.version());
+        fleet.replicas().beat();
+        follower.execute(this::retainFleet);
+        return Optional.of(now);
     }
 
     /** Moves the fleet's active version to {@code version} (every replica follows) and serves it here. */
@@ -174,11 +181,68 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
             Optional<ActivePointer.Pointer> pointer = fleet.pointer().read();
             long consumed = pointer.map(ActivePointer.Pointer::consumedThrough).orElse(0L);
             if (fleet.pointer().compareAndSet(pointer, version, consumed).isPresent()) {
-                return served.swap(version);
+                // A prune that read the pointer before this move may have removed the version since: put it back.
+                reupload(target);
+                ModelVersion now = served.swap(version);
+                fleet.replicas().beat();
+                follower.execute(this::retainFleet);
+                return now;
             }
         }
         throw new FleetUnavailableException("cannot activate version " + version + ": the fleet's active version kept"
                 + " changing under 5 attempts; try again", null);
+    }
+
+    private void reupload(ModelVersion version) {
+        try {
+            ensureUploaded(version);
+        } catch (RuntimeException e) {
+            LOG.warnf("fleet: cannot check that the fleet still holds version %d: %s", version.version(), e.getMessage());
+        }
+    }
+
+    /**
+     * Applies the store's retention ({@code microkernel.store.retain}) to the fleet's version bucket,
+     * after this replica moved the pointer: the newest versions and the active one stay, so every
+     * rollback target a single node would keep stays too. A pointer moved meanwhile to a version just
+     * removed gets it back from this replica's store when it has it (the mover checks too). Then
+     * this replica's cache follows.
+     */
+    private void retainFleet() {
+        try {
+            int retain = store.retain();
+            List<Integer> removed = fleet.versions().prune(retain, fleetActive(), ModelStore.MANIFEST);
+            if (!removed.isEmpty()) {
+                LOG.infof("fleet: removed versions %s from the fleet: only the last %d versions and the active one are"
+                        + " retained", removed, retain);
+                OptionalInt now = fleetActive();
+                if (now.isPresent() && removed.contains(now.getAsInt()) && store.holds(now.getAsInt())) {
+                    ensureUploaded(store.version(now.getAsInt()));
+                }
+            }
+            retainCache(fleetActive());
+        } catch (RuntimeException e) {
+            LOG.warnf("fleet: cannot apply the version retention to the fleet (next promotion or activation tries"
+                    + " again): %s", e.getMessage());
+        }
+    }
+
+    /** Drops from the local store the versions the fleet's retention dropped ({@link VersionBucket#droppedFromCache}). */
+    private void retainCache(OptionalInt fleetActive) {
+        try {
+            List<Integer> cached = store.versions().stream().map(ModelVersion::version).toList();
+            List<Integer> dropped = VersionBucket.droppedFromCache(cached, served.activeVersion(),
+                    fleet.versions().versions(ModelStore.MANIFEST), store.retain(), fleetActive);
+            for (int number : dropped) {
+                store.discardVersion(number);
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("fleet: cannot apply the fleet's version retention to this replica's store: %s", e.getMessage());
+        }
+    }
+
+    private OptionalInt fleetActive() {
+        return fleet.pointer().read().map(p -> OptionalInt.of(p.version())).orElse(OptionalInt.empty());
     }
 
     @Override

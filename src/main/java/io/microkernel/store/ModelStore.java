@@ -273,6 +273,31 @@ public final class ModelStore {
         highestNumber = Math.max(highestNumber, number);
     }
 
+    /** How many versions the store keeps besides the active one ({@code microkernel.store.retain}). */
+    public int retain() {
+        return retain;
+    }
+
+    /**
+     * Removes a retained version that is not active (fleet mode: the fleet's retention dropped it,
+     * and a cache follows the fleet). Crash-safe like retention: renamed away, then deleted.
+     *
+     * @return whether a version was removed; false when the store does not hold it or it is active
+     */
+    public synchronized boolean discardVersion(int number) {
+        if (!intact.containsKey(number) || (active != null && active == number)) {
+            return false;
+        }
+        ModelVersion removed = intact.remove(number);
+        try {
+            discard(removed.dir());
+            LOG.infof("removed version %d of %s: the fleet no longer retains it", number, root.getFileName());
+        } catch (IOException e) {
+            LOG.warnf("could not remove version %d (%s); it will be retried at the next start", number, e.getMessage());
+        }
+        return true;
+    }
+
     /** Writes the inference model of a checkpoint; the store fsyncs the result. */
     @FunctionalInterface
     public interface InferenceExporter {

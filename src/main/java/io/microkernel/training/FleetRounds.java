@@ -19,8 +19,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Rounds in fleet mode: they run only on the replica holding the trainer lease; a round asked for
- * on any other replica is forwarded to it over NATS; every round record is shared through the
- * fleet's round bucket and mirrored into each replica's {@link RoundRecords}, so {@code GET /rounds}
+ * or cancelled on any other replica is forwarded to it over NATS; every round record is shared
+ * through the fleet's round bucket and mirrored into each replica's {@link RoundRecords}, so {@code GET /rounds}
  * shows the fleet's rounds everywhere and round ids stay unique across trainers. A replica that
  * takes the lease over records the rounds its predecessor left open as failed, with the reason.
  *
@@ -71,6 +71,26 @@ final class FleetRounds implements RoundRouting, TrainerLease.Listener {
         overrides.seed().ifPresent(v -> request.put("seed", v));
         byte[] reply = fleet.rounds().request(request.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 fleet.settings().requestTimeout());
+        return recordOf(reply);
+    }
+
+    /**
+     * Cancels a round through the trainer. A round this replica already knows as finished is answered
+     * here (409, as on a single node), so that answer needs no NATS; any other goes to the trainer,
+     * which knows the rounds it queued and runs.
+     */
+    @Override
+    public RoundRecord forwardCancel(long id) {
+        if (scheduler.records().find(id).map(r -> r.state().isFinal()).orElse(false)) {
+            return scheduler.cancel(id);
+        }
+        ObjectNode request = JSON.createObjectNode().put("id", id);
+        return recordOf(fleet.rounds().requestCancel(request.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                fleet.settings().requestTimeout()));
+    }
+
+    /** The record in the trainer's answer, or the problem it answered, thrown. */
+    private RoundRecord recordOf(byte[] reply) {
         try {
             JsonNode answer = JSON.readTree(reply);
             if (answer.path("status").asInt() == 202) {
@@ -83,6 +103,24 @@ final class FleetRounds implements RoundRouting, TrainerLease.Listener {
         } catch (IOException e) {
             throw new UncheckedIOException("the trainer's answer is not JSON: " + e.getMessage(), e);
         }
+    }
+
+    /** The trainer's side of {@link #forwardCancel}: cancels the round here and answers with its record or the problem. */
+    private byte[] answerCancel(byte[] body) {
+        ObjectNode reply = JSON.createObjectNode();
+        try {
+            JsonNode request = JSON.readTree(body);
+            if (!request.path("id").canConvertToLong()) {
+                throw new IOException("expected a round id, found " + request.path("id"));
+            }
+            RoundRecord record = scheduler.cancel(request.get("id").asLong());
+            reply.put("status", 202).set("record", JSON.readTree(RoundRecords.toJson(record)));
+        } catch (ProblemException e) {
+            reply.put("status", e.status()).put("type", e.type().slug()).put("detail", e.getMessage());
+        } catch (IOException e) {
+            reply.put("status", 400).put("type", ProblemType.MALFORMED_REQUEST.slug()).put("detail", e.getMessage());
+        }
+        return reply.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** The trainer's side of {@link #forward}: starts the round here and answers with its record or the problem. */
@@ -142,7 +180,7 @@ final class FleetRounds implements RoundRouting, TrainerLease.Listener {
 
     @Override
     public void acquired() {
-        fleet.rounds().answer(this::answerRequest);
+        fleet.rounds().answer(this::answerRequest, this::answerCancel);
         for (RoundRecord round : scheduler.records().list()) {
             boolean mine = scheduler.current().map(r -> r.id() == round.id()).orElse(false);
             if (!round.state().isFinal() && !mine) {

@@ -88,6 +88,15 @@ public class FleetTraining {
                 fleet.settings().natsUrl());
     }
 
+    /**
+     * Where rounds run now: {@link RoundRouting#LOCAL} in single-node mode (and before start-up), the
+     * fleet's routing in fleet mode, which forwards to the trainer lease's holder.
+     */
+    public RoundRouting routing() {
+        FleetRounds started = rounds;
+        return started == null ? RoundRouting.LOCAL : started;
+    }
+
     @PreDestroy
     void stop() {
         stopping = true;

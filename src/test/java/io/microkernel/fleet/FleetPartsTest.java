@@ -182,4 +182,143 @@ class FleetPartsTest {
         assertThat(Files.readAllBytes(copy.resolve("checkpoint"))).isEqualTo(big);
         assertThat(Files.readString(copy.resolve("manifest.json"))).isEqualTo("{\"version\":3}");
     }
+
+    @Test
+    void aCancelIsAnsweredByTheTrainerAloneAndFailsClearlyWithoutOne() throws Exception {
+        Fleet trainer = fleet("a", true, 10);
+        Fleet other = fleet("b", true, 10);
+        assertThatThrownBy(() -> other.rounds().requestCancel("{\"id\":1}".getBytes(StandardCharsets.UTF_8),
+                Duration.ofMillis(500))).isInstanceOf(FleetUnavailableException.class)
+                .hasMessageContaining("no trainer answered");
+
+        List<String> cancels = new CopyOnWriteArrayList<>();
+        trainer.rounds().answer(body -> "started".getBytes(StandardCharsets.UTF_8), body -> {
+            cancels.add(new String(body, StandardCharsets.UTF_8));
+            return "cancelled".getBytes(StandardCharsets.UTF_8);
+        });
+        byte[] reply = other.rounds().requestCancel("{\"id\":7}".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(5));
+        assertThat(new String(reply, StandardCharsets.UTF_8)).isEqualTo("cancelled");
+        assertThat(cancels).containsExactly("{\"id\":7}");
+        assertThat(new String(other.rounds().request(new byte[0], Duration.ofSeconds(5)), StandardCharsets.UTF_8))
+                .as("a start goes to its own handler").isEqualTo("started");
+
+        trainer.rounds().stopAnswering();
+        assertThatThrownBy(() -> other.rounds().requestCancel("{\"id\":7}".getBytes(StandardCharsets.UTF_8),
+                Duration.ofMillis(500))).isInstanceOf(FleetUnavailableException.class);
+        assertThat(cancels).hasSize(1);
+    }
+
+    @Test
+    void theBucketKeepsTheNewestVersionsAndTheActiveOneAndDropsTheRestEverywhere() throws Exception {
+        Fleet a = fleet("a", true, 10);
+        Path files = Files.createDirectories(dir.resolve("files"));
+        Files.writeString(files.resolve("checkpoint"), "weights");
+        Files.writeString(files.resolve("manifest.json"), "{}");
+        for (int version : List.of(1, 2, 3, 5, 6, 7)) {
+            a.versions().upload(version, files, List.of("checkpoint"), "manifest.json");
+        }
+        // Orphans of uploads that died before their manifest: 4 below the newest version, 8 above it.
+        for (int orphan : List.of(4, 8)) {
+            a.versions().upload(orphan, files, List.of(), "checkpoint");
+        }
+        assertThat(a.versions().versions("manifest.json")).containsExactly(1, 2, 3, 5, 6, 7);
+
+        // Retain 3 with version 2 active (rolled back to): 5, 6, 7 and 2 stay, as a single node keeps them.
+        assertThat(a.versions().prune(3, java.util.OptionalInt.of(2), "manifest.json")).containsExactly(1, 3);
+
+        Fleet b = fleet("b", true, 10);
+        assertThat(b.versions().versions("manifest.json")).containsExactly(2, 5, 6, 7);
+        assertThat(b.versions().holds(1, "manifest.json")).isFalse();
+        assertThat(b.versions().holds(2, "manifest.json")).isTrue();
+        Path copy = dir.resolve("copy-2");
+        b.versions().download(2, List.of("checkpoint", "manifest.json"), copy);
+        assertThat(Files.readString(copy.resolve("checkpoint"))).isEqualTo("weights");
+        assertThat(b.versions().prune(3, java.util.OptionalInt.of(2), "manifest.json")).as("nothing more to drop").isEmpty();
+        // The orphan above the newest version may be an upload under way: kept; the one below is gone.
+        assertThat(b.versions().holds(8, "checkpoint")).isTrue();
+        assertThat(b.versions().holds(4, "checkpoint")).isFalse();
+
+        // Once 2 is no longer active, the next prune drops it.
+        assertThat(b.versions().prune(3, java.util.OptionalInt.of(7), "manifest.json")).containsExactly(2);
+        assertThat(a.versions().versions("manifest.json")).containsExactly(5, 6, 7);
+    }
+
+    @Test
+    void theRetentionRuleIsTheStoresAndCachesDropWhatTheFleetDropped() {
+        java.util.OptionalInt none = java.util.OptionalInt.empty();
+        assertThat(VersionBucket.retained(List.of(1, 2, 3, 4, 5, 6), 3, java.util.OptionalInt.of(1)))
+                .containsExactlyInAnyOrder(1, 4, 5, 6);
+        assertThat(VersionBucket.retained(List.of(1, 2, 3, 4, 5, 6), 3, java.util.OptionalInt.of(5)))
+                .containsExactlyInAnyOrder(4, 5, 6);
+        assertThat(VersionBucket.retained(List.of(1, 2), 3, none)).containsExactlyInAnyOrder(1, 2);
+
+        // The fleet keeps 6, 7, 8 and the active 2; a cache that saw 1, 2, 3, 7, 8 drops 1 and 3.
+        assertThat(VersionBucket.droppedFromCache(List.of(1, 2, 3, 7, 8), java.util.OptionalInt.of(2), List.of(2, 6, 7, 8),
+                3, java.util.OptionalInt.of(2))).containsExactly(1, 3);
+        // A version this replica serves stays until it follows the pointer; one newer than the fleet's stays too.
+        assertThat(VersionBucket.droppedFromCache(List.of(1, 3, 8, 9), java.util.OptionalInt.of(3), List.of(6, 7, 8),
+                3, java.util.OptionalInt.of(8))).containsExactly(1);
+        // While the fleet holds fewer versions than it retains, it dropped none: a cache keeps its own.
+        assertThat(VersionBucket.droppedFromCache(List.of(1, 2, 3), java.util.OptionalInt.of(3), List.of(3),
+                3, java.util.OptionalInt.of(3))).isEmpty();
+    }
+
+    @Test
+    void replicasListEachOtherWithTheVersionTheyServeAndDropOutWhenTheyStop() throws Exception {
+        Fleet a = fleet("a", true, 10);
+        Fleet b = fleet("b", false, 10);
+        java.util.concurrent.atomic.AtomicInteger bServes = new java.util.concurrent.atomic.AtomicInteger(1);
+        a.replicas().start(() -> java.util.OptionalInt.of(3), () -> true, () -> true);
+        b.replicas().start(() -> java.util.OptionalInt.of(bServes.get()), () -> true, () -> false);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.replicas().members().size() == 2);
+        List<ReplicaRegistry.Member> seen = b.replicas().members();
+        assertThat(seen).extracting(ReplicaRegistry.Member::replica).containsExactly("a", "b");
+        assertThat(seen.get(0)).satisfies(m -> {
+            assertThat(m.role()).isEqualTo("trainer-eligible");
+            assertThat(m.trainer()).isTrue();
+            assertThat(m.version()).isEqualTo(3);
+            assertThat(m.ready()).isTrue();
+            assertThat(m.lastSeen()).isNotNull();
+        });
+        assertThat(seen.get(1).role()).isEqualTo("serve-only");
+        assertThat(seen.get(1).trainer()).isFalse();
+        assertThat(seen.get(1).version()).isEqualTo(1);
+
+        // What a replica serves reaches the others with its next heartbeat.
+        bServes.set(4);
+        b.replicas().beat();
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.replicas().members().stream()
+                .anyMatch(m -> m.replica().equals("b") && m.version() == 4));
+
+        // A clean stop leaves at once; a replica that dies drops out when its entry's max age passes.
+        b.close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.replicas().members().stream()
+                .map(ReplicaRegistry.Member::replica).toList().equals(List.of("a")));
+        Fleet dying = fleet("c", true, 10);
+        dying.replicas().start(() -> java.util.OptionalInt.of(3), () -> true, () -> false);
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.replicas().members().size() == 2);
+        dying.connection().nats().close();
+        await().atMost(Duration.ofSeconds(15)).until(() -> a.replicas().members().stream()
+                .map(ReplicaRegistry.Member::replica).toList().equals(List.of("a")));
+        assertThat(a.replicas().local().version()).isEqualTo(3);
+
+        nats.kill();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !a.connection().isConnected());
+        assertThatThrownBy(() -> a.replicas().members()).isInstanceOf(FleetUnavailableException.class);
+    }
+
+    @Test
+    void aReplicaIdThatIsNoKeyTokenGetsASafeKey() {
+        assertThat(ReplicaRegistry.key("pod-7f9c_x")).isEqualTo("pod-7f9c_x");
+        assertThat(ReplicaRegistry.key("edge box/1")).matches("x[0-9a-f]+").isNotEqualTo(ReplicaRegistry.key("edge box/2"));
+    }
+
+    @Test
+    void aBucketIsLookedUpOnceAndKept() throws Exception {
+        Fleet a = fleet("a", true, 10);
+        io.nats.client.api.KeyValueConfiguration config = io.nats.client.api.KeyValueConfiguration.builder()
+                .name("mk-test-once").storageType(io.nats.client.api.StorageType.File).build();
+        assertThat(a.connection().keyValue(config)).isSameAs(a.connection().keyValue(config));
+    }
 }

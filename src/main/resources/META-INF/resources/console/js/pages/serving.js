@@ -2,7 +2,7 @@
 // (microkernel_inference_seconds), scraped every few seconds while the page is open; and the replicas.
 import * as api from '../api.js';
 import * as metrics from '../metrics.js';
-import { el, num, card, badge, table } from '../util.js';
+import { el, num, card, badge, table, when } from '../util.js';
 import { lines } from '../charts.js';
 
 const EVERY_MS = 2000;
@@ -33,6 +33,22 @@ function record(model, text, at) {
   for (const key of ['times', 'rate', 'errors', 'p50', 'p95', 'p99']) history[key].splice(0, Math.max(0, history[key].length - KEEP));
 }
 
+/**
+ * The replicas and the version each serves; in fleet mode also each one's role, whether it holds the
+ * trainer lease, and when its last heartbeat reached the fleet's registry.
+ */
+function replicaTable(fleet) {
+  const inFleet = fleet.mode === 'fleet';
+  const headers = ['replica', 'version served', 'ready'].concat(inFleet ? ['role', 'trainer', 'last seen'] : []);
+  const rows = fleet.replicas.map(r => el('tr', { dataset: { replica: r.name } },
+    el('td', {}, r.name + (r.self ? ' (this one)' : '')), el('td', {}, r.version ? 'v' + r.version : 'none'),
+    el('td', {}, badge(r.ready ? 'ok' : 'bad')),
+    inFleet && [el('td', {}, r.role), el('td', {}, r.trainer ? badge('lease') : ''), el('td', {}, when(r.last_seen))]));
+  const hint = 'mode: ' + fleet.mode + (inFleet ? ', ' + fleet.replicas.length + ' replica(s) with a current heartbeat' : '');
+  return [el('p', { class: 'hint' }, hint), fleet.problem && el('p', { class: 'hint', id: 'replicas-problem' }, fleet.problem),
+    table(headers, rows)].filter(Boolean);
+}
+
 export async function renderServing(main, { model, onLeave }) {
   const cards = el('div', { class: 'cards' });
   const rateBox = el('div', { class: 'chart', id: 'rate-chart' });
@@ -51,10 +67,7 @@ export async function renderServing(main, { model, onLeave }) {
     const last = key => n ? history[key][n - 1] : null;
     cards.replaceChildren(card('requests/s', num(last('rate'), 1), 'serving-rate'), card('errors/s', num(last('errors'), 2)),
       card('p50 ms', num(last('p50'), 2)), card('p95 ms', num(last('p95'), 2)), card('p99 ms', num(last('p99'), 2)));
-    replicas.replaceChildren(el('p', { class: 'hint' }, 'mode: ' + fleet.mode),
-      table(['replica', 'version served', 'ready'], fleet.replicas.map(r => el('tr', { dataset: { replica: r.name } },
-        el('td', {}, r.name + (r.self ? ' (this one)' : '')), el('td', {}, r.version ? 'v' + r.version : 'none'),
-        el('td', {}, badge(r.ready ? 'ok' : 'bad'))))));
+    replicas.replaceChildren(...replicaTable(fleet));
     rateBox.dataset.points = n;
     if (n < 2) return;
     const rateData = [history.times, history.rate, history.errors];

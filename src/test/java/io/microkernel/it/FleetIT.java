@@ -26,8 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Fleet mode end to end: one real {@code nats-server} started by the test and three packaged
  * replicas (A and B trainer-eligible, C serve-only), each with its own data dir. Samples posted to
  * A reach every replica; a round asked for on C runs on the lease holder and every replica serves
- * its version; a rollback on C is followed by all; the trainer killed with kill -9 mid-round is
- * replaced, its round recorded failed, no acknowledged sample is lost and the next round promotes;
+ * its version, and the console of each lists all three with that version; a rollback on C is
+ * followed by all; a round cancelled on C stops on the trainer; the trainer killed with kill -9
+ * mid-round is replaced, its round recorded failed, no acknowledged sample is lost and the next
+ * round promotes, after which the bucket keeps only the retained versions;
  * NATS killed and restarted never fails an inference, and the fleet converges afterwards.
  */
 class FleetIT {
@@ -68,6 +70,7 @@ class FleetIT {
                 "-Dmicrokernel.fleet.role=" + role,
                 "-Dmicrokernel.fleet.lease-ttl=2s",
                 "-Dmicrokernel.fleet.request-timeout=2s",
+                "-Dmicrokernel.store.retain=2",
                 "-Dquarkus.log.category.\"io.microkernel.fleet\".level=DEBUG"));
     }
 
@@ -96,12 +99,29 @@ class FleetIT {
             await().atMost(CONVERGE).until(() -> servedVersion(app) == promoted);
             assertThat(c.round(first).getString("state")).isEqualTo("promoted");
         }
+        // The console of any replica lists all three, each with the version it serves, from their heartbeats.
+        for (String name : List.of("a", "b", "c")) {
+            PackagedApp app = List.of(a, b, c).get(name.charAt(0) - 'a');
+            await().atMost(CONVERGE).untilAsserted(() -> assertConsoleListsTheFleet(app, name, promoted));
+        }
 
         // A rollback on C is followed by all three.
         given().port(c.port()).post("/v1/models/default/versions/1:activate").then().statusCode(200);
         for (PackagedApp app : List.of(a, b, c)) {
             await().atMost(CONVERGE).until(() -> servedVersion(app) == 1);
         }
+
+        // A cancel asked on a replica that is not the trainer reaches it, with a single node's answers.
+        given().port(c.port()).delete("/v1/models/default/rounds/" + first).then().statusCode(409)
+                .body("detail", org.hamcrest.Matchers.containsString("already finished"));
+        given().port(c.port()).delete("/v1/models/default/rounds/999999").then().statusCode(404)
+                .body("type", org.hamcrest.Matchers.endsWith("unknown-round"))
+                .body("detail", org.hamcrest.Matchers.containsString("the trainer (replica a)"));
+        long stopped = c.startRound("{\"epochs\":10000,\"batch_size\":4,\"learning_rate\":0.01}");
+        given().port(c.port()).delete("/v1/models/default/rounds/" + stopped).then().statusCode(202)
+                .body("id", org.hamcrest.Matchers.equalTo((int) stopped));
+        await().atMost(ROUND).until(() -> "cancelled".equals(b.round(stopped).getString("state")));
+        assertThat(a.round(stopped).getString("state")).isEqualTo("cancelled");
 
         // The trainer dies mid-round: B takes the lease over and records the round failed with the reason.
         long more = b.postSamples(200, 3);
@@ -122,6 +142,8 @@ class FleetIT {
         for (PackagedApp app : List.of(b, c)) {
             await().atMost(CONVERGE).until(() -> servedVersion(app) == third);
         }
+        // The store's retention (2 versions here) applies to the fleet's bucket: 1 is gone, 2 and 3 stay.
+        await().atMost(CONVERGE).until(() -> fleetVersions().equals(List.of(2, 3)));
 
         // A replica that was away catches up when it returns.
         startReplica(a, artifacts, "a", "trainer-eligible");
@@ -171,6 +193,21 @@ class FleetIT {
         assertThat(failures).as("inference never fails while NATS is away").isEmpty();
     }
 
+    /** {@code /console/api/models/default/replicas} on {@code app} (replica {@code self}) lists a, b and c serving {@code version}. */
+    private static void assertConsoleListsTheFleet(PackagedApp app, String self, int version) {
+        io.restassured.path.json.JsonPath listing = given().port(app.port()).get("/console/api/models/default/replicas")
+                .then().statusCode(200).extract().jsonPath();
+        assertThat(listing.getString("mode")).isEqualTo("fleet");
+        assertThat(listing.getList("replicas.name", String.class)).containsExactly("a", "b", "c");
+        assertThat(listing.getList("replicas.version", Integer.class)).containsExactly(version, version, version);
+        assertThat(listing.getList("replicas.self", Boolean.class)).containsExactly("a".equals(self), "b".equals(self),
+                "c".equals(self));
+        assertThat(listing.getList("replicas.role", String.class))
+                .containsExactly("trainer-eligible", "trainer-eligible", "serve-only");
+        assertThat(listing.getList("replicas.trainer", Boolean.class)).as("a holds the lease").containsExactly(true, false, false);
+        assertThat(listing.getList("replicas.last_seen", String.class)).allSatisfy(t -> assertThat(t).isNotBlank());
+    }
+
     private static int servedVersion(PackagedApp app) {
         return Integer.parseInt(given().port(app.port()).contentType(ContentType.JSON).body(INFER)
                 .post("/v2/models/default/infer").then().statusCode(200).extract().jsonPath().getString("model_version"));
@@ -189,6 +226,15 @@ class FleetIT {
             return entry == null || entry.getValue() == null ? Optional.empty() : Optional.of(entry.getValueAsString());
         } catch (io.nats.client.JetStreamApiException e) {
             return Optional.empty();
+        }
+    }
+
+    /** The complete versions (those with a manifest) in the fleet's bucket, read from NATS itself. */
+    private List<Integer> fleetVersions() throws Exception {
+        try (Connection connection = Nats.connect(nats.url())) {
+            return connection.objectStore("mk-versions-default").getList().stream().filter(i -> !i.isDeleted())
+                    .map(io.nats.client.api.ObjectInfo::getObjectName).filter(n -> n.endsWith("/manifest.json"))
+                    .map(n -> Integer.parseInt(n.substring(0, n.indexOf('/')))).sorted().toList();
         }
     }
 

@@ -168,7 +168,7 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
         }
         ModelVersion now = served.swap(published.version());
         fleet.replicas().beat();
-        follower.execute(this::retainFleet);
+        retainLater();
         return Optional.of(now);
     }
 
@@ -185,12 +185,21 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
                 reupload(target);
                 ModelVersion now = served.swap(version);
                 fleet.replicas().beat();
-                follower.execute(this::retainFleet);
+                retainLater();
                 return now;
             }
         }
         throw new FleetUnavailableException("cannot activate version " + version + ": the fleet's active version kept"
                 + " changing under 5 attempts; try again", null);
+    }
+
+    /** Applies the retention on the follower thread, off the caller's (a round's or a request's). */
+    private void retainLater() {
+        try {
+            follower.execute(this::retainFleet);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.debugf("fleet: closing, the version retention waits for the next promotion or activation");
+        }
     }
 
     private void reupload(ModelVersion version) {

@@ -92,6 +92,7 @@ class FleetVersionsTest {
         await().atMost(PATIENCE).until(() -> fleet.versions().versions(ModelStore.MANIFEST).equals(List.of(4, 5)));
         assertThat(served.activeVersion()).hasValue(4);
         assertThat(numbers(mine)).containsExactly(4, 5);
+        assertThat(mine.discardVersion(4)).as("the active version is never discarded").isFalse();
         assertThat(fleet.pointer().read()).map(ActivePointer.Pointer::version).contains(4);
     }
 

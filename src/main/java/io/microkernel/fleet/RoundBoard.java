@@ -102,6 +102,14 @@ public final class RoundBoard implements AutoCloseable {
         dispatcher.subscribe(connection.settings().roundRequestSubject(), request -> reply(request, start));
         dispatcher.subscribe(connection.settings().roundCancelSubject(), request -> reply(request, cancel));
         answering = dispatcher;
+        try {
+            // The server knows the subscriptions once this returns, so a request sent next is answered.
+            connection.nats().flush(connection.settings().requestTimeout());
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.debugf("fleet: the round subscriptions are not confirmed yet: %s", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void reply(Message request, UnaryOperator<byte[]> handler) {

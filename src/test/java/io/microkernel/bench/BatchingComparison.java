@@ -14,7 +14,9 @@ import java.util.Map;
  */
 final class BatchingComparison {
 
-    private static final int BLOCKS = 2;
+    private static final int BLOCKS = 3;
+    /** Length of one in-process block of the batch scaling figure. */
+    private static final long SCALING_BLOCK_NANOS = 1_000_000_000L;
 
     private final ServiceBenchmark bench;
     private final ServiceBenchmark.Plan plan;
@@ -25,7 +27,7 @@ final class BatchingComparison {
     }
 
     void measure(String label, MicrokernelClient off, HttpRequest offInfer, String body, Map<String, Object> figures,
-            Map<String, Object> latencies) throws Exception {
+            Map<String, Object> latencies, InProcessModel inProcess) throws Exception {
         ServiceBenchmark.log(label + ": dynamic batching on against off, alternating");
         Map<String, String> batching = Map.of("microkernel.serving.batching.enabled", "true");
         try (ServiceProcess service = bench.startLike(label + "-batching", batching);
@@ -63,6 +65,7 @@ final class BatchingComparison {
             detail.put("saturation_rps_on", Math.round(onRps));
             detail.put("clients", plan.httpSaturationClients());
             detail.put("requests_per_run_on", requestsPerRun(on));
+            detail.putAll(batchScaling(inProcess, plan.httpSaturationClients()));
             detail.put("service_properties", batching);
             figures.put("batching", detail);
             latencies.put("batching_off_saturation", offSaturated.summary());
@@ -70,6 +73,45 @@ final class BatchingComparison {
             latencies.put("batching_off_concurrency1", offOne.summary());
             latencies.put("batching_on_concurrency1", onOne.summary());
         }
+    }
+
+    /**
+     * The most batching can gain where the run is all the cost: rows per second of one in-process
+     * thread at batch {@code rows} over batch 1, in alternating one-second blocks.
+     */
+    private static Map<String, Object> batchScaling(InProcessModel inProcess, int rows) throws Exception {
+        ModelInputs one = ModelInputs.forSession(inProcess.inputInfo(), 1, 1);
+        ModelInputs many = ModelInputs.forSession(inProcess.inputInfo(), rows, 1);
+        double oneRows = 0;
+        double manyRows = 0;
+        double oneSeconds = 0;
+        double manySeconds = 0;
+        for (int block = 0; block < BLOCKS; block++) {
+            long[] a = runFor(inProcess, one);
+            long[] b = runFor(inProcess, many);
+            oneRows += a[0];
+            oneSeconds += a[1] / 1e9;
+            manyRows += b[0] * (double) rows;
+            manySeconds += b[1] / 1e9;
+        }
+        Map<String, Object> scaling = new LinkedHashMap<>();
+        scaling.put("inprocess_rows_per_s_batch1", Math.round(oneRows / oneSeconds));
+        scaling.put("inprocess_rows_per_s_batch" + rows, Math.round(manyRows / manySeconds));
+        scaling.put("inprocess_batch" + rows + "_over_batch1_rows_per_s", ServiceBenchmark.ratio(manyRows / manySeconds, oneRows / oneSeconds));
+        return scaling;
+    }
+
+    /** Runs for about a second: {runs, nanoseconds}. */
+    private static long[] runFor(InProcessModel inProcess, ModelInputs inputs) throws Exception {
+        long start = System.nanoTime();
+        long runs = 0;
+        long elapsed;
+        do {
+            inProcess.run(inputs);
+            runs++;
+            elapsed = System.nanoTime() - start;
+        } while (elapsed < SCALING_BLOCK_NANOS);
+        return new long[] {runs, elapsed};
     }
 
     /** Mean requests per run of the batching service, from its own meter. */

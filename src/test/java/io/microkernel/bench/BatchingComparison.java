@@ -41,6 +41,7 @@ final class BatchingComparison {
             Latencies onSaturated = new Latencies();
             double offSeconds = 0;
             double onSeconds = 0;
+            double[] runsBefore = batchMeter(on);
             for (int block = 0; block < BLOCKS; block++) {
                 ServiceBenchmark.Saturation a = bench.saturate(plan.httpSaturationClients(), () -> require(off.send(offInfer)));
                 ServiceBenchmark.Saturation b = bench.saturate(plan.httpSaturationClients(), () -> require(on.send(onInfer)));
@@ -49,6 +50,7 @@ final class BatchingComparison {
                 offSeconds += a.seconds();
                 onSeconds += b.seconds();
             }
+            double[] runsAfter = batchMeter(on);
             Latencies offOne = new Latencies();
             Latencies onOne = new Latencies();
             int perBlock = Math.max(50, plan.requestsPerBlock() / 2);
@@ -64,7 +66,9 @@ final class BatchingComparison {
             detail.put("saturation_rps_off", Math.round(offRps));
             detail.put("saturation_rps_on", Math.round(onRps));
             detail.put("clients", plan.httpSaturationClients());
-            detail.put("requests_per_run_on", requestsPerRun(on));
+            detail.put("requests_per_run_on_saturated", perRun(runsAfter[0] - runsBefore[0], runsAfter[1] - runsBefore[1]));
+            double[] total = batchMeter(on);
+            detail.put("requests_per_run_on", perRun(total[0], total[1]));
             detail.putAll(batchScaling(inProcess, plan.httpSaturationClients()));
             detail.put("service_properties", batching);
             figures.put("batching", detail);
@@ -114,8 +118,12 @@ final class BatchingComparison {
         return new long[] {runs, elapsed};
     }
 
-    /** Mean requests per run of the batching service, from its own meter. */
-    private static Double requestsPerRun(MicrokernelClient client) throws IOException, InterruptedException {
+    private static Double perRun(double requests, double runs) {
+        return Double.isNaN(requests) || Double.isNaN(runs) || runs == 0 ? null : Latencies.round(requests / runs);
+    }
+
+    /** The batching service's own meter: {requests answered, runs} so far (warm-up and every phase included). */
+    private static double[] batchMeter(MicrokernelClient client) throws IOException, InterruptedException {
         HttpResponse<String> metrics = client.get("/q/metrics");
         double sum = Double.NaN;
         double count = Double.NaN;
@@ -126,7 +134,7 @@ final class BatchingComparison {
                 count = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
         }
-        return Double.isNaN(sum) || Double.isNaN(count) || count == 0 ? null : Latencies.round(sum / count);
+        return new double[] {sum, count};
     }
 
     private static void require(HttpResponse<String> response) throws IOException {

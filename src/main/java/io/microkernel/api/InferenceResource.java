@@ -79,6 +79,14 @@ public class InferenceResource {
         ServedModel served = paths.model(model);
         Buffer body = routing.body().buffer();
         Oip.InferRequest request = BinaryTensors.read(json, body == null ? new byte[0] : body.getBytes(), headerLength, contentType);
+        if (!predictions.writesToDisk() && served.gathers(rows(request))) {
+            // Dynamic batching: the request waits for its batch without holding a thread, and is
+            // answered from the thread that ran the batch (or here, when it ran alone and short).
+            String id = ServedPredictions.id(request.id());
+            return Uni.createFrom().completionStage(() -> predictions.predictAsync(served, id,
+                    signature -> translator.fromTensors(signature.inputs(), request.tensorInputs()), inlineRunNanos))
+                    .map(prediction -> respond(served, request, prediction, id));
+        }
         if (!predictions.writesToDisk() && served.runsWithin(rows(request), inlineRunNanos)) {
             // A short run costs less than the two thread hand-overs a worker would add; a prediction
             // log that writes files keeps the request off the event loop.
@@ -111,6 +119,10 @@ public class InferenceResource {
         String id = ServedPredictions.id(request.id());
         Prediction prediction = predictions.predict(served, version, id,
                 signature -> translator.fromTensors(signature.inputs(), request.tensorInputs()));
+        return respond(served, request, prediction, id);
+    }
+
+    private Response respond(ServedModel served, Oip.InferRequest request, Prediction prediction, String id) {
         try {
             return BinaryTensors.write(json, Oip.InferResponse.of(served.name(), request, prediction, id));
         } catch (IOException e) {

@@ -64,4 +64,30 @@ public class ServedPredictions {
         }
         return prediction;
     }
+
+    /**
+     * Like {@link #predict}, for the active version, without waiting for the run
+     * ({@link ServedModel#predictAsync}); the observers see the prediction when it completes, on
+     * the thread that completes it, so callers use this only while the prediction log writes no files.
+     */
+    public java.util.concurrent.CompletionStage<Prediction> predictAsync(ServedModel served, String id,
+            Function<ModelSignature, List<NamedTensor>> translate, long runHereNanos) {
+        if (!feedback.enabled() && !drift.enabled()) {
+            return served.predictAsync(OptionalInt.empty(), translate, runHereNanos);
+        }
+        AtomicReference<List<NamedTensor>> inputs = new AtomicReference<>();
+        return served.predictAsync(OptionalInt.empty(), signature -> {
+            List<NamedTensor> translated = translate.apply(signature);
+            inputs.set(translated);
+            return translated;
+        }, runHereNanos).thenApply(prediction -> {
+            try {
+                feedback.served(id, inputs.get(), prediction);
+                drift.served(inputs.get(), prediction);
+            } catch (RuntimeException e) {
+                LOG.warnf("prediction %s was served but not observed: %s", id, e.getMessage());
+            }
+            return prediction;
+        });
+    }
 }

@@ -92,7 +92,7 @@ public interface MicrokernelConfig {
         /**
          * Concurrent requests for the same version whose inputs have the same row shapes are run as
          * one batch when the model's first dimension is a dynamic batch; a request that finds nothing
-         * queued and a run slot free runs at once.
+         * queued and a run slot free runs at once, and each run takes everything that queued meanwhile.
          */
         interface Batching {
             /** Whether concurrent requests are gathered into one run. */
@@ -103,11 +103,14 @@ public interface MicrokernelConfig {
             @WithDefault("32")
             int maxRows();
 
-            /** The longest a queued request waits for a free run slot before it runs with what has gathered. */
-            @WithDefault("2ms")
+            /**
+             * How long a free run slot waits for more queued requests to fill its batch, counted from the
+             * oldest one's arrival, while other runs are in progress; 0 runs what has queued at once.
+             */
+            @WithDefault("0ms")
             Duration maxQueueDelay();
 
-            /** Runs of one model at once before requests queue; 0 is the cores divided by the intra-op threads. */
+            /** Runs of one model at once (the batcher's threads) before requests queue; 0 is the cores divided by the intra-op threads. */
             @WithDefault("0")
             int concurrentRuns();
         }

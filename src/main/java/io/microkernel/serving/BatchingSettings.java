@@ -7,8 +7,9 @@ import java.time.Duration;
  *
  * @param enabled        whether concurrent requests are gathered at all
  * @param maxRows        the most rows one gathered run takes; a request with more runs alone
- * @param maxQueueDelay  the longest a queued request waits for a free run slot before it runs anyway
- * @param concurrentRuns runs of one model at once before requests queue (at least 1)
+ * @param maxQueueDelay  how long a free run slot waits, while other runs are in progress, for more
+ *                       queued requests to fill its batch (counted from the oldest one's arrival); 0: never
+ * @param concurrentRuns runs of one model at once, and the batcher's dispatcher threads (at least 1)
  */
 public record BatchingSettings(boolean enabled, int maxRows, Duration maxQueueDelay, int concurrentRuns) {
 

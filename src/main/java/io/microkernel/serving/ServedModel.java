@@ -31,7 +31,12 @@ import org.jboss.logging.Logger;
  * <p>Requests for a retained version that is not active ({@code /versions/{v}/infer}) load it on
  * demand and keep the two most recently used such versions loaded.
  *
- * <p>Thread-safe. Requests never block each other; swaps are serialised among themselves.
+ * <p>With {@code microkernel.serving.batching.enabled}, concurrent requests go through a
+ * {@link DynamicBatcher}, which this class owns and closes: a request may then wait for (and share)
+ * a run, never for a swap.
+ *
+ * <p>Thread-safe. Requests never block each other, except by waiting for a shared run; swaps are
+ * serialised among themselves.
  */
 public final class ServedModel implements AutoCloseable {
 
@@ -75,7 +80,7 @@ public final class ServedModel implements AutoCloseable {
         this.store = store;
         this.loader = loader;
         this.metrics = metrics;
-        this.batcher = new DynamicBatcher(batching, metrics::ranBatch);
+        this.batcher = new DynamicBatcher(name, batching, metrics::ranBatch);
     }
 
     /** The model name in the HTTP paths. */
@@ -203,6 +208,67 @@ public final class ServedModel implements AutoCloseable {
     }
 
     /**
+     * Like {@link #predict}, without waiting for the run: for callers that must not block (an HTTP
+     * event loop). When the request may be gathered with others ({@link #gathers}), it runs on the
+     * calling thread only when nothing else is running or queued and the version's recent runs say
+     * it takes at most {@code runHereNanos}; otherwise one of the batcher's threads runs it and
+     * completes the returned stage there. A request that cannot be gathered runs on the calling
+     * thread. The version's reference is held until the stage completes; failures to acquire,
+     * translate or run complete the stage exceptionally with the same exceptions {@link #predict} throws.
+     */
+    public CompletableFuture<Prediction> predictAsync(OptionalInt version, Function<ModelSignature, List<NamedTensor>> translate,
+            long runHereNanos) {
+        long start = System.nanoTime();
+        LoadedModel model;
+        try {
+            model = acquire(version);
+        } catch (RuntimeException e) {
+            metrics.recordInference(OptionalInt.empty(), outcomeOf(e), System.nanoTime() - start);
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<Prediction> answer;
+        try {
+            List<NamedTensor> inputs = translate.apply(model.signature());
+            int rows = DynamicBatcher.rows(inputs);
+            long perRow = model.typicalRowNanos();
+            answer = batcher.submit(model, inputs, perRow > 0 && rows > 0 && perRow * rows <= runHereNanos);
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<Prediction> answered = new CompletableFuture<>();
+        answer.whenComplete((prediction, failure) -> {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            ServingMetrics.Outcome outcome = cause == null ? ServingMetrics.Outcome.OK
+                    : cause instanceof RuntimeException runtime ? outcomeOf(runtime) : ServingMetrics.Outcome.ERROR;
+            try {
+                try {
+                    // Recorded before the release: the version's timers exist while a reference is held.
+                    metrics.recordInference(OptionalInt.of(model.version()), outcome, System.nanoTime() - start);
+                } finally {
+                    release(model);
+                }
+            } finally {
+                if (cause == null) {
+                    answered.complete(prediction);
+                } else {
+                    answered.completeExceptionally(cause);
+                }
+            }
+        });
+        return answered;
+    }
+
+    /**
+     * Whether a request of {@code rows} rows on the active version would go through the dynamic
+     * batcher (batching on, a model whose first dimension is a dynamic batch, at most the most rows
+     * a batch takes); such requests are best sent through {@link #predictAsync}.
+     */
+    public boolean gathers(int rows) {
+        LoadedModel model = current.get();
+        return model != null && batcher.gathers(model, rows);
+    }
+
+    /**
      * Whether a request of {@code rows} rows on the active version is expected to run within
      * {@code nanos}, judged by the version's recent runs, and would not wait for a batch: such a
      * request costs less run where it arrived than handed to another thread. False while no
@@ -314,6 +380,7 @@ public final class ServedModel implements AutoCloseable {
                 return;
             }
             closed = true;
+            batcher.close();
             LoadedModel last = current.getAndSet(null);
             if (last != null) {
                 release(last);

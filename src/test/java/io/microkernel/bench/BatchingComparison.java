@@ -14,7 +14,9 @@ import java.util.Map;
  */
 final class BatchingComparison {
 
-    private static final int BLOCKS = 2;
+    private static final int BLOCKS = 3;
+    /** Length of one in-process block of the batch scaling figure. */
+    private static final long SCALING_BLOCK_NANOS = 1_000_000_000L;
 
     private final ServiceBenchmark bench;
     private final ServiceBenchmark.Plan plan;
@@ -25,7 +27,7 @@ final class BatchingComparison {
     }
 
     void measure(String label, MicrokernelClient off, HttpRequest offInfer, String body, Map<String, Object> figures,
-            Map<String, Object> latencies) throws Exception {
+            Map<String, Object> latencies, InProcessModel inProcess) throws Exception {
         ServiceBenchmark.log(label + ": dynamic batching on against off, alternating");
         Map<String, String> batching = Map.of("microkernel.serving.batching.enabled", "true");
         try (ServiceProcess service = bench.startLike(label + "-batching", batching);
@@ -39,6 +41,7 @@ final class BatchingComparison {
             Latencies onSaturated = new Latencies();
             double offSeconds = 0;
             double onSeconds = 0;
+            double[] runsBefore = batchMeter(on);
             for (int block = 0; block < BLOCKS; block++) {
                 ServiceBenchmark.Saturation a = bench.saturate(plan.httpSaturationClients(), () -> require(off.send(offInfer)));
                 ServiceBenchmark.Saturation b = bench.saturate(plan.httpSaturationClients(), () -> require(on.send(onInfer)));
@@ -47,6 +50,7 @@ final class BatchingComparison {
                 offSeconds += a.seconds();
                 onSeconds += b.seconds();
             }
+            double[] runsAfter = batchMeter(on);
             Latencies offOne = new Latencies();
             Latencies onOne = new Latencies();
             int perBlock = Math.max(50, plan.requestsPerBlock() / 2);
@@ -62,7 +66,10 @@ final class BatchingComparison {
             detail.put("saturation_rps_off", Math.round(offRps));
             detail.put("saturation_rps_on", Math.round(onRps));
             detail.put("clients", plan.httpSaturationClients());
-            detail.put("requests_per_run_on", requestsPerRun(on));
+            detail.put("requests_per_run_on_saturated", perRun(runsAfter[0] - runsBefore[0], runsAfter[1] - runsBefore[1]));
+            double[] total = batchMeter(on);
+            detail.put("requests_per_run_on", perRun(total[0], total[1]));
+            detail.putAll(batchScaling(inProcess, plan.httpSaturationClients()));
             detail.put("service_properties", batching);
             figures.put("batching", detail);
             latencies.put("batching_off_saturation", offSaturated.summary());
@@ -72,8 +79,51 @@ final class BatchingComparison {
         }
     }
 
-    /** Mean requests per run of the batching service, from its own meter. */
-    private static Double requestsPerRun(MicrokernelClient client) throws IOException, InterruptedException {
+    /**
+     * The most batching can gain where the run is all the cost: rows per second of one in-process
+     * thread at batch {@code rows} over batch 1, in alternating one-second blocks.
+     */
+    private static Map<String, Object> batchScaling(InProcessModel inProcess, int rows) throws Exception {
+        ModelInputs one = ModelInputs.forSession(inProcess.inputInfo(), 1, 1);
+        ModelInputs many = ModelInputs.forSession(inProcess.inputInfo(), rows, 1);
+        double oneRows = 0;
+        double manyRows = 0;
+        double oneSeconds = 0;
+        double manySeconds = 0;
+        for (int block = 0; block < BLOCKS; block++) {
+            long[] a = runFor(inProcess, one);
+            long[] b = runFor(inProcess, many);
+            oneRows += a[0];
+            oneSeconds += a[1] / 1e9;
+            manyRows += b[0] * (double) rows;
+            manySeconds += b[1] / 1e9;
+        }
+        Map<String, Object> scaling = new LinkedHashMap<>();
+        scaling.put("inprocess_rows_per_s_batch1", Math.round(oneRows / oneSeconds));
+        scaling.put("inprocess_rows_per_s_batch" + rows, Math.round(manyRows / manySeconds));
+        scaling.put("inprocess_batch" + rows + "_over_batch1_rows_per_s", ServiceBenchmark.ratio(manyRows / manySeconds, oneRows / oneSeconds));
+        return scaling;
+    }
+
+    /** Runs for about a second: {runs, nanoseconds}. */
+    private static long[] runFor(InProcessModel inProcess, ModelInputs inputs) throws Exception {
+        long start = System.nanoTime();
+        long runs = 0;
+        long elapsed;
+        do {
+            inProcess.run(inputs);
+            runs++;
+            elapsed = System.nanoTime() - start;
+        } while (elapsed < SCALING_BLOCK_NANOS);
+        return new long[] {runs, elapsed};
+    }
+
+    private static Double perRun(double requests, double runs) {
+        return Double.isNaN(requests) || Double.isNaN(runs) || runs == 0 ? null : Latencies.round(requests / runs);
+    }
+
+    /** The batching service's own meter: {requests answered, runs} so far (warm-up and every phase included). */
+    private static double[] batchMeter(MicrokernelClient client) throws IOException, InterruptedException {
         HttpResponse<String> metrics = client.get("/q/metrics");
         double sum = Double.NaN;
         double count = Double.NaN;
@@ -84,7 +134,7 @@ final class BatchingComparison {
                 count = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
         }
-        return Double.isNaN(sum) || Double.isNaN(count) || count == 0 ? null : Latencies.round(sum / count);
+        return new double[] {sum, count};
     }
 
     private static void require(HttpResponse<String> response) throws IOException {

@@ -19,7 +19,8 @@ import java.util.Map;
  * (which phases to run; {@code edge} is {@link EdgeBenchmark}; {@code --skip-heavy} is {@code --models default,edge}), {@code --jar <path>},
  * {@code --out <folder>}, {@code --work <folder>}, {@code --default-model <artifact folder>},
  * {@code --replot} (redraw the chart from an existing results.json), {@code --serving-only} (the inference
- * phases only, without rounds, swaps and the memory slope; results go to {@code --out} as usual).
+ * phases only, without rounds, swaps and the memory slope; results go to {@code --out} as usual),
+ * {@code --batching-only} (start-up, warm-up and {@link BatchingComparison} only).
  */
 public final class BenchmarkMain {
 
@@ -45,6 +46,7 @@ public final class BenchmarkMain {
     private static void run(String[] args) throws Exception {
         boolean quick = false;
         boolean servingOnly = false;
+        boolean batchingOnly = false;
         List<String> selected = List.of("default", "heavy", "edge");
         Path jar = Path.of("target", "onnx-microkernel-0.1.0-SNAPSHOT-runner.jar");
         Path out = Path.of("bench");
@@ -54,6 +56,10 @@ public final class BenchmarkMain {
             switch (args[i]) {
                 case "--quick" -> quick = true;
                 case "--serving-only" -> servingOnly = true;
+                case "--batching-only" -> {
+                    servingOnly = true;
+                    batchingOnly = true;
+                }
                 case "--skip-heavy" -> selected = List.of("default", "edge");
                 case "--models" -> selected = List.of(args[++i].split(","));
                 case "--jar" -> jar = Path.of(args[++i]);
@@ -66,7 +72,7 @@ public final class BenchmarkMain {
                 }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + "; expected --quick, --models default,heavy, --skip-heavy, --jar <path>, --out <folder>,"
-                        + " --work <folder>, --default-model <folder>, --serving-only");
+                        + " --work <folder>, --default-model <folder>, --serving-only, --batching-only");
             }
         }
         if (!Files.isRegularFile(jar)) {
@@ -84,7 +90,8 @@ public final class BenchmarkMain {
             ServiceBenchmark.Plan defaultPlan = quick ? quickPlan(false) : defaultModelPlan();
             plans.put("default", defaultPlan.asJson());
             ServiceBenchmark bench = new ServiceBenchmark(jar, work, THREADS, defaultPlan, env, SERVICE_JVM_OPTIONS);
-            models.put("default", (servingOnly ? bench.servingOnly() : bench).run("default", defaultModel, true));
+            models.put("default", (batchingOnly ? bench.batchingOnly() : servingOnly ? bench.servingOnly() : bench)
+                    .run("default", defaultModel, true));
             if (!servingOnly) {
                 // Closing the loop: the prediction log and the drift watch, each against both off, side by side.
                 models.get("default").putAll(LoopOverhead.measure(jar, work, defaultModel, SERVICE_JVM_OPTIONS,
@@ -98,7 +105,8 @@ public final class BenchmarkMain {
             ServiceBenchmark.Plan heavyPlan = quick ? quickPlan(true) : heavyModelPlan();
             plans.put("heavy", heavyPlan.asJson());
             ServiceBenchmark bench = new ServiceBenchmark(jar, work, THREADS, heavyPlan, env, SERVICE_JVM_OPTIONS);
-            models.put("heavy", (servingOnly ? bench.servingOnly() : bench).run("heavy", heavyArtifacts, false));
+            models.put("heavy", (batchingOnly ? bench.batchingOnly() : servingOnly ? bench.servingOnly() : bench)
+                    .run("heavy", heavyArtifacts, false));
         }
 
         Map<String, Object> context = new LinkedHashMap<>();

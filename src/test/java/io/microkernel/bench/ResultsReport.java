@@ -46,6 +46,8 @@ final class ResultsReport {
             new String[] {"batching.saturation_rps_off", "  batching off, req/s"},
             new String[] {"batching.saturation_rps_on", "  batching on, req/s"},
             new String[] {"batching.requests_per_run_on", "  requests per run, batching on"},
+            new String[] {"batching.requests_per_run_on_saturated", "  requests per run, batching on, saturated"},
+            new String[] {"batching.inprocess_batch8_over_batch1_rows_per_s", "  in-process rows/s, batch 8 / batch 1"},
             new String[] {"batching_p50_concurrency1_on_over_off", "batching on / off, p50 at concurrency 1"},
             new String[] {"open_loop_rate_rps", "open-loop arrival rate, req/s"},
             new String[] {"latencies.steady_open_loop.p99_ms", "steady open-loop p99 ms (separate phase)"},

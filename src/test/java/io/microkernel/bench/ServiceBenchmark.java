@@ -94,6 +94,16 @@ final class ServiceBenchmark {
         this.jvmOptions = List.copyOf(jvmOptions);
     }
 
+    /** Stop after warm-up and the batching comparison ({@code --batching-only}). */
+    private boolean batchingOnly;
+
+    /** Measures only dynamic batching on against off ({@link BatchingComparison}), after warm-up. */
+    ServiceBenchmark batchingOnly() {
+        batchingOnly = true;
+        servingOnly = true;
+        return this;
+    }
+
     /** Measures the inference phases only; the training, swap and memory phases are left out. */
     ServiceBenchmark servingOnly() {
         servingOnly = true;
@@ -195,6 +205,11 @@ final class ServiceBenchmark {
             }
             inferenceRequests += plan.warmupRequests();
             figures.put("rss_mb_after_warmup_requests", Latencies.round(service.rssMb()));
+            if (batchingOnly) {
+                new BatchingComparison(this, plan).measure(label, client, infer, one.oipRequest(), figures, latencies, inProcess);
+                figures.put("training_skipped", "--batching-only: only dynamic batching on against off was measured");
+                return;
+            }
 
             log(label + ": concurrency 1, HTTP and in-process alternating");
             Latencies http1 = new Latencies();
@@ -244,7 +259,7 @@ final class ServiceBenchmark {
             figures.put("http_over_inprocess_throughput", ratio(httpSaturation.perSecond(), localSaturation.perSecond()));
             latencies.put("http_saturation", httpSaturation.latencies().summary());
 
-            new BatchingComparison(this, plan).measure(label, client, infer, one.oipRequest(), figures, latencies);
+            new BatchingComparison(this, plan).measure(label, client, infer, one.oipRequest(), figures, latencies, inProcess);
 
             double rate = Math.max(20, Math.min(plan.maxOpenLoopRate(), Math.round(httpSaturation.perSecond() * 0.25)));
             figures.put("open_loop_rate_rps", rate);

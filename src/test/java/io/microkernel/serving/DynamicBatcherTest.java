@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.OptionalInt;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -108,6 +109,119 @@ class DynamicBatcherTest {
         assertThat(batcher.ranAtOnce()).isEqualTo(1);
         assertThat(batcher.queued()).isEqualTo(8);
         assertThat(batcher.joinedRuns()).isEqualTo(1);
+    }
+
+    @Test
+    void everythingQueuedDuringARunGoesIntoTheNextRunOnADispatcherAndTheCallerNeverWaits() throws Exception {
+        LoadedModel model = load(softmaxModel());
+        List<String> runThreads = new CopyOnWriteArrayList<>();
+        DynamicBatcher batcher = new DynamicBatcher("m", ONE_SLOT, (requests, rows) -> {
+            runs.add(new int[] {requests, rows});
+            runThreads.add(Thread.currentThread().getName());
+            if (firstRun.getAndSet(false)) {
+                firstRunEntered.countDown();
+                awaitQuietly(releaseFirstRun);
+            }
+        });
+        Future<Prediction> holder = pool.submit(() -> batcher.run(model, rows(1, 3, 0)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> firstRunEntered.getCount() == 0);
+        List<List<NamedTensor>> requests = new ArrayList<>();
+        List<CompletableFuture<Prediction>> answers = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            List<NamedTensor> inputs = rows(1 + i % 2, 3, i + 1);
+            requests.add(inputs);
+            // On this thread: submit returns while the only slot is held, so it did not wait for a run.
+            answers.add(batcher.submit(model, inputs, true));
+        }
+        assertThat(answers).noneMatch(CompletableFuture::isDone);
+        assertThat(batcher.waiting()).isEqualTo(6);
+
+        releaseFirstRun.countDown();
+
+        holder.get(30, TimeUnit.SECONDS);
+        for (int i = 0; i < requests.size(); i++) {
+            Prediction answer = answers.get(i).get(30, TimeUnit.SECONDS);
+            assertThat(answer.outputs()).as("request %d", i).isEqualTo(model.run(requests.get(i)).outputs());
+            assertThat(answer.version()).isEqualTo(1);
+        }
+        assertThat(runs).containsExactly(new int[] {1, 1}, new int[] {6, 9});
+        assertThat(runThreads.get(1)).startsWith("microkernel-batcher-m-");
+        assertThat(batcher.queued()).isEqualTo(6);
+        assertThat(batcher.joinedRuns()).isEqualTo(1);
+        batcher.close();
+    }
+
+    @Test
+    void aLoneSubmittedRequestRunsOnItsCallerWhenAllowedAndAtOnceOnADispatcherWhenNot() throws Exception {
+        LoadedModel model = load(softmaxModel());
+        List<String> runThreads = new CopyOnWriteArrayList<>();
+        DynamicBatcher batcher = new DynamicBatcher("m", ONE_SLOT, (requests, rows) -> {
+            runs.add(new int[] {requests, rows});
+            runThreads.add(Thread.currentThread().getName());
+        });
+
+        CompletableFuture<Prediction> here = batcher.submit(model, rows(1, 3, 1), true);
+        assertThat(here).as("answered before submit returned").isDone();
+        assertThat(runThreads).containsExactly(Thread.currentThread().getName());
+        assertThat(batcher.dispatchers()).as("no request has queued yet").isEmpty();
+
+        // Not allowed to run here: a dispatcher runs it, and the 5-minute delay does not apply with no other run.
+        Prediction handedOver = batcher.submit(model, rows(1, 3, 2), false).get(30, TimeUnit.SECONDS);
+
+        assertThat(handedOver.outputs()).isEqualTo(model.run(rows(1, 3, 2)).outputs());
+        assertThat(runThreads.get(1)).startsWith("microkernel-batcher-m-");
+        assertThat(batcher.ranAtOnce()).isEqualTo(1);
+        assertThat(batcher.queued()).isEqualTo(1);
+        batcher.close();
+    }
+
+    @Test
+    void aQueueDelayHoldsAFreeSlotForMoreRequestsOnlyWhileAnotherRunIsInProgress() throws Exception {
+        LoadedModel model = load(softmaxModel());
+        // Two slots, three rows at most, a delay no test waits out: the second slot waits for a full batch.
+        DynamicBatcher batcher = holdingBatcher(new BatchingSettings(true, 3, Duration.ofMinutes(5), 2));
+        Future<Prediction> holder = pool.submit(() -> batcher.run(model, rows(1, 3, 0)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> firstRunEntered.getCount() == 0);
+
+        List<CompletableFuture<Prediction>> answers = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            answers.add(batcher.submit(model, rows(1, 3, i), false));
+        }
+
+        // Without the delay the free slot would have run the first of them alone at once.
+        for (CompletableFuture<Prediction> answer : answers) {
+            answer.get(30, TimeUnit.SECONDS);
+        }
+        assertThat(holder).isNotDone();
+        assertThat(runs).containsExactly(new int[] {1, 1}, new int[] {3, 3});
+        releaseFirstRun.countDown();
+        holder.get(30, TimeUnit.SECONDS);
+        batcher.close();
+    }
+
+    @Test
+    void closingAnswersEveryQueuedRequestStopsTheDispatchersAndLaterRequestsRunOnTheirCaller() throws Exception {
+        LoadedModel model = load(softmaxModel());
+        DynamicBatcher batcher = holdingBatcher(ONE_SLOT);
+        Future<Prediction> holder = pool.submit(() -> batcher.run(model, rows(1, 3, 0)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> firstRunEntered.getCount() == 0);
+        List<CompletableFuture<Prediction>> answers = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            answers.add(batcher.submit(model, rows(1, 3, i), true));
+        }
+
+        batcher.close();
+        releaseFirstRun.countDown();
+
+        holder.get(30, TimeUnit.SECONDS);
+        for (CompletableFuture<Prediction> answer : answers) {
+            assertThat(answer.get(30, TimeUnit.SECONDS).version()).isEqualTo(1);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> batcher.dispatchers().stream().noneMatch(Thread::isAlive));
+        assertThat(batcher.dispatchers()).hasSize(1);
+        CompletableFuture<Prediction> afterClose = batcher.submit(model, rows(1, 3, 9), false);
+        assertThat(afterClose).isDone();
+        assertThat(afterClose.get().outputs()).isEqualTo(model.run(rows(1, 3, 9)).outputs());
     }
 
     @Test
@@ -236,6 +350,48 @@ class DynamicBatcherTest {
     }
 
     @Test
+    void servedModelAnswersEveryAsyncRequestWithTheVersionThatComputedItWhileSwapping() throws Exception {
+        ModelStore store = StoreFixtures.bootstrapped(temp.resolve("store"), 5, StoreFixtures.classifierFavouring(0));
+        StoreFixtures.publish(store, temp, StoreFixtures.classifierFavouring(1), 1, "round-2");
+        served = new ServedModel("default", store, new ModelLoader(() -> OrtRuntime.get().environment(), SessionSettings.cpu(1, 1)),
+                new ServingMetrics(new SimpleMeterRegistry(), "default"), new BatchingSettings(true, 16, Duration.ZERO, 1));
+        served.start();
+        assertThat(served.gathers(1)).isTrue();
+        AtomicBoolean swapping = new AtomicBoolean(true);
+        List<Future<Integer>> clients = new ArrayList<>();
+        for (int c = 0; c < 6; c++) {
+            clients.add(pool.submit(() -> {
+                int answered = 0;
+                while (swapping.get() || answered < 20) {
+                    // Never run on this thread: every request goes through the queue to the dispatcher.
+                    Prediction answer = served.predictAsync(OptionalInt.empty(), signature -> List.of(new NamedTensor("input",
+                            Tensor.ofFloats(new long[] {1, 4}, 0.5f, -1, 2, 0))), 0).get(60, TimeUnit.SECONDS);
+                    assertThat(answer.classifications()).singleElement()
+                            .satisfies(c1 -> assertThat(c1.index()).isEqualTo(answer.version() - 1));
+                    answered++;
+                }
+                return answered;
+            }));
+        }
+        for (int i = 0; i < 20; i++) {
+            served.swap(i % 2 == 0 ? 2 : 1);
+        }
+        swapping.set(false);
+
+        for (Future<Integer> client : clients) {
+            assertThat(client.get(60, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(20);
+        }
+        assertThat(served.batcher().queued()).isPositive();
+        assertThat(served.batcher().ranAtOnce()).isZero();
+        assertThatThrownBy(() -> served.predictAsync(OptionalInt.empty(), signature -> List.of(new NamedTensor("input",
+                Tensor.ofFloats(new long[] {1, 3}, 1, 2, 3))), 0).get(30, TimeUnit.SECONDS))
+                .as("a request the model rejects fails alone, with the exception predict throws")
+                .cause().isInstanceOfAny(InputValidationException.class, InferenceFailedException.class);
+        served.close();
+        await().atMost(Duration.ofSeconds(30)).until(() -> served.batcher().dispatchers().stream().noneMatch(Thread::isAlive));
+    }
+
+    @Test
     void servedModelCallsARunShortOnlyAfterRunsShowItAndNeverWhenItMayBatch() throws Exception {
         ModelStore store = StoreFixtures.bootstrapped(temp.resolve("store"), 5, StoreFixtures.classifierFavouring(0));
         ModelLoader loader = new ModelLoader(() -> OrtRuntime.get().environment(), SessionSettings.cpu(1, 1));
@@ -257,6 +413,9 @@ class DynamicBatcherTest {
             batching.predict(OptionalInt.empty(), signature -> List.of(new NamedTensor("input",
                     Tensor.ofFloats(new long[] {1, 4}, 0.5f, -1, 2, 0))));
             assertThat(batching.runsWithin(1, Long.MAX_VALUE)).as("a batching model's requests may wait").isFalse();
+            assertThat(batching.gathers(1)).isTrue();
+            assertThat(batching.gathers(33)).as("more rows than a batch takes").isFalse();
+            assertThat(served.gathers(1)).as("batching off").isFalse();
         } finally {
             batching.close();
         }

@@ -91,6 +91,10 @@ final class ResultsReport {
             "rss_growth_mb_per_10k_requests", "startup_to_first_inference_ms", "rss_mb_idle",
             "http_over_inprocess_throughput", "batching_throughput_gain");
 
+    /** The fleet phase's keys results.json carries at its top level ({@link FleetConvergence}). */
+    static final List<String> FLEET_KEYS = List.of(
+            "fleet_convergence_ms", "fleet_swap_p99_over_steady_p99", "fleet_failed_requests");
+
     private ResultsReport() {
     }
 

@@ -132,8 +132,11 @@ final class ResultsReport {
     static Map<String, Object> results(Map<String, Object> context, Map<String, Map<String, Object>> models) {
         Map<String, Object> results = new LinkedHashMap<>();
         Map<String, Object> headline = models.get("default");
-        for (String key : HEADLINE_KEYS) {
-            results.put(key, headline == null ? null : headline.get(key));
+        // A run of no model's phases (--models edge or fleet) has no headline figures to carry.
+        if (!models.isEmpty()) {
+            for (String key : HEADLINE_KEYS) {
+                results.put(key, headline == null ? null : headline.get(key));
+            }
         }
         results.putAll(context);
         results.put("models", models);

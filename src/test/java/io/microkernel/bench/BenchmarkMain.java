@@ -15,8 +15,9 @@ import java.util.Map;
  * baselines side by side, prints a table of ratios, and writes {@code bench/results.json} and
  * {@code bench/results.png}.
  *
- * <p>Options: {@code --quick} (a short smoke run with small counts), {@code --models default,heavy,edge}
- * (which phases to run; {@code edge} is {@link EdgeBenchmark}; {@code --skip-heavy} is {@code --models default,edge}), {@code --jar <path>},
+ * <p>Options: {@code --quick} (a short smoke run with small counts), {@code --models default,heavy,edge,fleet}
+ * (which phases to run; {@code edge} is {@link EdgeBenchmark}, {@code fleet} is {@link FleetConvergence};
+ * {@code --skip-heavy} is {@code --models default,edge,fleet}), {@code --skip-fleet} (leave the fleet phase out), {@code --jar <path>},
  * {@code --out <folder>}, {@code --work <folder>}, {@code --default-model <artifact folder>},
  * {@code --replot} (redraw the chart from an existing results.json), {@code --serving-only} (the inference
  * phases only, without rounds, swaps and the memory slope; results go to {@code --out} as usual),
@@ -47,7 +48,8 @@ public final class BenchmarkMain {
         boolean quick = false;
         boolean servingOnly = false;
         boolean batchingOnly = false;
-        List<String> selected = List.of("default", "heavy", "edge");
+        List<String> selected = List.of("default", "heavy", "edge", "fleet");
+        boolean skipFleet = false;
         Path jar = Path.of("target", "onnx-microkernel-0.1.0-SNAPSHOT-runner.jar");
         Path out = Path.of("bench");
         Path work = Path.of("bench", "work");
@@ -60,7 +62,8 @@ public final class BenchmarkMain {
                     servingOnly = true;
                     batchingOnly = true;
                 }
-                case "--skip-heavy" -> selected = List.of("default", "edge");
+                case "--skip-heavy" -> selected = List.of("default", "edge", "fleet");
+                case "--skip-fleet" -> skipFleet = true;
                 case "--models" -> selected = List.of(args[++i].split(","));
                 case "--jar" -> jar = Path.of(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
@@ -72,7 +75,7 @@ public final class BenchmarkMain {
                 }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + "; expected --quick, --models default,heavy, --skip-heavy, --jar <path>, --out <folder>,"
-                        + " --work <folder>, --default-model <folder>, --serving-only, --batching-only");
+                        + " --work <folder>, --default-model <folder>, --serving-only, --batching-only, --skip-fleet");
             }
         }
         if (!Files.isRegularFile(jar)) {
@@ -131,7 +134,24 @@ public final class BenchmarkMain {
             context.put("edge", edge);
             edgeTable = "\n" + EdgeBenchmark.describe(edge);
         }
-        String table = ResultsReport.table(models) + edgeTable;
+        String fleetTable = "";
+        if (selected.contains("fleet") && !skipFleet && !servingOnly) {
+            // Three replicas in fleet mode on one nats-server: convergence after a fleet-wide swap (README "Fleet mode").
+            FleetConvergence.Plan fleetPlan = FleetConvergence.plan(quick);
+            plans.put("fleet", fleetPlan.asJson());
+            Map<String, Object> fleet = new FleetConvergence(jar, work, THREADS, SERVICE_JVM_OPTIONS, fleetPlan)
+                    .run(defaultModel);
+            for (String key : ResultsReport.FLEET_KEYS) {
+                context.put(key, fleet.get(key));
+            }
+            context.put("fleet", fleet);
+            fleetTable = "\n" + FleetConvergence.describe(fleet);
+        }
+        // The edge and fleet phases run after the context was first filled: their time counts too.
+        context.put("load_average_at_end", loadAverage());
+        context.put("finished_at", Instant.now().toString());
+        context.put("duration_s", Math.round((System.nanoTime() - started) / 1e9));
+        String table = ResultsReport.table(models) + edgeTable + fleetTable;
         System.out.println();
         System.out.println(table);
         Path json = out.resolve("results.json");

@@ -93,6 +93,10 @@ final class ResultsReport {
             "rss_growth_mb_per_10k_requests", "startup_to_first_inference_ms", "rss_mb_idle",
             "http_over_inprocess_throughput", "batching_throughput_gain");
 
+    /** The fleet phase's keys results.json carries at its top level ({@link FleetConvergence}). */
+    static final List<String> FLEET_KEYS = List.of(
+            "fleet_convergence_ms", "fleet_swap_p99_over_steady_p99", "fleet_failed_requests");
+
     private ResultsReport() {
     }
 
@@ -130,8 +134,11 @@ final class ResultsReport {
     static Map<String, Object> results(Map<String, Object> context, Map<String, Map<String, Object>> models) {
         Map<String, Object> results = new LinkedHashMap<>();
         Map<String, Object> headline = models.get("default");
-        for (String key : HEADLINE_KEYS) {
-            results.put(key, headline == null ? null : headline.get(key));
+        // A run of no model's phases (--models edge or fleet) has no headline figures to carry.
+        if (!models.isEmpty()) {
+            for (String key : HEADLINE_KEYS) {
+                results.put(key, headline == null ? null : headline.get(key));
+            }
         }
         results.putAll(context);
         results.put("models", models);

@@ -40,8 +40,9 @@ import org.jboss.logging.Logger;
  * in memory; below it the files are the truth, overlaid by what memory still holds.
  *
  * <p>Progress (epoch, step, loss) changes many times a second; {@link #update} keeps it in memory
- * and tells listeners, while {@link #save} also writes the file. Thread-safe: every method holds the
- * instance's lock, except that listeners are called after it is released.
+ * and tells listeners, while {@link #save} also writes the file. Thread-safe: methods hold the
+ * instance's lock, except that listeners are called after it is released and {@link #page} reads
+ * old rounds' files without it.
  */
 public final class RoundRecords {
 
@@ -139,27 +140,39 @@ public final class RoundRecords {
 
     /**
      * Up to {@code limit} rounds with ids above {@code after}, oldest first; one more tells whether more
-     * follow. Rounds older than the window are read from their files; an unreadable file is skipped.
+     * follow. Rounds older than the window are read from their files, outside the lock so a long page
+     * never holds up a running round's progress; an unreadable file is skipped.
      */
-    public synchronized List<RoundRecord> page(long after, int limit) {
+    public List<RoundRecord> page(long after, int limit) {
         List<RoundRecord> page = new ArrayList<>(Math.min(limit, 1024));
         long from = after;
-        while (page.size() < limit && from < droppedThrough) {
-            // Older than the window: the next ids on disk (and any of them memory still holds).
-            List<Long> ids = storedIds(from, droppedThrough + 1, limit - page.size(), true);
-            if (ids.isEmpty()) {
-                break;
+        while (page.size() < limit) {
+            List<Long> ids;
+            List<RoundRecord> held = new ArrayList<>();
+            synchronized (this) {
+                if (from >= droppedThrough) {
+                    // Everything above droppedThrough is in memory.
+                    for (RoundRecord record : recent.tailMap(from, false).values()) {
+                        if (page.size() >= limit) {
+                            break;
+                        }
+                        page.add(record);
+                    }
+                    return page;
+                }
+                // Older than the window: the next ids on disk (and any of them memory still holds).
+                ids = storedIds(from, droppedThrough + 1, limit - page.size(), true);
+                if (ids.isEmpty()) {
+                    from = droppedThrough;
+                    continue;
+                }
+                ids.forEach(id -> held.add(recent.get(id)));
             }
-            for (long id : ids) {
-                lookup(id).ifPresent(page::add);
+            for (int i = 0; i < ids.size(); i++) {
+                Optional<RoundRecord> record = held.get(i) != null ? Optional.of(held.get(i)) : readFile(ids.get(i));
+                record.ifPresent(page::add);
             }
             from = ids.get(ids.size() - 1);
-        }
-        for (RoundRecord record : recent.tailMap(Math.max(from, droppedThrough), false).values()) {
-            if (page.size() >= limit) {
-                break;
-            }
-            page.add(record);
         }
         return page;
     }

@@ -111,9 +111,8 @@ final class DriftBaselines {
             return null;
         }
         long upper = round.get().samples().throughId();
-        long lower = scheduler.records().list().stream()
-                .filter(r -> r.id() < id && r.state() == RoundState.PROMOTED && r.samples() != null)
-                .mapToLong(r -> r.samples().throughId()).max().orElse(0);
+        long lower = scheduler.records().newest(id, r -> r.state() == RoundState.PROMOTED && r.samples() != null)
+                .map(r -> r.samples().throughId()).orElse(0L);
         SampleJournal.Snapshot snapshot = scheduler.journal().snapshot();
         List<Sample> train = snapshot.train().stream().filter(s -> s.id() > lower && s.id() <= upper).toList();
         List<Sample> holdout = snapshot.holdout().stream().filter(s -> s.id() > lower && s.id() <= upper).toList();

@@ -181,7 +181,7 @@ final class FleetRounds implements RoundRouting, TrainerLease.Listener {
     @Override
     public void acquired() {
         fleet.rounds().answer(this::answerRequest, this::answerCancel);
-        for (RoundRecord round : scheduler.records().list()) {
+        for (RoundRecord round : scheduler.records().open()) {
             boolean mine = scheduler.current().map(r -> r.id() == round.id()).orElse(false);
             if (!round.state().isFinal() && !mine) {
                 LOG.warnf("fleet: round %d was %s when its trainer went away; recording it failed", round.id(),

@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -137,16 +136,15 @@ public final class RoundScheduler implements AutoCloseable {
     private void reconcileInterruptedRounds() {
         io.microkernel.store.ModelStore store = served.store();
         java.util.OptionalInt activeVersion = store.activeNumber();
-        for (RoundRecord round : records.list()) {
-            if (round.state() != RoundState.FAILED || !RoundRecords.INTERRUPTED_CAUSE.equals(round.cause())) {
+        // Each kept version names the round that made it; only those rounds can have left one behind.
+        for (ModelVersion left : store.versions()) {
+            Optional<RoundRecord> found = roundOf(left);
+            if (found.isEmpty() || found.get().state() != RoundState.FAILED
+                    || !RoundRecords.INTERRUPTED_CAUSE.equals(found.get().cause())) {
                 continue;
             }
-            Optional<ModelVersion> left = store.versions().stream()
-                    .filter(v -> Long.toString(round.id()).equals(v.lineage().roundId())).findFirst();
-            if (left.isEmpty()) {
-                continue;
-            }
-            int version = left.get().version();
+            RoundRecord round = found.get();
+            int version = left.version();
             if (activeVersion.isPresent() && activeVersion.getAsInt() == version) {
                 records.save(round.promotedBeforeStop(version, RoundRecords.INTERRUPTED_CAUSE
                         + " after publishing and activating version " + version));
@@ -160,6 +158,15 @@ public final class RoundScheduler implements AutoCloseable {
                         + ", which was not activated"));
             }
         }
+    }
+
+    /** The round a version's lineage names, when it names one that is recorded here. */
+    private Optional<RoundRecord> roundOf(ModelVersion version) {
+        String roundId = version.lineage() == null ? null : version.lineage().roundId();
+        if (roundId == null || !roundId.matches("[1-9][0-9]{0,17}")) {
+            return Optional.empty();
+        }
+        return records.find(Long.parseLong(roundId));
     }
 
     /** What the model takes and learns, from its artifact set (read when first asked). */
@@ -300,9 +307,7 @@ public final class RoundScheduler implements AutoCloseable {
 
     /** The newest sample id the latest round that got to training saw; 0 before any. */
     private long lastRoundThroughId() {
-        return records.list().stream().filter(r -> r.samples() != null)
-                .max(Comparator.comparingLong(RoundRecord::id))
-                .map(r -> r.samples().throughId()).orElse(0L);
+        return records.newestTrained().map(r -> r.samples().throughId()).orElse(0L);
     }
 
     private void execute(Active handle) {

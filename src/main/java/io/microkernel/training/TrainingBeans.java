@@ -121,7 +121,7 @@ public class TrainingBeans {
         try {
             RoundScheduler rounds = scheduler.get();
             LOG.infof("training ready: %d samples buffered, %d rounds recorded", rounds.journal().stats().total(),
-                    rounds.records().list().size());
+                    rounds.records().count());
         } catch (io.microkernel.store.DataDirLockedException e) {
             // ModelStartup said so in one line and stops the process.
             LOG.debug("training is unavailable: " + e.getMessage());

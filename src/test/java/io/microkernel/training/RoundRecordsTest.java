@@ -50,7 +50,7 @@ class RoundRecordsTest {
         records.save(rejected);
 
         RoundRecords reopened = RoundRecords.open(dir);
-        assertThat(reopened.list()).extracting(RoundRecord::state)
+        assertThat(reopened.page(0, 100)).extracting(RoundRecord::state)
                 .containsExactly(RoundState.FAILED, RoundState.FAILED, RoundState.REJECTED);
         assertThat(reopened.find(1).orElseThrow().cause()).isEqualTo(RoundRecords.INTERRUPTED_CAUSE);
         assertThat(reopened.find(1).orElseThrow().finishedAt()).isNotNull();
@@ -76,7 +76,7 @@ class RoundRecordsTest {
         assertThat(records.find(1).orElseThrow().progress().step()).isEqualTo(2);
 
         Files.writeString(dir.resolve("round-000002.json.tmp"), "{\"id\": 2, \"sta");
-        assertThat(RoundRecords.open(dir).list()).extracting(RoundRecord::id).containsExactly(1L);
+        assertThat(RoundRecords.open(dir).page(0, 100)).extracting(RoundRecord::id).containsExactly(1L);
     }
 
     /** The console draws a finished round's loss per epoch from the record. */
@@ -141,5 +141,115 @@ class RoundRecordsTest {
         assertThat(records.page(2, 2)).extracting(RoundRecord::id).containsExactly(3L, 4L);
         assertThat(records.page(4, 2)).extracting(RoundRecord::id).containsExactly(5L);
         assertThat(records.page(5, 2)).isEmpty();
+    }
+
+    /**
+     * Issue 10, defect 7: memory holds a window of recent rounds however long the history; older pages
+     * come from the files, and a restart reads the same history back.
+     */
+    @Test
+    void aThousandRoundsKeepOnlyTheWindowInMemoryAndEveryPageIsStillRight() {
+        int window = 40;
+        RoundRecords records = RoundRecords.open(dir, window);
+        List<RoundRecord> expected = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            RoundRecord queued = RoundRecord.queued(records.nextId(), "m", "manual", i, SETTINGS);
+            records.update(queued);
+            RoundRecord running = queued.running(1, new RoundRecord.SampleCounts(10, 10, 0, 2, 10L * (i + 1)), 3);
+            records.update(running);
+            RoundRecord done = i % 3 == 0 ? running.promoted(i + 2) : i % 3 == 1 ? running.rejected()
+                    : running.failed("expected finite losses, found NaN in round " + i);
+            records.save(done);
+            expected.add(done);
+            assertThat(records.inMemory()).isLessThanOrEqualTo(window);
+        }
+        assertThat(records.count()).isEqualTo(1000);
+        assertEveryPageMatches(records, expected);
+
+        RoundRecords reopened = RoundRecords.open(dir, window);
+        assertThat(reopened.inMemory()).isEqualTo(window);
+        assertThat(reopened.count()).isEqualTo(1000);
+        assertThat(reopened.latest()).contains(expected.get(999));
+        assertThat(reopened.newestTrained()).contains(expected.get(999));
+        assertThat(reopened.nextId()).isEqualTo(1001);
+        assertEveryPageMatches(reopened, expected);
+        // Searches reach below the window: the newest promoted round before round 500 is round 499 (i = 498).
+        assertThat(reopened.newest(500, r -> r.state() == RoundState.PROMOTED)).contains(expected.get(498));
+        assertThat(reopened.newest(3, r -> r.state() == RoundState.FAILED)).isEmpty();
+        assertThat(reopened.newest(1001, r -> r.seed() == 7)).contains(expected.get(7));
+        assertThat(reopened.inMemory()).isEqualTo(window);
+    }
+
+    private static void assertEveryPageMatches(RoundRecords records, List<RoundRecord> expected) {
+        for (int limit : new int[] {7, 100, 1001}) {
+            List<RoundRecord> walked = new ArrayList<>();
+            long after = 0;
+            while (true) {
+                List<RoundRecord> page = records.page(after, limit);
+                assertThat(page.size()).isLessThanOrEqualTo(limit);
+                walked.addAll(page);
+                if (page.size() < limit) {
+                    break;
+                }
+                after = page.get(page.size() - 1).id();
+            }
+            assertThat(walked).as("pages of %d", limit).isEqualTo(expected);
+        }
+        for (long after : new long[] {0, 1, 499, 900, 959, 960, 961, 999, 1000, 5000}) {
+            int from = (int) Math.min(after, expected.size());
+            assertThat(records.page(after, 50)).as("50 after %d", after)
+                    .isEqualTo(expected.subList(from, Math.min(from + 50, expected.size())));
+        }
+        assertThat(records.find(3)).contains(expected.get(2));
+        assertThat(records.find(1000)).contains(expected.get(999));
+        assertThat(records.find(1001)).isEmpty();
+    }
+
+    /** A round left open long ago stays in memory while open, and reads back as interrupted after a restart. */
+    @Test
+    void anOldOpenRoundStaysInMemoryAndIsInterruptedAfterARestartBelowTheWindow() {
+        RoundRecords records = RoundRecords.open(dir, 10);
+        RoundRecord stuck = RoundRecord.queued(records.nextId(), "m", "manual", 1, SETTINGS)
+                .running(1, new RoundRecord.SampleCounts(4, 4, 0, 1, 5), 3);
+        records.save(stuck);
+        for (int i = 0; i < 100; i++) {
+            records.save(RoundRecord.queued(records.nextId(), "m", "interval", i, SETTINGS).rejected());
+        }
+        assertThat(records.inMemory()).isEqualTo(10);
+        assertThat(records.open()).containsExactly(stuck);
+        assertThat(records.page(0, 2)).extracting(RoundRecord::id).containsExactly(1L, 2L);
+
+        RoundRecords reopened = RoundRecords.open(dir, 10);
+        assertThat(reopened.open()).isEmpty();
+        assertThat(reopened.inMemory()).isEqualTo(10);
+        RoundRecord interrupted = reopened.find(1).orElseThrow();
+        assertThat(interrupted.state()).isEqualTo(RoundState.FAILED);
+        assertThat(interrupted.cause()).isEqualTo(RoundRecords.INTERRUPTED_CAUSE);
+        assertThat(reopened.page(0, 1)).containsExactly(interrupted);
+        assertThat(reopened.newestTrained()).contains(interrupted);
+        // On disk, not only in memory: a second restart reads it the same.
+        assertThat(RoundRecords.open(dir, 10).find(1)).contains(interrupted);
+    }
+
+    /** A finished state that could not be written stays in memory rather than falling back to the stale file. */
+    @Test
+    void aRecordOnlyInMemoryIsNeverDroppedAndAMissingOldFileIsSkipped() throws Exception {
+        RoundRecords records = RoundRecords.open(dir, 5);
+        RoundRecord running = RoundRecord.queued(records.nextId(), "m", "manual", 1, SETTINGS)
+                .running(1, new RoundRecord.SampleCounts(4, 4, 0, 1, 5), 3);
+        records.save(running);
+        RoundRecord cancelled = running.cancelled("cancelled on request");
+        records.update(cancelled);
+        for (int i = 0; i < 30; i++) {
+            records.save(RoundRecord.queued(records.nextId(), "m", "interval", i, SETTINGS).rejected());
+        }
+        assertThat(records.find(1)).contains(cancelled);
+        assertThat(records.page(0, 1)).containsExactly(cancelled);
+        assertThat(records.inMemory()).isEqualTo(5);
+
+        Files.delete(dir.resolve("round-000003.json"));
+        assertThat(records.page(0, 4)).extracting(RoundRecord::id).containsExactly(1L, 2L, 4L, 5L);
+        assertThat(records.find(3)).isEmpty();
+        assertThat(RoundRecords.open(dir, 5).page(1, 3)).extracting(RoundRecord::id).containsExactly(2L, 4L, 5L);
     }
 }

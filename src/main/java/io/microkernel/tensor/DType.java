@@ -158,19 +158,54 @@ public enum DType {
         public Object boxed(ByteBuffer buffer, int index) {
             return Byte.toUnsignedInt(buffer.get(index));
         }
+    },
+    /**
+     * Text: the Open Inference Protocol's BYTES, ONNX's STRING. Elements have no fixed size, so a
+     * tensor of this type keeps them as Java strings (the form ONNX Runtime's Java API takes and
+     * gives) rather than in a packed buffer; {@link #byteSize()} is 0 and every buffer method throws.
+     * On the wire each element is a 4-byte length and then its UTF-8 bytes ({@link Tensor#toBytes}).
+     */
+    STRING(8, "BYTES", OnnxJavaType.STRING, 0) {
+        @Override
+        public double getDouble(ByteBuffer buffer, int index) {
+            throw notPacked();
+        }
+
+        @Override
+        public long getLong(ByteBuffer buffer, int index) {
+            throw notPacked();
+        }
+
+        @Override
+        public void putDouble(ByteBuffer buffer, int index, double value) {
+            throw notPacked();
+        }
+
+        @Override
+        public void putLong(ByteBuffer buffer, int index, long value) {
+            throw notPacked();
+        }
+
+        @Override
+        public Object boxed(ByteBuffer buffer, int index) {
+            throw notPacked();
+        }
+
+        private IllegalStateException notPacked() {
+            return new IllegalStateException("expected a numeric or boolean tensor, found BYTES (text elements are not numbers)");
+        }
     };
 
     /**
      * Open Inference Protocol datatypes that ONNX Runtime's Java API cannot hand to a session
-     * (it has no unsigned 16, 32 or 64-bit tensors, and strings do not fit a packed buffer), each
-     * with the reason a request naming one is refused.
+     * (its {@code OnnxJavaType} has no unsigned 16, 32 or 64-bit type), each with the reason a
+     * request naming one is refused.
      */
     private static final java.util.Map<String, String> REFUSED = java.util.Map.of(
             "UINT16", "ONNX Runtime's Java API has no UINT16 tensors",
             "UINT32", "ONNX Runtime's Java API has no UINT32 tensors",
             "UINT64", "ONNX Runtime's Java API has no UINT64 tensors",
-            "BF16", "the service does not take BF16 tensors",
-            "BYTES", "the service takes no BYTES (string) inputs");
+            "BF16", "the service does not take BF16 tensors");
 
     private final int onnxCode;
     private final String oipName;
@@ -208,9 +243,17 @@ public enum DType {
         return javaType;
     }
 
-    /** Bytes per element in a packed buffer (booleans take one byte each, as ONNX Runtime stores them). */
+    /**
+     * Bytes per element in a packed buffer (booleans take one byte each, as ONNX Runtime stores
+     * them); 0 for {@link #STRING}, whose elements are not packed.
+     */
     public int byteSize() {
         return byteSize;
+    }
+
+    /** {@link #STRING} (OIP {@code BYTES}): elements are text, kept as strings, not packed numbers. */
+    public boolean isString() {
+        return this == STRING;
     }
 
     /** {@code FLOAT}, {@code DOUBLE} and {@code FLOAT16}: the types whose elements are written with {@link #putDouble}. */

@@ -336,6 +336,16 @@ class OipProtocolApiTest {
                 "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"UINT64\",\"data\":[1,2,3,4]}]}")
                 .when().post("/v2/models/default/infer"), 400,
                 "input 'input': expected datatype FP32, found UINT64 (ONNX Runtime's Java API has no UINT64 tensors)");
+        for (String unsigned : List.of("UINT16", "UINT32")) {
+            expectError(given().contentType(ContentType.JSON).body(
+                    "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"" + unsigned + "\",\"data\":[1,2,3,4]}]}")
+                    .when().post("/v2/models/default/infer"), 400, "input 'input': expected datatype FP32, found " + unsigned
+                    + " (ONNX Runtime's Java API has no " + unsigned + " tensors)");
+        }
+        expectError(given().contentType(ContentType.JSON).body(
+                "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"BF16\",\"data\":[1,2,3,4]}]}")
+                .when().post("/v2/models/default/infer"), 400,
+                "input 'input': expected datatype FP32, found BF16 (the service does not take BF16 tensors)");
         expectError(given().contentType(ContentType.JSON).body(
                 "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FLOAT32\",\"data\":[1,2,3,4]}]}")
                 .when().post("/v2/models/default/infer"), 400, "input 'input': expected datatype FP32, found FLOAT32");

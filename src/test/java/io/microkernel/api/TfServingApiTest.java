@@ -67,6 +67,8 @@ class TfServingApiTest {
                 .body("outputs.echo", contains(contains("b", "b")));
         expectError(post("/v1/models/default/versions/7:predict", "{\"instances\":[[\"a\",2]]}"), 400,
                 "element 1: expected a string, found 2");
+        expectError(post("/v1/models/default/versions/7:predict", "{\"instances\":[[{\"b64\":\"YQ==\"},\"a\"]]}"), 400,
+                "element 0: expected a string, found {\"b64\":\"YQ==\"}");
     }
 
     @Test

@@ -111,6 +111,23 @@ public enum DType {
             return (float) getDouble(buffer, index);
         }
     },
+    /** bfloat16, the upper half of an FP32; JSON carries it as numbers, read and written through float. */
+    BFLOAT16(16, "BF16", OnnxJavaType.BFLOAT16, 2) {
+        @Override
+        public double getDouble(ByteBuffer buffer, int index) {
+            return bfloat16ToFloat(buffer.getShort(index * 2));
+        }
+
+        @Override
+        public void putDouble(ByteBuffer buffer, int index, double value) {
+            buffer.putShort(index * 2, floatToBfloat16((float) value));
+        }
+
+        @Override
+        public Object boxed(ByteBuffer buffer, int index) {
+            return (float) getDouble(buffer, index);
+        }
+    },
     INT8(3, "INT8", OnnxJavaType.INT8, 1) {
         @Override
         public long getLong(ByteBuffer buffer, int index) {
@@ -204,8 +221,7 @@ public enum DType {
     private static final java.util.Map<String, String> REFUSED = java.util.Map.of(
             "UINT16", "ONNX Runtime's Java API has no UINT16 tensors",
             "UINT32", "ONNX Runtime's Java API has no UINT32 tensors",
-            "UINT64", "ONNX Runtime's Java API has no UINT64 tensors",
-            "BF16", "the service does not take BF16 tensors");
+            "UINT64", "ONNX Runtime's Java API has no UINT64 tensors");
 
     private final int onnxCode;
     private final String oipName;
@@ -256,9 +272,9 @@ public enum DType {
         return this == STRING;
     }
 
-    /** {@code FLOAT}, {@code DOUBLE} and {@code FLOAT16}: the types whose elements are written with {@link #putDouble}. */
+    /** {@code FLOAT}, {@code DOUBLE}, {@code FLOAT16} and {@code BFLOAT16}: the types whose elements are written with {@link #putDouble}. */
     public boolean isFloatingPoint() {
-        return this == FLOAT || this == DOUBLE || this == FLOAT16;
+        return this == FLOAT || this == DOUBLE || this == FLOAT16 || this == BFLOAT16;
     }
 
     /** {@code value} as this floating-point type stores it (so 1e6 is infinite in FP16); other types return it unchanged. */
@@ -266,6 +282,7 @@ public enum DType {
         return switch (this) {
             case FLOAT -> (float) value;
             case FLOAT16 -> halfToFloat(floatToHalf((float) value));
+            case BFLOAT16 -> bfloat16ToFloat(floatToBfloat16((float) value));
             default -> value;
         };
     }
@@ -340,6 +357,20 @@ public enum DType {
             half++;
         }
         return (short) (sign | half);
+    }
+
+    /** A float as bfloat16 bits (its upper 16 bits), rounded to nearest even; NaN stays a (quiet) NaN. */
+    static short floatToBfloat16(float value) {
+        int bits = Float.floatToRawIntBits(value);
+        if (Float.isNaN(value)) {
+            return (short) ((bits >>> 16) | 0x40);
+        }
+        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    /** bfloat16 bits as a float (exact). */
+    static float bfloat16ToFloat(short bits) {
+        return Float.intBitsToFloat((bits & 0xffff) << 16);
     }
 
     /** IEEE 754 half precision bits as a float (exact). */

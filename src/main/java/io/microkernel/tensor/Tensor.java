@@ -517,7 +517,7 @@ public final class Tensor {
             case DOUBLE -> OnnxTensor.createTensor(env, view.asDoubleBuffer(), shape);
             case INT32 -> OnnxTensor.createTensor(env, view.asIntBuffer(), shape);
             case INT64 -> OnnxTensor.createTensor(env, view.asLongBuffer(), shape);
-            case BOOL, FLOAT16, INT8, INT16, UINT8 -> OnnxTensor.createTensor(env, view, shape, dtype.javaType());
+            case BOOL, FLOAT16, BFLOAT16, INT8, INT16, UINT8 -> OnnxTensor.createTensor(env, view, shape, dtype.javaType());
             case STRING -> throw new IllegalStateException("text tensors are created above");
         };
     }

@@ -331,6 +331,29 @@ class OipProtocolApiTest {
     }
 
     @Test
+    void bf16TravelsInJsonAndBinary() {
+        // Version 8: bf [N,2] BF16 -> bf_out (Identity) and bf_float (Cast to FP32). -0.3 rounds to bfloat16 -0.30078125.
+        Response json = given().contentType(ContentType.JSON)
+                .body("{\"inputs\":[{\"name\":\"bf\",\"shape\":[1,2],\"datatype\":\"BF16\",\"data\":[1.5,-0.3]}]}")
+                .when().post("/v2/models/default/versions/8/infer");
+        json.then().statusCode(200)
+                .body("outputs.find { it.name == 'bf_out' }.datatype", equalTo("BF16"))
+                .body("outputs.find { it.name == 'bf_out' }.data", contains(1.5f, -0.30078125f))
+                .body("outputs.find { it.name == 'bf_float' }.data", contains(1.5f, -0.30078125f));
+        given().when().get("/v2/models/default/versions/8").then().statusCode(200).body("inputs.datatype", contains("BF16"));
+
+        byte[] bits = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putShort((short) 0x3fc0).putShort((short) 0xbe9a).array();
+        String header = "{\"inputs\":[{\"name\":\"bf\",\"shape\":[1,2],\"datatype\":\"BF16\",\"parameters\":{\"binary_data_size\":4}}],"
+                + "\"outputs\":[{\"name\":\"bf_out\",\"parameters\":{\"binary_data\":true}}]}";
+        Response binary = Binary.of(header, bits).post("/v2/models/default/versions/8/infer");
+        binary.then().statusCode(200);
+        assertThat(Decoded.of(binary).binary).isEqualTo(bits);
+        expectError(given().contentType(ContentType.JSON)
+                .body("{\"inputs\":[{\"name\":\"bf\",\"shape\":[1,2],\"datatype\":\"BF16\",\"data\":[1,1e39]}]}")
+                .when().post("/v2/models/default/versions/8/infer"), 400, "input 'bf' element 1: expected a finite BF16 value");
+    }
+
+    @Test
     void datatypesTheRuntimeCannotHoldAreRefusedClearly() {
         expectError(given().contentType(ContentType.JSON).body(
                 "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"UINT64\",\"data\":[1,2,3,4]}]}")
@@ -342,10 +365,7 @@ class OipProtocolApiTest {
                     .when().post("/v2/models/default/infer"), 400, "input 'input': expected datatype FP32, found " + unsigned
                     + " (ONNX Runtime's Java API has no " + unsigned + " tensors)");
         }
-        expectError(given().contentType(ContentType.JSON).body(
-                "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"BF16\",\"data\":[1,2,3,4]}]}")
-                .when().post("/v2/models/default/infer"), 400,
-                "input 'input': expected datatype FP32, found BF16 (the service does not take BF16 tensors)");
+
         expectError(given().contentType(ContentType.JSON).body(
                 "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FLOAT32\",\"data\":[1,2,3,4]}]}")
                 .when().post("/v2/models/default/infer"), 400, "input 'input': expected datatype FP32, found FLOAT32");

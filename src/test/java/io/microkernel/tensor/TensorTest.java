@@ -284,4 +284,31 @@ class TensorTest {
             assertThat(Tensor.copyOf(native_)).isEqualTo(scalar);
         }
     }
+
+    @Test
+    void bfloat16IsTheUpperHalfOfAFloatRoundedToNearestEven() {
+        assertThat(DType.floatToBfloat16(1.5f)).isEqualTo((short) 0x3fc0);
+        assertThat(DType.floatToBfloat16(-0.3f)).isEqualTo((short) 0xbe9a);
+        assertThat(DType.bfloat16ToFloat((short) 0xbe9a)).isEqualTo(-0.30078125f);
+        // Halfway between 0x3f80 and 0x3f81: ties go to the even one.
+        assertThat(DType.floatToBfloat16(Float.intBitsToFloat(0x3f808000))).isEqualTo((short) 0x3f80);
+        assertThat(DType.floatToBfloat16(Float.intBitsToFloat(0x3f818000))).isEqualTo((short) 0x3f82);
+        assertThat(DType.floatToBfloat16(Float.MAX_VALUE)).isEqualTo((short) 0x7f80);
+        assertThat(Float.isNaN(DType.bfloat16ToFloat(DType.floatToBfloat16(Float.NaN)))).isTrue();
+        assertThat(DType.fromOipName("BF16")).contains(DType.BFLOAT16);
+        assertThat(DType.refusal("BF16")).isEmpty();
+        assertThat(DType.BFLOAT16.tfName()).isEqualTo("DT_BFLOAT16");
+        Tensor t = Tensor.builder(DType.BFLOAT16, 2).addDouble(1.5).addDouble(-0.3).build();
+        assertThat(t.toBytes(ByteOrder.LITTLE_ENDIAN)).containsExactly(0xc0, 0x3f, 0x9a, 0xbe);
+        assertThat(t.boxed(1)).isEqualTo(-0.30078125f);
+    }
+
+    @Test
+    void bfloat16TensorsGoThroughTheRuntimeAndBack() throws OrtException {
+        Tensor t = Tensor.builder(DType.BFLOAT16, 2).addDouble(1.5).addDouble(-0.3).build();
+        try (OnnxTensor native_ = t.toOnnx(env())) {
+            assertThat(native_.getInfo().type).isEqualTo(ai.onnxruntime.OnnxJavaType.BFLOAT16);
+            assertThat(Tensor.copyOf(native_)).isEqualTo(t);
+        }
+    }
 }

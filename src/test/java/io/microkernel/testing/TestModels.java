@@ -99,6 +99,20 @@ public final class TestModels {
         return model(graph);
     }
 
+    /** The ONNX element type of bfloat16 (OIP BF16). */
+    public static final int BFLOAT16 = 16;
+
+    /** {@code bf [N,2]} BF16 → {@code bf_out} (Identity, BF16) and {@code bf_float} (Cast to FP32). */
+    public static OnnxMl.ModelProto bfloat16() {
+        OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder().setName("bfloat16")
+                .addInput(valueInfo("bf", BFLOAT16, -1, 2))
+                .addOutput(valueInfo("bf_out", BFLOAT16, -1, 2))
+                .addOutput(valueInfo("bf_float", FLOAT, -1, 2))
+                .addNode(node("Identity", List.of("bf"), List.of("bf_out")))
+                .addNode(node("Cast", List.of("bf"), List.of("bf_float"), intAttribute("to", FLOAT)));
+        return model(graph);
+    }
+
     /** The ONNX element type of text (OIP BYTES). */
     public static final int STRING = 8;
 

@@ -71,7 +71,7 @@ public class GrpcInferenceServiceTest {
         ModelMetadataResponse metadata = stub.modelMetadata(ModelMetadataRequest.newBuilder().setName("default").build());
         assertThat(metadata.getName()).isEqualTo("default");
         assertThat(metadata.getPlatform()).isEqualTo("onnxruntime_onnx");
-        assertThat(metadata.getVersionsList()).containsExactly("1", "2", "3", "4", "5", "6", "7");
+        assertThat(metadata.getVersionsList()).containsExactly("1", "2", "3", "4", "5", "6", "7", "8");
         assertThat(metadata.getInputs(0).getName()).isEqualTo("input");
         assertThat(metadata.getInputs(0).getDatatype()).isEqualTo("FP32");
         assertThat(metadata.getInputs(0).getShapeList()).containsExactly(-1L, 4L);
@@ -193,6 +193,21 @@ public class GrpcInferenceServiceTest {
                         + " length-prefixed elements, found 1");
     }
 
+    @Test
+    void bf16TravelsOnlyAsRawContents() {
+        // Version 8: bf [N,2] BF16 -> bf_out (Identity, BF16) and bf_float (Cast to FP32).
+        ByteString bits = ByteString.copyFrom(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN)
+                .putShort((short) 0x3fc0).putShort((short) 0xbe9a).array());
+        ModelInferResponse raw = stub.modelInfer(request().setModelVersion("8").addInputs(input("bf", "BF16", 1, 2))
+                .addRawInputContents(bits).build());
+        assertThat(output(raw, "bf_out").getDatatype()).isEqualTo("BF16");
+        assertThat(raw.getRawOutputContents(0)).isEqualTo(bits);
+        assertThat(floats(raw.getRawOutputContents(1))).containsExactly(1.5f, -0.30078125f);
+        expectStatus(() -> stub.modelInfer(request().setModelVersion("8").addInputs(input("bf", "BF16", 1, 2)
+                .setContents(fp32(1.5f, -0.3f))).build()),
+                Status.Code.INVALID_ARGUMENT, "input 'bf': expected raw_input_contents for datatype BF16, which has no typed field");
+    }
+
     /** BYTES elements as raw contents carry them: each a 4-byte little-endian length, then its UTF-8 bytes. */
     private static ByteString lengthPrefixed(List<String> values) {
         ByteString.Output out = ByteString.newOutput();
@@ -209,7 +224,7 @@ public class GrpcInferenceServiceTest {
         expectStatus(() -> stub.modelInfer(request().setModelName("nope").addInputs(input("input", "FP32", 2, 4)
                 .setContents(fp32(TWO_ROWS))).build()), Status.Code.NOT_FOUND, "expected model 'default', found 'nope'");
         expectStatus(() -> stub.modelInfer(request().setModelVersion("42").addInputs(input("input", "FP32", 2, 4)
-                .setContents(fp32(TWO_ROWS))).build()), Status.Code.NOT_FOUND, "version 42 not found: expected one of [1, 2, 3, 4, 5, 6, 7], found 42");
+                .setContents(fp32(TWO_ROWS))).build()), Status.Code.NOT_FOUND, "version 42 not found: expected one of [1, 2, 3, 4, 5, 6, 7, 8], found 42");
         expectStatus(() -> stub.modelMetadata(ModelMetadataRequest.newBuilder().setName("nope").build()),
                 Status.Code.NOT_FOUND, "found 'nope'");
         expectStatus(() -> stub.modelReady(ModelReadyRequest.newBuilder().setName("default").setVersion("abc").build()),

@@ -21,7 +21,8 @@ import java.util.Set;
 /**
  * Triton's binary tensor data extension over OIP v2 REST: a body may be a JSON header of
  * {@code Inference-Header-Content-Length} bytes followed by the tensors' raw little-endian bytes,
- * in input order, each input saying its size in {@code parameters.binary_data_size}; outputs asked
+ * in input order, each input saying its size in {@code parameters.binary_data_size} (BYTES elements
+ * each as a 4-byte little-endian length and then the bytes, as Triton sends them); outputs asked
  * for as binary ({@code binary_data}, {@code binary_data_output}) come back the same way. Without
  * the header the body is plain OIP JSON. Either way the JSON is read strictly: a top-level field
  * the protocol does not define is refused.
@@ -127,6 +128,9 @@ final class BinaryTensors {
         ByteBuffer data = binary.slice().limit((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
         binary.position(binary.position() + (int) bytes);
         return (dtype, shape, name) -> {
+            if (dtype.isString()) {
+                return text(dtype, shape, data, name);
+            }
             long expected = (long) io.microkernel.tensor.Shapes.elementCountInt(shape) * dtype.byteSize();
             if (expected != data.remaining()) {
                 throw new InputValidationException(InputProblem.DATA_LENGTH_MISMATCH, name + ": shape "
@@ -137,6 +141,16 @@ final class BinaryTensors {
             requireFinite(tensor, name);
             return tensor;
         };
+    }
+
+    /** BYTES as the extension sends them: per element a 4-byte little-endian length, then the bytes (UTF-8 text here). */
+    private static Tensor text(io.microkernel.tensor.DType dtype, long[] shape, ByteBuffer data, String name) {
+        try {
+            return Tensor.copyOf(dtype, shape, data);
+        } catch (IllegalArgumentException e) {
+            throw new InputValidationException(InputProblem.MALFORMED, name + ": binary BYTES data of shape "
+                    + io.microkernel.tensor.Shapes.text(shape) + ": " + e.getMessage());
+        }
     }
 
     /** Binary floats are held to the rule JSON numbers are: finite. */

@@ -61,8 +61,8 @@ public class InferenceResource {
     @Path("/models/{model}/infer")
     @Consumes(MediaType.WILDCARD)
     @Produces({MediaType.APPLICATION_JSON, MediaType.APPLICATION_OCTET_STREAM})
-    @Operation(summary = "Run the active version", description = "Inputs as OIP tensors (FP32, FP64, FP16, INT8, INT16,"
-            + " INT32, INT64, UINT8, BOOL) in JSON, or with Triton's binary tensor data extension (Inference-Header-Content-Length,"
+    @Operation(summary = "Run the active version", description = "Inputs as OIP tensors (FP32, FP64, FP16, BF16, INT8, INT16,"
+            + " INT32, INT64, UINT8, BOOL, BYTES) in JSON, or with Triton's binary tensor data extension (Inference-Header-Content-Length,"
             + " binary_data_size, binary_data, binary_data_output); the answer names the version that ran. Classifiers"
             + " also answer the declared BYTES output 'predicted_class'.")
     @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Oip.InferRequest.class)))

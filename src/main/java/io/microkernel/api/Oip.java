@@ -230,6 +230,8 @@ public final class Oip {
                     gen.writeNumber(d);
                 } else if (element instanceof Boolean b) {
                     gen.writeBoolean(b);
+                } else if (element instanceof String text) {
+                    gen.writeString(text);
                 } else {
                     gen.writeNumber(((Number) element).longValue());
                 }

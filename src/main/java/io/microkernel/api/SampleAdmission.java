@@ -76,6 +76,7 @@ public class SampleAdmission {
 
     /** Appends validated samples durably and counts them; a retry of a stored request stores nothing new. */
     Stored store(String model, List<LabelledInput> batch, String idempotencyKey) {
+        refuseText(batch);
         SampleJournal.Appended appended;
         try {
             appended = intake.accept(batch, idempotencyKey);
@@ -92,6 +93,21 @@ public class SampleAdmission {
         Optional<RoundRecord> started = scheduler.samplesAdded();
         return new Stored(new TrainingApi.SamplesAccepted(stored.size(), ids, stats(model),
                 started.map(RoundRecord::id).orElse(null)), stored, false);
+    }
+
+    /**
+     * Text (BYTES) inputs serve, but do not train: the journal, the feature cache and the drift
+     * summaries hold numbers, so such samples are refused before anything is stored.
+     */
+    private static void refuseText(List<LabelledInput> batch) {
+        for (LabelledInput sample : batch) {
+            for (Map.Entry<String, io.microkernel.tensor.Tensor> input : sample.inputs().entrySet()) {
+                if (input.getValue().dtype().isString()) {
+                    throw new InvalidSampleException("input '" + input.getKey() + "': expected a numeric or boolean"
+                            + " input to learn from, found BYTES (text inputs are served, not trained on)");
+                }
+            }
+        }
     }
 
     TrainingApi.BufferStats stats(String model) {

@@ -12,7 +12,7 @@ import java.util.Locale;
 
 /**
  * Reads JSON tensor data from a streaming parser straight into a {@link Tensor}'s buffer, checking
- * every element against the type (finite floats, integers in range, booleans) and counting as it
+ * every element against the type (finite floats, integers in range, booleans, strings for BYTES) and counting as it
  * goes. Plain numbers and booleans never become {@code JsonNode}s; only a value about to be
  * rejected, or an odd spelling ({@code "NaN"}, {@code 3.0} for an integer), is read as a node so
  * the message can show it as written.
@@ -105,6 +105,14 @@ public final class JsonTensorReader {
     static void addElement(JsonParser p, Tensor.Builder out, String what) throws IOException {
         JsonToken token = p.currentToken();
         DType dtype = out.dtype();
+        if (dtype.isString()) {
+            if (token == JsonToken.VALUE_STRING) {
+                addText(p.getText(), out, what);
+            } else {
+                addNode(tree(p), out, what);
+            }
+            return;
+        }
         if (token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT) {
             if (dtype.isFloatingPoint()) {
                 double v = p.getDoubleValue();
@@ -132,7 +140,13 @@ public final class JsonTensorReader {
         Element element = new Element(what, out.position());
         DType dtype = out.dtype();
         String name = dtype.oipName();
-        if (dtype == DType.BOOL) {
+        if (dtype.isString()) {
+            if (value == null || !value.isTextual()) {
+                throw new InputValidationException(InputProblem.WRONG_DATATYPE,
+                        what + " element " + element.index + ": expected a string, found " + describe(value));
+            }
+            addText(value.textValue(), out, what);
+        } else if (dtype == DType.BOOL) {
             if (value == null || !value.isBoolean()) {
                 throw new InputValidationException(InputProblem.WRONG_DATATYPE,
                         what + " element " + element.index + ": expected true or false, found " + describe(value));
@@ -144,6 +158,15 @@ public final class JsonTensorReader {
             out.addDouble(v);
         } else {
             out.addLong(element.integer(value, name, dtype.minLong(), dtype.maxLong()));
+        }
+    }
+
+    /** Appends one text element, or says why the runtime could not take it. */
+    private static void addText(String text, Tensor.Builder out, String what) {
+        try {
+            out.addString(text);
+        } catch (IllegalArgumentException e) {
+            throw new InputValidationException(InputProblem.WRONG_DATATYPE, what + " " + e.getMessage());
         }
     }
 

@@ -131,7 +131,7 @@ public final class ModelLoader {
             }
             OnnxJavaType type = tensor.type;
             DType dtype = DType.fromJavaType(type).orElseThrow(() -> new ModelLoadException(kind + " '" + node.getName()
-                    + "': expected FP32, FP64, INT32, INT64 or BOOL, found " + tensor.onnxType));
+                    + "': expected one of " + DType.oipNames() + ", found " + tensor.onnxType));
             specs.add(new TensorSpec(node.getName(), dtype, Arrays.stream(tensor.getShape()).map(d -> d < 0 ? -1 : d).boxed().toList()));
         }
         return specs;

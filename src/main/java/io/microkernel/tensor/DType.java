@@ -111,6 +111,23 @@ public enum DType {
             return (float) getDouble(buffer, index);
         }
     },
+    /** bfloat16, the upper half of an FP32; JSON carries it as numbers, read and written through float. */
+    BFLOAT16(16, "BF16", OnnxJavaType.BFLOAT16, 2) {
+        @Override
+        public double getDouble(ByteBuffer buffer, int index) {
+            return bfloat16ToFloat(buffer.getShort(index * 2));
+        }
+
+        @Override
+        public void putDouble(ByteBuffer buffer, int index, double value) {
+            buffer.putShort(index * 2, floatToBfloat16((float) value));
+        }
+
+        @Override
+        public Object boxed(ByteBuffer buffer, int index) {
+            return (float) getDouble(buffer, index);
+        }
+    },
     INT8(3, "INT8", OnnxJavaType.INT8, 1) {
         @Override
         public long getLong(ByteBuffer buffer, int index) {
@@ -158,19 +175,53 @@ public enum DType {
         public Object boxed(ByteBuffer buffer, int index) {
             return Byte.toUnsignedInt(buffer.get(index));
         }
+    },
+    /**
+     * Text: the Open Inference Protocol's BYTES, ONNX's STRING. Elements have no fixed size, so a
+     * tensor of this type keeps them as Java strings (the form ONNX Runtime's Java API takes and
+     * gives) rather than in a packed buffer; {@link #byteSize()} is 0 and every buffer method throws.
+     * On the wire each element is a 4-byte length and then its UTF-8 bytes ({@link Tensor#toBytes}).
+     */
+    STRING(8, "BYTES", OnnxJavaType.STRING, 0) {
+        @Override
+        public double getDouble(ByteBuffer buffer, int index) {
+            throw notPacked();
+        }
+
+        @Override
+        public long getLong(ByteBuffer buffer, int index) {
+            throw notPacked();
+        }
+
+        @Override
+        public void putDouble(ByteBuffer buffer, int index, double value) {
+            throw notPacked();
+        }
+
+        @Override
+        public void putLong(ByteBuffer buffer, int index, long value) {
+            throw notPacked();
+        }
+
+        @Override
+        public Object boxed(ByteBuffer buffer, int index) {
+            throw notPacked();
+        }
+
+        private IllegalStateException notPacked() {
+            return new IllegalStateException("expected a numeric or boolean tensor, found BYTES (text elements are not numbers)");
+        }
     };
 
     /**
      * Open Inference Protocol datatypes that ONNX Runtime's Java API cannot hand to a session
-     * (it has no unsigned 16, 32 or 64-bit tensors, and strings do not fit a packed buffer), each
-     * with the reason a request naming one is refused.
+     * (its {@code OnnxJavaType} has no unsigned 16, 32 or 64-bit type), each with the reason a
+     * request naming one is refused.
      */
     private static final java.util.Map<String, String> REFUSED = java.util.Map.of(
             "UINT16", "ONNX Runtime's Java API has no UINT16 tensors",
             "UINT32", "ONNX Runtime's Java API has no UINT32 tensors",
-            "UINT64", "ONNX Runtime's Java API has no UINT64 tensors",
-            "BF16", "the service does not take BF16 tensors",
-            "BYTES", "the service takes no BYTES (string) inputs");
+            "UINT64", "ONNX Runtime's Java API has no UINT64 tensors");
 
     private final int onnxCode;
     private final String oipName;
@@ -208,14 +259,22 @@ public enum DType {
         return javaType;
     }
 
-    /** Bytes per element in a packed buffer (booleans take one byte each, as ONNX Runtime stores them). */
+    /**
+     * Bytes per element in a packed buffer (booleans take one byte each, as ONNX Runtime stores
+     * them); 0 for {@link #STRING}, whose elements are not packed.
+     */
     public int byteSize() {
         return byteSize;
     }
 
-    /** {@code FLOAT}, {@code DOUBLE} and {@code FLOAT16}: the types whose elements are written with {@link #putDouble}. */
+    /** {@link #STRING} (OIP {@code BYTES}): elements are text, kept as strings, not packed numbers. */
+    public boolean isString() {
+        return this == STRING;
+    }
+
+    /** {@code FLOAT}, {@code DOUBLE}, {@code FLOAT16} and {@code BFLOAT16}: the types whose elements are written with {@link #putDouble}. */
     public boolean isFloatingPoint() {
-        return this == FLOAT || this == DOUBLE || this == FLOAT16;
+        return this == FLOAT || this == DOUBLE || this == FLOAT16 || this == BFLOAT16;
     }
 
     /** {@code value} as this floating-point type stores it (so 1e6 is infinite in FP16); other types return it unchanged. */
@@ -223,6 +282,7 @@ public enum DType {
         return switch (this) {
             case FLOAT -> (float) value;
             case FLOAT16 -> halfToFloat(floatToHalf((float) value));
+            case BFLOAT16 -> bfloat16ToFloat(floatToBfloat16((float) value));
             default -> value;
         };
     }
@@ -297,6 +357,20 @@ public enum DType {
             half++;
         }
         return (short) (sign | half);
+    }
+
+    /** A float as bfloat16 bits (its upper 16 bits), rounded to nearest even; NaN stays a (quiet) NaN. */
+    static short floatToBfloat16(float value) {
+        int bits = Float.floatToRawIntBits(value);
+        if (Float.isNaN(value)) {
+            return (short) ((bits >>> 16) | 0x40);
+        }
+        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    /** bfloat16 bits as a float (exact). */
+    static float bfloat16ToFloat(short bits) {
+        return Float.intBitsToFloat((bits & 0xffff) << 16);
     }
 
     /** IEEE 754 half precision bits as a float (exact). */

@@ -10,6 +10,9 @@ import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -19,20 +22,48 @@ import java.util.Objects;
  * direct buffer of the platform's byte order. That is the layout ONNX Runtime reads, so
  * {@link #toOnnx} hands the very memory to the runtime instead of copying it once more.
  *
- * <p>Immutable and thread-safe: nothing writes the buffer after construction, and every view
- * handed out is a read-only duplicate. Equality is by type, shape and element bytes.
+ * <p>Text tensors ({@link DType#STRING}, the protocol's BYTES) are the exception: their elements
+ * have no fixed size, so they are kept as a {@code String[]}, which is what ONNX Runtime's Java API
+ * takes and gives for string tensors ({@code OnnxTensor.createTensor(env, String[], shape)}); they
+ * have no packed buffer ({@link #bytes()} throws), and {@link #toBytes} writes them as the protocols
+ * carry them: per element a 4-byte length, then its UTF-8 bytes. The Java API hands strings to the
+ * runtime as modified UTF-8, which differs from UTF-8 for NUL and for characters outside the Basic
+ * Multilingual Plane; text with those is refused when a tensor is built, so a model never sees
+ * bytes other than the ones sent.
+ *
+ * <p>Immutable and thread-safe: nothing writes the buffer (or string array) after construction,
+ * and every view handed out is a read-only duplicate. Equality is by type, shape and elements.
  */
 public final class Tensor {
 
     private final DType dtype;
     private final long[] shape;
+    /** The packed elements; null for a text tensor. */
     private final ByteBuffer data;
+    /** The elements of a text tensor; null otherwise. */
+    private final String[] strings;
+
+    /** A text tensor; takes ownership of {@code strings}, never written again. */
+    private Tensor(long[] shape, String[] strings) {
+        this.dtype = DType.STRING;
+        this.shape = shape.clone();
+        this.data = null;
+        this.strings = strings;
+        if (strings.length != Shapes.elementCountInt(this.shape)) {
+            throw new IllegalArgumentException("shape " + Shapes.text(shape) + " expects " + Shapes.elementCountInt(this.shape)
+                    + " strings, found " + strings.length);
+        }
+    }
 
     /** Takes ownership of {@code data}: direct, native order, exactly the packed elements, never written again. */
     private Tensor(DType dtype, long[] shape, ByteBuffer data) {
         this.dtype = Objects.requireNonNull(dtype, "dtype");
         this.shape = shape.clone();
         this.data = data;
+        this.strings = null;
+        if (dtype.isString()) {
+            throw new IllegalArgumentException("expected a numeric or boolean type for a packed buffer, found " + dtype);
+        }
         long expected = (long) Shapes.elementCountInt(this.shape) * dtype.byteSize();
         if (data.capacity() != expected) {
             throw new IllegalArgumentException("shape " + Shapes.text(shape) + " of " + dtype + " expects " + expected
@@ -47,9 +78,47 @@ public final class Tensor {
         return ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
     }
 
-    /** A tensor of zeros (false for booleans). */
+    /** A tensor of zeros (false for booleans, empty strings for text). */
     public static Tensor zeros(DType dtype, long... shape) {
+        if (dtype.isString()) {
+            String[] empty = new String[Shapes.elementCountInt(shape)];
+            Arrays.fill(empty, "");
+            return new Tensor(shape, empty);
+        }
         return new Tensor(dtype, shape, allocate((long) Shapes.elementCountInt(shape) * dtype.byteSize()));
+    }
+
+    /**
+     * A text tensor ({@link DType#STRING}) of {@code values}, copied.
+     *
+     * @throws IllegalArgumentException when the count does not fit the shape, or a value holds text
+     *                                  ONNX Runtime's Java API cannot pass unchanged ({@link #checkText})
+     */
+    public static Tensor ofStrings(long[] shape, String... values) {
+        String[] copy = values.clone();
+        for (int i = 0; i < copy.length; i++) {
+            checkText(i, copy[i]);
+        }
+        return new Tensor(shape, copy);
+    }
+
+    /**
+     * Refuses what ONNX Runtime's Java API would not hand to the runtime byte for byte: it passes
+     * strings as modified UTF-8, which spells NUL and characters outside the Basic Multilingual
+     * Plane (emoji, for one) differently from UTF-8, so a model would see other bytes than the ones sent.
+     *
+     * @throws IllegalArgumentException naming the element and the character
+     */
+    static void checkText(int index, String value) {
+        Objects.requireNonNull(value, "element " + index);
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == 0 || Character.isSurrogate(c)) {
+                throw new IllegalArgumentException("element " + index + ": expected text without NUL or characters outside"
+                        + " the Basic Multilingual Plane (ONNX Runtime's Java API passes strings as modified UTF-8), found "
+                        + String.format("U+%04X", value.codePointAt(i)) + " at character " + i);
+            }
+        }
     }
 
     public static Tensor ofFloats(long[] shape, float... values) {
@@ -89,6 +158,9 @@ public final class Tensor {
      * buffer's own byte order (the journal writes big-endian); the bytes are copied.
      */
     public static Tensor copyOf(DType dtype, long[] shape, ByteBuffer packed) {
+        if (dtype.isString()) {
+            return ofLengthPrefixed(shape, packed);
+        }
         ByteBuffer source = packed.slice().order(packed.order());
         ByteBuffer data = allocate(source.remaining());
         if (source.order() == data.order()) {
@@ -108,16 +180,79 @@ public final class Tensor {
     }
 
     /**
+     * A text tensor of the elements in {@code packed} from its position to its limit, each a 4-byte
+     * length (in the buffer's byte order) and then that many bytes of UTF-8, as Triton's binary
+     * tensor extension and the gRPC raw contents carry BYTES.
+     *
+     * @throws IllegalArgumentException when the bytes do not hold exactly the shape's elements, a
+     *                                  length runs past the end, or an element is not valid UTF-8
+     */
+    private static Tensor ofLengthPrefixed(long[] shape, ByteBuffer packed) {
+        ByteBuffer in = packed.slice().order(packed.order());
+        int count = Shapes.elementCountInt(shape);
+        String[] values = new String[count];
+        var utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        for (int i = 0; i < count; i++) {
+            if (in.remaining() < 4) {
+                throw new IllegalArgumentException("shape " + Shapes.text(shape) + " expected " + count
+                        + " length-prefixed elements, found " + i + (in.hasRemaining() ? " and " + in.remaining() + " stray bytes" : ""));
+            }
+            long length = Integer.toUnsignedLong(in.getInt());
+            if (length > in.remaining()) {
+                throw new IllegalArgumentException("element " + i + ": expected " + length + " bytes after its 4-byte length, found "
+                        + in.remaining());
+            }
+            ByteBuffer bytes = in.slice().limit((int) length);
+            in.position(in.position() + (int) length);
+            try {
+                values[i] = utf8.decode(bytes).toString();
+            } catch (CharacterCodingException e) {
+                throw new IllegalArgumentException("element " + i + ": expected UTF-8 text (ONNX Runtime takes BYTES as strings),"
+                        + " found bytes that are not UTF-8");
+            }
+            checkText(i, values[i]);
+        }
+        if (in.hasRemaining()) {
+            throw new IllegalArgumentException("shape " + Shapes.text(shape) + " expected " + count
+                    + " length-prefixed elements, found " + in.remaining() + " bytes more");
+        }
+        return new Tensor(shape, values);
+    }
+
+    /**
      * Copies an ONNX Runtime output out of native memory, so the result outlives the
      * {@code OrtSession.Result} it came from.
      *
-     * @throws IllegalArgumentException when the element type is none of {@link DType}
+     * @throws IllegalArgumentException when the element type is none of {@link DType}, or its strings cannot be read
      */
     public static Tensor copyOf(OnnxTensor tensor) {
         OnnxJavaType type = tensor.getInfo().type;
         DType dtype = DType.fromJavaType(type).orElseThrow(() -> new IllegalArgumentException(
                 "expected one of " + DType.oipNames() + ", found " + type));
+        if (dtype.isString()) {
+            long[] shape = tensor.getInfo().getShape();
+            String[] values = new String[Shapes.elementCountInt(shape)];
+            try {
+                flatten(tensor.getValue(), values, 0);
+            } catch (OrtException e) {
+                throw new IllegalArgumentException("reading a BYTES tensor out of ONNX Runtime failed: " + e.getMessage(), e);
+            }
+            return new Tensor(shape, values);
+        }
         return copyOf(dtype, tensor.getInfo().getShape(), tensor.getByteBuffer().order(ByteOrder.nativeOrder()));
+    }
+
+    /** Copies the strings of a value the Java API nests as its shape says (a String, String[], String[][]...). */
+    private static int flatten(Object value, String[] out, int next) {
+        if (value instanceof String text) {
+            out[next] = text;
+            return next + 1;
+        }
+        for (Object item : (Object[]) value) {
+            next = flatten(item, out, next);
+        }
+        return next;
     }
 
     /**
@@ -131,16 +266,22 @@ public final class Tensor {
             throw new IllegalArgumentException("expected at least one tensor to stack, found none");
         }
         Tensor first = rows.get(0);
-        ByteBuffer data = allocate((long) first.data.capacity() * rows.size());
         for (int i = 0; i < rows.size(); i++) {
             Tensor row = rows.get(i);
             if (row.dtype != first.dtype || !Arrays.equals(row.shape, first.shape)) {
                 throw new IllegalArgumentException("tensor " + i + ": expected " + first + " like the first, found " + row);
             }
+        }
+        long[] shape = Shapes.withBatch(rows.size(), first.shape);
+        if (first.dtype.isString()) {
+            return new Tensor(shape, joinStrings(rows));
+        }
+        ByteBuffer data = allocate((long) first.data.capacity() * rows.size());
+        for (Tensor row : rows) {
             data.put(row.data.duplicate().clear());
         }
         data.clear();
-        return new Tensor(first.dtype, Shapes.withBatch(rows.size(), first.shape), data);
+        return new Tensor(first.dtype, shape, data);
     }
 
     /**
@@ -164,7 +305,10 @@ public final class Tensor {
                 throw new IllegalArgumentException("tensor " + i + ": expected rows like the first's " + first + ", found " + part);
             }
             rows += part.shape[0];
-            bytes += part.data.capacity();
+            bytes += part.dtype.isString() ? 0 : part.data.capacity();
+        }
+        if (first.dtype.isString()) {
+            return new Tensor(Shapes.withBatch(rows, Shapes.withoutBatch(first.shape)), joinStrings(parts));
         }
         ByteBuffer data = allocate(bytes);
         for (Tensor part : parts) {
@@ -174,10 +318,18 @@ public final class Tensor {
         return new Tensor(first.dtype, Shapes.withBatch(rows, Shapes.withoutBatch(first.shape)), data);
     }
 
+    private static String[] joinStrings(List<Tensor> parts) {
+        return parts.stream().flatMap(t -> Arrays.stream(t.strings)).toArray(String[]::new);
+    }
+
     /** Rows {@code from} (inclusive) to {@code to} (exclusive) of the first dimension, as a tensor of its own (a copy). */
     public Tensor rows(int from, int to) {
         if (shape.length == 0 || from < 0 || to > shape[0] || from > to) {
             throw new IndexOutOfBoundsException("rows " + from + " to " + to + " of a tensor of shape " + Shapes.text(shape));
+        }
+        if (dtype.isString()) {
+            return new Tensor(Shapes.withBatch(to - from, Shapes.withoutBatch(shape)),
+                    Arrays.copyOfRange(strings, from * rowLength(), to * rowLength()));
         }
         int rowBytes = rowLength() * dtype.byteSize();
         ByteBuffer slice = allocate((long) (to - from) * rowBytes);
@@ -192,6 +344,10 @@ public final class Tensor {
             throw new IndexOutOfBoundsException("row " + index + " of a tensor of shape " + Shapes.text(shape));
         }
         long[] rowShape = Shapes.withoutBatch(shape);
+        if (dtype.isString()) {
+            int length = rowLength();
+            return new Tensor(rowShape, Arrays.copyOfRange(strings, index * length, (index + 1) * length));
+        }
         int bytes = Shapes.elementCountInt(rowShape) * dtype.byteSize();
         ByteBuffer data = allocate(bytes);
         data.put(this.data.duplicate().position(index * bytes).limit((index + 1) * bytes));
@@ -223,7 +379,7 @@ public final class Tensor {
     }
 
     public int elementCount() {
-        return data.capacity() / dtype.byteSize();
+        return dtype.isString() ? strings.length : data.capacity() / dtype.byteSize();
     }
 
     /** Elements per batch row: the product of every dimension after the first. */
@@ -239,9 +395,20 @@ public final class Tensor {
         return dtype.getLong(data, checkIndex(index));
     }
 
-    /** Element {@code index} as JSON writes it: a {@code Float}, {@code Double}, {@code Integer}, {@code Long} or {@code Boolean}. */
+    /** Element {@code index} of a text tensor. */
+    public String getString(int index) {
+        if (strings == null) {
+            throw new IllegalStateException("expected a BYTES tensor, found " + this);
+        }
+        return strings[checkIndex(index)];
+    }
+
+    /**
+     * Element {@code index} as JSON writes it: a {@code Float}, {@code Double}, {@code Integer},
+     * {@code Long}, {@code Boolean}, or a {@code String} for text.
+     */
     public Object boxed(int index) {
-        return dtype.boxed(data, checkIndex(index));
+        return dtype.isString() ? strings[checkIndex(index)] : dtype.boxed(data, checkIndex(index));
     }
 
     /** Row {@code row} as doubles, whatever the type (booleans read as 0 and 1). */
@@ -254,13 +421,41 @@ public final class Tensor {
         return out;
     }
 
-    /** The packed elements, read-only, native order, position 0. */
+    /**
+     * The packed elements, read-only, native order, position 0.
+     *
+     * @throws IllegalStateException for a text tensor, which has no packed buffer ({@link #toBytes} has its bytes)
+     */
     public ByteBuffer bytes() {
+        if (data == null) {
+            throw new IllegalStateException("expected a tensor with packed elements, found " + this
+                    + " (text is written with toBytes)");
+        }
         return data.asReadOnlyBuffer().order(data.order());
     }
 
-    /** The packed elements as a copy in {@code order} (the binary tensor extension's bytes are little-endian). */
+    /**
+     * The packed elements as a copy in {@code order} (the binary tensor extension's bytes are
+     * little-endian); for text, each element as a 4-byte length in {@code order} and then its UTF-8
+     * bytes, which {@link #copyOf(DType, long[], ByteBuffer)} reads back.
+     */
     public byte[] toBytes(ByteOrder order) {
+        if (dtype.isString()) {
+            byte[][] utf8 = new byte[strings.length][];
+            long total = 0;
+            for (int i = 0; i < strings.length; i++) {
+                utf8[i] = strings[i].getBytes(StandardCharsets.UTF_8);
+                total += 4L + utf8[i].length;
+            }
+            if (total > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("expected a tensor of at most " + Integer.MAX_VALUE + " bytes, found " + total);
+            }
+            ByteBuffer out = ByteBuffer.allocate((int) total).order(order);
+            for (byte[] element : utf8) {
+                out.putInt(element.length).put(element);
+            }
+            return out.array();
+        }
         ByteBuffer out = ByteBuffer.allocate(data.capacity()).order(order);
         if (order == data.order()) {
             out.put(data.duplicate().clear());
@@ -312,13 +507,18 @@ public final class Tensor {
     public OnnxTensor toOnnx(OrtEnvironment env) throws OrtException {
         // A duplicate, so the runtime's view has its own position; it shares the memory, and the
         // runtime only reads inputs.
+        if (dtype.isString()) {
+            // The Java API copies the strings into the runtime's own tensor.
+            return OnnxTensor.createTensor(env, strings, shape);
+        }
         ByteBuffer view = data.duplicate().order(data.order());
         return switch (dtype) {
             case FLOAT -> OnnxTensor.createTensor(env, view.asFloatBuffer(), shape);
             case DOUBLE -> OnnxTensor.createTensor(env, view.asDoubleBuffer(), shape);
             case INT32 -> OnnxTensor.createTensor(env, view.asIntBuffer(), shape);
             case INT64 -> OnnxTensor.createTensor(env, view.asLongBuffer(), shape);
-            case BOOL, FLOAT16, INT8, INT16, UINT8 -> OnnxTensor.createTensor(env, view, shape, dtype.javaType());
+            case BOOL, FLOAT16, BFLOAT16, INT8, INT16, UINT8 -> OnnxTensor.createTensor(env, view, shape, dtype.javaType());
+            case STRING -> throw new IllegalStateException("text tensors are created above");
         };
     }
 
@@ -329,13 +529,17 @@ public final class Tensor {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Tensor other && dtype == other.dtype && Arrays.equals(shape, other.shape)
-                && data.duplicate().clear().equals(other.data.duplicate().clear());
+        if (!(o instanceof Tensor other) || dtype != other.dtype || !Arrays.equals(shape, other.shape)) {
+            return false;
+        }
+        return dtype.isString() ? Arrays.equals(strings, other.strings)
+                : data.duplicate().clear().equals(other.data.duplicate().clear());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(dtype, Arrays.hashCode(shape), data.duplicate().clear().hashCode());
+        return Objects.hash(dtype, Arrays.hashCode(shape),
+                dtype.isString() ? Arrays.hashCode(strings) : data.duplicate().clear().hashCode());
     }
 
     @Override
@@ -357,13 +561,19 @@ public final class Tensor {
         private final long[] shape;
         private final int capacity;
         private ByteBuffer data;
+        /** The elements of a text tensor, grown like {@code data}; null otherwise. */
+        private String[] strings;
         private int next;
 
         private Builder(DType dtype, long[] shape) {
             this.dtype = dtype;
             this.shape = shape.clone();
             this.capacity = Shapes.elementCountInt(shape);
-            this.data = allocate((long) Math.min(capacity, FIRST_ELEMENTS) * dtype.byteSize());
+            if (dtype.isString()) {
+                this.strings = new String[Math.min(capacity, FIRST_ELEMENTS)];
+            } else {
+                this.data = allocate((long) Math.min(capacity, FIRST_ELEMENTS) * dtype.byteSize());
+            }
         }
 
         public DType dtype() {
@@ -400,11 +610,38 @@ public final class Tensor {
             return addLong(value ? 1 : 0);
         }
 
-        private ByteBuffer room() {
+        /**
+         * Appends a text element.
+         *
+         * @throws IllegalArgumentException when the text has characters ONNX Runtime's Java API would
+         *                                  not pass unchanged (the message names the element)
+         * @throws IllegalStateException    when this builder is not for {@link DType#STRING} or is full
+         */
+        public Builder addString(String value) {
+            if (strings == null) {
+                throw new IllegalStateException("expected a BYTES tensor to add text to, found " + dtype.oipName());
+            }
+            checkFull();
+            checkText(next, value);
+            if (next == strings.length) {
+                strings = Arrays.copyOf(strings, (int) Math.min(capacity, Math.max(1, next) * 2L));
+            }
+            strings[next++] = value;
+            return this;
+        }
+
+        private void checkFull() {
             if (next == capacity) {
                 throw new IllegalStateException("shape " + Shapes.text(shape) + " holds " + capacity
                         + " elements; no room for another");
             }
+        }
+
+        private ByteBuffer room() {
+            if (data == null) {
+                throw new IllegalStateException("expected a numeric or boolean tensor, found BYTES (add text with addString)");
+            }
+            checkFull();
             if ((long) next * dtype.byteSize() == data.capacity()) {
                 ByteBuffer grown = allocate((long) Math.min(capacity, Math.max(1, next) * 2L) * dtype.byteSize());
                 grown.put(data.clear());
@@ -419,8 +656,9 @@ public final class Tensor {
                 throw new IllegalStateException("shape " + Shapes.text(shape) + " holds " + capacity
                         + " elements, found " + next);
             }
-            Tensor tensor = new Tensor(dtype, shape, data.clear());
+            Tensor tensor = strings != null ? new Tensor(shape, Arrays.copyOf(strings, next)) : new Tensor(dtype, shape, data.clear());
             data = null;
+            strings = null;
             return tensor;
         }
     }

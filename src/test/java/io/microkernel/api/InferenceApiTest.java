@@ -123,7 +123,7 @@ class InferenceApiTest {
         given().when().get("/v2/models/default").then().statusCode(200)
                 .body("name", equalTo("default"))
                 .body("platform", equalTo("onnxruntime_onnx"))
-                .body("versions", contains("1", "2", "3", "4", "5", "6"))
+                .body("versions", contains("1", "2", "3", "4", "5", "6", "7", "8"))
                 .body("inputs[0].name", equalTo("input"))
                 .body("inputs[0].datatype", equalTo("FP32"))
                 .body("inputs[0].shape", contains(-1, 4))
@@ -140,7 +140,7 @@ class InferenceApiTest {
     void versionHistoryShowsLineageMetricsHashesAndCreation() {
         given().when().get("/v1/models/default/versions").then().statusCode(200)
                 .body("model", equalTo("default"))
-                .body("versions.version", contains(1, 2, 3, 4, 5, 6))
+                .body("versions.version", contains(1, 2, 3, 4, 5, 6, 7, 8))
                 .body("versions[0].parent", nullValue())
                 .body("versions[1].parent", equalTo(1))
                 .body("versions[1].round_id", equalTo("round-2"))
@@ -184,7 +184,7 @@ class InferenceApiTest {
         expectError(given().when().get("/v2/models/nope"), 404, "found 'nope'");
         expectError(given().when().get("/v2/models/nope/ready"), 404, "found 'nope'");
         expectError(given().contentType(ContentType.JSON).body(TWO_ROWS).when().post("/v2/models/default/versions/42/infer"),
-                404, "version 42 not found: expected one of [1, 2, 3, 4, 5, 6], found 42");
+                404, "version 42 not found: expected one of [1, 2, 3, 4, 5, 6, 7, 8], found 42");
         expectError(given().when().get("/v2/no/such/route"), 404, "");
         expectError(given().when().get("/v1/models/default/versions/abc"), 404, "expected a version number such as 1, found 'abc'");
         expectError(given().contentType(ContentType.JSON).body("{\"instances\":[[1,2,3,4]]}").when().post("/v1/models/nope:predict"),

@@ -253,12 +253,119 @@ class OipProtocolApiTest {
         assertThat(out.getShort(12)).isEqualTo((short) 0x4200);
     }
 
+    /** BYTES elements as the binary extension carries them: each a 4-byte little-endian length, then its UTF-8 bytes. */
+    static byte[] lengthPrefixed(String... values) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (String value : values) {
+            byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
+            out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(utf8.length).array());
+            out.writeBytes(utf8);
+        }
+        return out.toByteArray();
+    }
+
+    /** The JSON of an answer, decoded as UTF-8 whatever charset the client would assume. */
+    private static JsonPath utf8Json(Response response) {
+        return JsonPath.from(new String(response.asByteArray(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void bytesTensorsTravelAsJsonStringsInAndOut() {
+        // Version 7: text [N,2] BYTES -> echo (Identity, BYTES) and codes (LabelEncoder a=1, b=2, é=3, else -1; FP32).
+        Response response = given().contentType(ContentType.JSON)
+                .body("{\"inputs\":[{\"name\":\"text\",\"shape\":[2,2],\"datatype\":\"BYTES\","
+                        + "\"data\":[[\"a\",\"\\u00e9\"],[\"b\",\"zz\"]]}]}")
+                .when().post("/v2/models/default/versions/7/infer");
+        response.then().statusCode(200);
+        JsonPath answer = utf8Json(response);
+        assertThat(answer.getList("outputs.name", String.class)).containsExactly("echo", "codes");
+        assertThat(answer.getString("outputs[0].datatype")).isEqualTo("BYTES");
+        assertThat(answer.getList("outputs[0].shape", Integer.class)).containsExactly(2, 2);
+        assertThat(answer.getList("outputs[0].data", String.class)).containsExactly("a", "é", "b", "zz");
+        assertThat(answer.getList("outputs[1].data", Float.class)).containsExactly(1f, 3f, 2f, -1f);
+        given().when().get("/v2/models/default/versions/7").then().statusCode(200)
+                .body("inputs.datatype", contains("BYTES"))
+                .body("outputs.datatype", contains("BYTES", "FP32"));
+    }
+
+    @Test
+    void bytesTensorsTravelLengthPrefixedInTheBinaryExtension() {
+        byte[] text = lengthPrefixed("a", "é", "b", "");
+        String header = "{\"inputs\":[{\"name\":\"text\",\"shape\":[2,2],\"datatype\":\"BYTES\","
+                + "\"parameters\":{\"binary_data_size\":" + text.length + "}}],"
+                + "\"outputs\":[{\"name\":\"echo\",\"parameters\":{\"binary_data\":true}},{\"name\":\"codes\"}]}";
+        Response response = Binary.of(header, text).post("/v2/models/default/versions/7/infer");
+        response.then().statusCode(200);
+        Decoded decoded = Decoded.of(response);
+        assertThat(decoded.header.getList("outputs.name", String.class)).containsExactly("echo", "codes");
+        assertThat(decoded.header.getString("outputs[0].datatype")).isEqualTo("BYTES");
+        assertThat(decoded.header.getInt("outputs[0].parameters.binary_data_size")).isEqualTo(text.length);
+        assertThat(decoded.binary).isEqualTo(text);
+        assertThat(decoded.strings(0, 4)).containsExactly("a", "é", "b", "");
+        assertThat(decoded.header.getList("outputs[1].data", Float.class)).containsExactly(1f, 3f, 2f, -1f);
+    }
+
+    @Test
+    void bytesInputsRefuseWhatTheModelCouldNotReadClearly() {
+        String json = "{\"inputs\":[{\"name\":\"text\",\"shape\":[1,2],\"datatype\":\"BYTES\",\"data\":%s}]}";
+        String path = "/v2/models/default/versions/7/infer";
+        expectError(given().contentType(ContentType.JSON).body(json.formatted("[\"a\",1]")).when().post(path), 400,
+                "input 'text' element 1: expected a string, found 1");
+        // ONNX Runtime's Java API would hand an emoji to the model as modified UTF-8, other bytes than were sent.
+        expectError(given().contentType(ContentType.JSON).body(json.formatted("[\"a\",\"\\uD83D\\uDE00\"]")).when().post(path), 400,
+                "input 'text' element 1: expected text without NUL or characters outside the Basic Multilingual Plane");
+        expectError(given().contentType(ContentType.JSON)
+                .body("{\"inputs\":[{\"name\":\"text\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[1,2]}]}")
+                .when().post(path), 400, "input 'text': expected datatype BYTES, found FP32");
+
+        String header = "{\"inputs\":[{\"name\":\"text\",\"shape\":[1,2],\"datatype\":\"BYTES\",\"parameters\":{\"binary_data_size\":%d}}]}";
+        byte[] notUtf8 = {1, 0, 0, 0, (byte) 0xff, 1, 0, 0, 0, 'a'};
+        expectError(Binary.of(header.formatted(notUtf8.length), notUtf8).post(path), 400,
+                "input 'text': binary BYTES data of shape [1,2]: element 0: expected UTF-8 text");
+        byte[] overrun = {1, 0, 0, 0, 'a', 9, 0, 0, 0, 'b'};
+        expectError(Binary.of(header.formatted(overrun.length), overrun).post(path), 400,
+                "element 1: expected 9 bytes after its 4-byte length, found 1");
+        byte[] extra = lengthPrefixed("a", "b", "c");
+        expectError(Binary.of(header.formatted(extra.length), extra).post(path), 400,
+                "shape [1,2] expected 2 length-prefixed elements, found 5 bytes more");
+    }
+
+    @Test
+    void bf16TravelsInJsonAndBinary() {
+        // Version 8: bf [N,2] BF16 -> bf_out (Identity) and bf_float (Cast to FP32). -0.3 rounds to bfloat16 -0.30078125.
+        Response json = given().contentType(ContentType.JSON)
+                .body("{\"inputs\":[{\"name\":\"bf\",\"shape\":[1,2],\"datatype\":\"BF16\",\"data\":[1.5,-0.3]}]}")
+                .when().post("/v2/models/default/versions/8/infer");
+        json.then().statusCode(200)
+                .body("outputs.find { it.name == 'bf_out' }.datatype", equalTo("BF16"))
+                .body("outputs.find { it.name == 'bf_out' }.data", contains(1.5f, -0.30078125f))
+                .body("outputs.find { it.name == 'bf_float' }.data", contains(1.5f, -0.30078125f));
+        given().when().get("/v2/models/default/versions/8").then().statusCode(200).body("inputs.datatype", contains("BF16"));
+
+        byte[] bits = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putShort((short) 0x3fc0).putShort((short) 0xbe9a).array();
+        String header = "{\"inputs\":[{\"name\":\"bf\",\"shape\":[1,2],\"datatype\":\"BF16\",\"parameters\":{\"binary_data_size\":4}}],"
+                + "\"outputs\":[{\"name\":\"bf_out\",\"parameters\":{\"binary_data\":true}}]}";
+        Response binary = Binary.of(header, bits).post("/v2/models/default/versions/8/infer");
+        binary.then().statusCode(200);
+        assertThat(Decoded.of(binary).binary).isEqualTo(bits);
+        expectError(given().contentType(ContentType.JSON)
+                .body("{\"inputs\":[{\"name\":\"bf\",\"shape\":[1,2],\"datatype\":\"BF16\",\"data\":[1,1e39]}]}")
+                .when().post("/v2/models/default/versions/8/infer"), 400, "input 'bf' element 1: expected a finite BF16 value");
+    }
+
     @Test
     void datatypesTheRuntimeCannotHoldAreRefusedClearly() {
         expectError(given().contentType(ContentType.JSON).body(
                 "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"UINT64\",\"data\":[1,2,3,4]}]}")
                 .when().post("/v2/models/default/infer"), 400,
                 "input 'input': expected datatype FP32, found UINT64 (ONNX Runtime's Java API has no UINT64 tensors)");
+        for (String unsigned : List.of("UINT16", "UINT32")) {
+            expectError(given().contentType(ContentType.JSON).body(
+                    "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"" + unsigned + "\",\"data\":[1,2,3,4]}]}")
+                    .when().post("/v2/models/default/infer"), 400, "input 'input': expected datatype FP32, found " + unsigned
+                    + " (ONNX Runtime's Java API has no " + unsigned + " tensors)");
+        }
+
         expectError(given().contentType(ContentType.JSON).body(
                 "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FLOAT32\",\"data\":[1,2,3,4]}]}")
                 .when().post("/v2/models/default/infer"), 400, "input 'input': expected datatype FP32, found FLOAT32");

@@ -56,6 +56,22 @@ class TfServingApiTest {
     }
 
     @Test
+    void textInstancesAndOutputsAreJsonStrings() {
+        // Version 7: text [N,2] BYTES -> echo (BYTES) and codes (a=1, b=2, else -1; FP32).
+        post("/v1/models/default/versions/7:predict", "{\"instances\":[[\"a\",\"b\"],[\"zz\",\"a\"]]}")
+                .then().statusCode(200)
+                .body("predictions.echo", contains(contains("a", "b"), contains("zz", "a")))
+                .body("predictions.codes", contains(contains(1.0f, 2.0f), contains(-1.0f, 1.0f)));
+        post("/v1/models/default/versions/7:predict", "{\"inputs\":[[\"b\",\"b\"]]}")
+                .then().statusCode(200)
+                .body("outputs.echo", contains(contains("b", "b")));
+        expectError(post("/v1/models/default/versions/7:predict", "{\"instances\":[[\"a\",2]]}"), 400,
+                "element 1: expected a string, found 2");
+        expectError(post("/v1/models/default/versions/7:predict", "{\"instances\":[[{\"b64\":\"YQ==\"},\"a\"]]}"), 400,
+                "element 0: expected a string, found {\"b64\":\"YQ==\"}");
+    }
+
+    @Test
     void signatureNameMustBeServingDefault() {
         expectError(post("/v1/models/default:predict", "{\"signature_name\":\"bogus\",\"instances\":[[1,2,3,4]]}"),
                 400, "expected signature_name 'serving_default' or none, found 'bogus'");

@@ -215,4 +215,100 @@ class TensorTest {
         org.assertj.core.api.Assertions.assertThat(DType.refusal("FLOAT32")).isEmpty();
         org.assertj.core.api.Assertions.assertThat(DType.fromOipName("FP16")).contains(DType.FLOAT16);
     }
+
+    @Test
+    void textTensorsKeepStringsAndWriteThemLengthPrefixed() {
+        Tensor t = Tensor.ofStrings(new long[] {2, 2}, "a", "é", "", "zz");
+
+        assertThat(t.dtype()).isEqualTo(DType.STRING);
+        assertThat(t.dtype().oipName()).isEqualTo("BYTES");
+        assertThat(t.dtype().tfName()).isEqualTo("DT_STRING");
+        assertThat(DType.fromOipName("BYTES")).contains(DType.STRING);
+        assertThat(DType.refusal("BYTES")).isEmpty();
+        assertThat(t.elementCount()).isEqualTo(4);
+        assertThat(t.getString(1)).isEqualTo("é");
+        assertThat(t.boxed(3)).isEqualTo("zz");
+        byte[] little = t.toBytes(ByteOrder.LITTLE_ENDIAN);
+        assertThat(little).containsExactly(1, 0, 0, 0, 'a', 2, 0, 0, 0, 0xc3, 0xa9, 0, 0, 0, 0, 2, 0, 0, 0, 'z', 'z');
+        assertThat(Tensor.copyOf(DType.STRING, new long[] {2, 2}, ByteBuffer.wrap(little).order(ByteOrder.LITTLE_ENDIAN))).isEqualTo(t);
+        byte[] big = t.toBytes(ByteOrder.BIG_ENDIAN);
+        assertThat(big[3]).isEqualTo((byte) 1);
+        assertThat(Tensor.copyOf(DType.STRING, new long[] {2, 2}, ByteBuffer.wrap(big))).isEqualTo(t);
+
+        assertThat(t.row(1)).isEqualTo(Tensor.ofStrings(new long[] {2}, "", "zz"));
+        assertThat(t.rows(0, 1)).isEqualTo(Tensor.ofStrings(new long[] {1, 2}, "a", "é"));
+        assertThat(Tensor.concat(List.of(t.rows(0, 1), t.rows(1, 2)))).isEqualTo(t);
+        assertThat(Tensor.stack(List.of(t.row(0), t.row(1)))).isEqualTo(t).hasSameHashCodeAs(t);
+        assertThat(Tensor.zeros(DType.STRING, 1, 2)).isEqualTo(Tensor.ofStrings(new long[] {1, 2}, "", ""));
+        assertThat(Tensor.builder(DType.STRING, 2).addString("x").addString("y").build())
+                .isEqualTo(Tensor.ofStrings(TWO, "x", "y"));
+
+        assertThatThrownBy(t::bytes).isInstanceOf(IllegalStateException.class).hasMessageContaining("toBytes");
+        assertThatThrownBy(() -> t.getDouble(0)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("found BYTES");
+        assertThatThrownBy(() -> Tensor.builder(DType.STRING, 1).addDouble(1)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> Tensor.builder(DType.FLOAT, 1).addString("a")).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void textTensorsRefuseWhatTheRuntimeWouldNotSeeUnchanged() {
+        assertThatThrownBy(() -> Tensor.ofStrings(TWO, "a", "\uD83D\uDE00"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("element 1: expected text without NUL or characters outside the Basic Multilingual Plane")
+                .hasMessageContaining("found U+1F600");
+        assertThatThrownBy(() -> Tensor.builder(DType.STRING, 1).addString("x\u0000y"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("found U+0000 at character 1");
+        ByteBuffer notUtf8 = ByteBuffer.wrap(new byte[] {1, 0, 0, 0, (byte) 0xff}).order(ByteOrder.LITTLE_ENDIAN);
+        assertThatThrownBy(() -> Tensor.copyOf(DType.STRING, new long[] {1}, notUtf8))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("element 0: expected UTF-8 text (ONNX Runtime"
+                        + " takes BYTES as strings), found bytes that are not UTF-8");
+        ByteBuffer overrun = ByteBuffer.wrap(new byte[] {5, 0, 0, 0, 'a'}).order(ByteOrder.LITTLE_ENDIAN);
+        assertThatThrownBy(() -> Tensor.copyOf(DType.STRING, new long[] {1}, overrun))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("element 0: expected 5 bytes after its 4-byte length, found 1");
+        ByteBuffer short1 = ByteBuffer.wrap(new byte[] {1, 0, 0, 0, 'a', 0, 0}).order(ByteOrder.LITTLE_ENDIAN);
+        assertThatThrownBy(() -> Tensor.copyOf(DType.STRING, TWO, short1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("shape [2] expected 2 length-prefixed elements, found 1 and 2 stray bytes");
+    }
+
+    @Test
+    void textTensorsGoThroughTheRuntimeAndBack() throws OrtException {
+        Tensor t = Tensor.ofStrings(new long[] {3, 1}, "a", "é", "");
+        try (OnnxTensor native_ = t.toOnnx(env())) {
+            assertThat(native_.getInfo().type).isEqualTo(ai.onnxruntime.OnnxJavaType.STRING);
+            assertThat(native_.getInfo().getShape()).containsExactly(3, 1);
+            assertThat(Tensor.copyOf(native_)).isEqualTo(t);
+        }
+        Tensor scalar = Tensor.ofStrings(new long[0], "only");
+        try (OnnxTensor native_ = scalar.toOnnx(env())) {
+            assertThat(Tensor.copyOf(native_)).isEqualTo(scalar);
+        }
+    }
+
+    @Test
+    void bfloat16IsTheUpperHalfOfAFloatRoundedToNearestEven() {
+        assertThat(DType.floatToBfloat16(1.5f)).isEqualTo((short) 0x3fc0);
+        assertThat(DType.floatToBfloat16(-0.3f)).isEqualTo((short) 0xbe9a);
+        assertThat(DType.bfloat16ToFloat((short) 0xbe9a)).isEqualTo(-0.30078125f);
+        // Halfway between 0x3f80 and 0x3f81: ties go to the even one.
+        assertThat(DType.floatToBfloat16(Float.intBitsToFloat(0x3f808000))).isEqualTo((short) 0x3f80);
+        assertThat(DType.floatToBfloat16(Float.intBitsToFloat(0x3f818000))).isEqualTo((short) 0x3f82);
+        assertThat(DType.floatToBfloat16(Float.MAX_VALUE)).isEqualTo((short) 0x7f80);
+        assertThat(Float.isNaN(DType.bfloat16ToFloat(DType.floatToBfloat16(Float.NaN)))).isTrue();
+        assertThat(DType.fromOipName("BF16")).contains(DType.BFLOAT16);
+        assertThat(DType.refusal("BF16")).isEmpty();
+        assertThat(DType.BFLOAT16.tfName()).isEqualTo("DT_BFLOAT16");
+        Tensor t = Tensor.builder(DType.BFLOAT16, 2).addDouble(1.5).addDouble(-0.3).build();
+        assertThat(t.toBytes(ByteOrder.LITTLE_ENDIAN)).containsExactly(0xc0, 0x3f, 0x9a, 0xbe);
+        assertThat(t.boxed(1)).isEqualTo(-0.30078125f);
+    }
+
+    @Test
+    void bfloat16TensorsGoThroughTheRuntimeAndBack() throws OrtException {
+        Tensor t = Tensor.builder(DType.BFLOAT16, 2).addDouble(1.5).addDouble(-0.3).build();
+        try (OnnxTensor native_ = t.toOnnx(env())) {
+            assertThat(native_.getInfo().type).isEqualTo(ai.onnxruntime.OnnxJavaType.BFLOAT16);
+            assertThat(Tensor.copyOf(native_)).isEqualTo(t);
+        }
+    }
 }

@@ -99,6 +99,51 @@ public final class TestModels {
         return model(graph);
     }
 
+    /** The ONNX element type of bfloat16 (OIP BF16). */
+    public static final int BFLOAT16 = 16;
+
+    /** {@code bf [N,2]} BF16 → {@code bf_out} (Identity, BF16) and {@code bf_float} (Cast to FP32). */
+    public static OnnxMl.ModelProto bfloat16() {
+        OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder().setName("bfloat16")
+                .addInput(valueInfo("bf", BFLOAT16, -1, 2))
+                .addOutput(valueInfo("bf_out", BFLOAT16, -1, 2))
+                .addOutput(valueInfo("bf_float", FLOAT, -1, 2))
+                .addNode(node("Identity", List.of("bf"), List.of("bf_out")))
+                .addNode(node("Cast", List.of("bf"), List.of("bf_float"), intAttribute("to", FLOAT)));
+        return model(graph);
+    }
+
+    /** The ONNX element type of text (OIP BYTES). */
+    public static final int STRING = 8;
+
+    /**
+     * A model over text (OIP BYTES): {@code text [N,2]} string → {@code echo [N,2]} string
+     * (Identity) and {@code codes [N,2]} float, where {@code ai.onnx.ml.LabelEncoder} maps "a" to 1,
+     * "b" to 2, "é" to 3 and anything else to -1.
+     */
+    public static OnnxMl.ModelProto strings() {
+        OnnxMl.NodeProto encoder = OnnxMl.NodeProto.newBuilder().setOpType("LabelEncoder").setDomain("ai.onnx.ml")
+                .setName("encode").addInput("text").addOutput("codes")
+                .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("keys_strings")
+                        .setType(OnnxMl.AttributeProto.AttributeType.STRINGS)
+                        .addStrings(com.google.protobuf.ByteString.copyFromUtf8("a"))
+                        .addStrings(com.google.protobuf.ByteString.copyFromUtf8("b"))
+                        .addStrings(com.google.protobuf.ByteString.copyFromUtf8("é")))
+                .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("values_floats")
+                        .setType(OnnxMl.AttributeProto.AttributeType.FLOATS).addFloats(1f).addFloats(2f).addFloats(3f))
+                .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("default_float")
+                        .setType(OnnxMl.AttributeProto.AttributeType.FLOAT).setF(-1f))
+                .build();
+        OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder().setName("strings")
+                .addInput(valueInfo("text", STRING, -1, 2))
+                .addOutput(valueInfo("echo", STRING, -1, 2))
+                .addOutput(valueInfo("codes", FLOAT, -1, 2))
+                .addNode(node("Identity", List.of("text"), List.of("echo")))
+                .addNode(encoder);
+        return model(graph).toBuilder()
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("ai.onnx.ml").setVersion(2)).build();
+    }
+
     public static Path write(OnnxMl.ModelProto model, Path file) throws IOException {
         Files.createDirectories(file.getParent());
         Files.write(file, model.toByteArray());

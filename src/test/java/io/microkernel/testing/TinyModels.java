@@ -148,6 +148,42 @@ public final class TinyModels {
                 .build();
     }
 
+    /**
+     * A classifier over text: {@code text [N,3]} strings, mapped by a frozen
+     * {@code ai.onnx.ml.LabelEncoder} ("red" 1, "green" 2, "blue" 3, anything else 0) to
+     * {@code codes [N,3]} floats, then a frozen Gemm and Tanh backbone and a Gemm head with Softmax:
+     * {@code probabilities [N,3]}, head {@code head.weight} [3,6] (transB) and {@code head.bias} [3].
+     */
+    public static ModelProto textClassifier() {
+        NodeProto encoder = NodeProto.newBuilder().setOpType("LabelEncoder").setDomain("ai.onnx.ml").setName("encode")
+                .addInput("text").addOutput("codes")
+                .addAttribute(AttributeProto.newBuilder().setName("keys_strings").setType(AttributeProto.AttributeType.STRINGS)
+                        .addStrings(com.google.protobuf.ByteString.copyFromUtf8("red"))
+                        .addStrings(com.google.protobuf.ByteString.copyFromUtf8("green"))
+                        .addStrings(com.google.protobuf.ByteString.copyFromUtf8("blue")))
+                .addAttribute(AttributeProto.newBuilder().setName("values_floats").setType(AttributeProto.AttributeType.FLOATS)
+                        .addFloats(1f).addFloats(2f).addFloats(3f))
+                .addAttribute(AttributeProto.newBuilder().setName("default_float").setType(AttributeProto.AttributeType.FLOAT)
+                        .setF(0f))
+                .build();
+        ModelProto model = new Graph("text_classifier", 9)
+                .input("text", 8, -1, 3)
+                .weight("backbone.w", 0.8, 3, 6).weight("backbone.b", 0.1, 6)
+                .weight("head.weight", 0.5, 3, 6).weight("head.bias", 0.1, 3)
+                .node(encoder)
+                .node("Gemm", List.of("codes", "backbone.w", "backbone.b"), List.of("h"))
+                .node("Tanh", List.of("h"), List.of("features"))
+                .node("Gemm", List.of("features", "head.weight", "head.bias"), List.of("logits"), Onnx.attr("transB", 1L))
+                .node("Softmax", List.of("logits"), List.of("probabilities"), Onnx.attr("axis", -1L))
+                .output("probabilities", Onnx.FLOAT, -1, 3)
+                .build();
+        ModelProto.Builder withMl = model.toBuilder()
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("ai.onnx.ml").setVersion(2));
+        // The encoder's output type is not its input's: declare it, as exporters do.
+        withMl.getGraphBuilder().addValueInfo(Onnx.valueInfo("codes", Onnx.FLOAT, -1, 3));
+        return withMl.build();
+    }
+
     /** Labels for {@link #dataset}: the class is the index of the largest of the first three features. */
     public static long[] labels(float[][] x) {
         long[] y = new long[x.length];

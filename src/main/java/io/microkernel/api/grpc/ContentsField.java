@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * The typed field of {@code InferTensorContents} that carries each datatype, as the protocol
  * assigns them: INT8 to INT32 share {@code int_contents}, UINT8 to UINT32 {@code uint_contents};
- * FP16 and BF16 have none and travel only as raw contents. Keyed by the OIP datatype name, so a
+ * FP16 and BF16 have none and travel only as raw contents; BYTES (UTF-8 text here) goes in
+ * {@code bytes_contents}. Keyed by the OIP datatype name, so a
  * datatype {@code DType} learns later finds its field here without a change.
  */
 enum ContentsField {
@@ -17,7 +18,8 @@ enum ContentsField {
     UINT("uint_contents"),
     UINT64("uint64_contents"),
     FP32("fp32_contents"),
-    FP64("fp64_contents");
+    FP64("fp64_contents"),
+    BYTES("bytes_contents");
 
     private final String protoName;
 
@@ -40,6 +42,7 @@ enum ContentsField {
             case "UINT64" -> UINT64;
             case "FP32" -> FP32;
             case "FP64" -> FP64;
+            case "BYTES" -> BYTES;
             default -> null;
         });
     }
@@ -54,10 +57,15 @@ enum ContentsField {
             case UINT64 -> contents.getUint64ContentsCount();
             case FP32 -> contents.getFp32ContentsCount();
             case FP64 -> contents.getFp64ContentsCount();
+            case BYTES -> contents.getBytesContentsCount();
         };
     }
 
-    /** Appends every value of this field to {@code out}, in order; the builder narrows them to its type. */
+    /**
+     * Appends every value of this field to {@code out}, in order; the builder narrows them to its type.
+     *
+     * @throws IllegalArgumentException when a BYTES element is not UTF-8 text the runtime can take (the message names it)
+     */
     void fill(InferTensorContents contents, Tensor.Builder out) {
         int n = count(contents);
         for (int i = 0; i < n; i++) {
@@ -69,8 +77,17 @@ enum ContentsField {
                 case UINT64 -> out.addLong(contents.getUint64Contents(i));
                 case FP32 -> out.addDouble(contents.getFp32Contents(i));
                 case FP64 -> out.addDouble(contents.getFp64Contents(i));
+                case BYTES -> out.addString(utf8(contents.getBytesContents(i), i));
             }
         }
+    }
+
+    private static String utf8(com.google.protobuf.ByteString bytes, int index) {
+        if (!bytes.isValidUtf8()) {
+            throw new IllegalArgumentException("element " + index
+                    + ": expected UTF-8 text (ONNX Runtime takes BYTES as strings), found bytes that are not UTF-8");
+        }
+        return bytes.toStringUtf8();
     }
 
     /** Writes every element of {@code tensor} into this field of {@code out}. */
@@ -85,6 +102,7 @@ enum ContentsField {
                 case UINT64 -> out.addUint64Contents(tensor.getLong(i));
                 case FP32 -> out.addFp32Contents((float) tensor.getDouble(i));
                 case FP64 -> out.addFp64Contents(tensor.getDouble(i));
+                case BYTES -> out.addBytesContents(com.google.protobuf.ByteString.copyFromUtf8(tensor.getString(i)));
             }
         }
     }

@@ -28,8 +28,8 @@ import java.util.stream.Collectors;
  * Translation between {@code ModelInferRequest}/{@code ModelInferResponse} and the domain. Inputs
  * become {@link TensorInput}s whose data {@code serving.RequestTranslator} reads only after it has
  * checked name, datatype and shape, exactly as for a REST request: from {@code raw_input_contents}
- * (packed, little-endian, copied once into the tensor's buffer) or from the typed
- * {@code contents}. Outputs go back raw when the request came raw, as Triton answers, else typed.
+ * (packed, little-endian, copied once into the tensor's buffer; BYTES as 4-byte length-prefixed
+ * elements) or from the typed {@code contents}. Outputs go back raw when the request came raw, as Triton answers, else typed.
  *
  * <p>Stateless and thread-safe.
  */
@@ -124,6 +124,14 @@ final class GrpcTensors {
     /** Data packed as the protocol sends it: row-major, little-endian, no padding. */
     static TensorData raw(ByteString bytes) {
         return (dtype, shape, what) -> {
+            if (dtype.isString()) {
+                try {
+                    // Per element a 4-byte little-endian length and then the bytes, as Triton packs BYTES.
+                    return Tensor.copyOf(dtype, shape, bytes.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
+                } catch (IllegalArgumentException e) {
+                    throw malformed(what + ": raw_input_contents of BYTES shape " + Shapes.text(shape) + ": " + e.getMessage());
+                }
+            }
             long expected = Shapes.elementCount(shape) * dtype.byteSize();
             if (bytes.size() != expected) {
                 throw new InputValidationException(InputProblem.DATA_LENGTH_MISMATCH, what + ": shape " + Shapes.text(shape)
@@ -151,7 +159,11 @@ final class GrpcTensors {
                         + " expected " + out.capacity() + " values in contents." + field.protoName() + ", found "
                         + field.count(contents));
             }
-            field.fill(contents, out);
+            try {
+                field.fill(contents, out);
+            } catch (IllegalArgumentException e) {
+                throw new InputValidationException(InputProblem.WRONG_DATATYPE, what + " " + e.getMessage());
+            }
             return requireFinite(out.build(), what);
         };
     }
@@ -173,6 +185,9 @@ final class GrpcTensors {
 
     /** The tensor's elements packed little-endian, as {@code raw_output_contents} carries them. */
     static ByteString littleEndian(Tensor tensor) {
+        if (tensor.dtype().isString()) {
+            return ByteString.copyFrom(tensor.toBytes(ByteOrder.LITTLE_ENDIAN));
+        }
         ByteBuffer bytes = tensor.bytes();
         if (bytes.order() == ByteOrder.LITTLE_ENDIAN) {
             return ByteString.copyFrom(bytes);

@@ -71,7 +71,7 @@ public class GrpcInferenceServiceTest {
         ModelMetadataResponse metadata = stub.modelMetadata(ModelMetadataRequest.newBuilder().setName("default").build());
         assertThat(metadata.getName()).isEqualTo("default");
         assertThat(metadata.getPlatform()).isEqualTo("onnxruntime_onnx");
-        assertThat(metadata.getVersionsList()).containsExactly("1", "2", "3", "4", "5", "6");
+        assertThat(metadata.getVersionsList()).containsExactly("1", "2", "3", "4", "5", "6", "7", "8");
         assertThat(metadata.getInputs(0).getName()).isEqualTo("input");
         assertThat(metadata.getInputs(0).getDatatype()).isEqualTo("FP32");
         assertThat(metadata.getInputs(0).getShapeList()).containsExactly(-1L, 4L);
@@ -163,11 +163,68 @@ public class GrpcInferenceServiceTest {
     }
 
     @Test
+    void bytesTravelInBytesContentsAndLengthPrefixedRawContents() {
+        // Version 7: text [N,2] BYTES -> echo (BYTES) and codes (a=1, b=2, é=3, else -1; FP32).
+        List<String> text = List.of("a", "é", "b", "zz");
+        InferTensorContents.Builder contents = InferTensorContents.newBuilder();
+        text.forEach(t -> contents.addBytesContents(ByteString.copyFromUtf8(t)));
+        ModelInferResponse typed = stub.modelInfer(request().setModelVersion("7")
+                .addInputs(input("text", "BYTES", 2, 2).setContents(contents)).build());
+        assertThat(output(typed, "echo").getDatatype()).isEqualTo("BYTES");
+        assertThat(output(typed, "echo").getShapeList()).containsExactly(2L, 2L);
+        assertThat(output(typed, "echo").getContents().getBytesContentsList()).extracting(ByteString::toStringUtf8)
+                .containsExactlyElementsOf(text);
+        assertThat(output(typed, "codes").getContents().getFp32ContentsList()).containsExactly(1f, 3f, 2f, -1f);
+
+        ByteString packed = lengthPrefixed(text);
+        ModelInferResponse raw = stub.modelInfer(request().setModelVersion("7")
+                .addInputs(input("text", "BYTES", 2, 2)).addRawInputContents(packed).build());
+        assertThat(raw.getOutputsList()).extracting(ModelInferResponse.InferOutputTensor::getName).containsExactly("echo", "codes");
+        assertThat(raw.getRawOutputContents(0)).isEqualTo(packed);
+        assertThat(floats(raw.getRawOutputContents(1))).containsExactly(1f, 3f, 2f, -1f);
+
+        expectStatus(() -> stub.modelInfer(request().setModelVersion("7").addInputs(input("text", "BYTES", 1, 2)
+                .setContents(InferTensorContents.newBuilder().addBytesContents(ByteString.copyFromUtf8("a"))
+                        .addBytesContents(ByteString.copyFrom(new byte[] {(byte) 0xc3})))).build()),
+                Status.Code.INVALID_ARGUMENT, "input 'text' element 1: expected UTF-8 text");
+        expectStatus(() -> stub.modelInfer(request().setModelVersion("7").addInputs(input("text", "BYTES", 1, 2))
+                .addRawInputContents(lengthPrefixed(List.of("a"))).build()),
+                Status.Code.INVALID_ARGUMENT, "input 'text': raw_input_contents of BYTES shape [1,2]: shape [1,2] expected 2"
+                        + " length-prefixed elements, found 1");
+    }
+
+    @Test
+    void bf16TravelsOnlyAsRawContents() {
+        // Version 8: bf [N,2] BF16 -> bf_out (Identity, BF16) and bf_float (Cast to FP32).
+        ByteString bits = ByteString.copyFrom(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN)
+                .putShort((short) 0x3fc0).putShort((short) 0xbe9a).array());
+        ModelInferResponse raw = stub.modelInfer(request().setModelVersion("8").addInputs(input("bf", "BF16", 1, 2))
+                .addRawInputContents(bits).build());
+        assertThat(output(raw, "bf_out").getDatatype()).isEqualTo("BF16");
+        assertThat(raw.getRawOutputContents(0)).isEqualTo(bits);
+        assertThat(floats(raw.getRawOutputContents(1))).containsExactly(1.5f, -0.30078125f);
+        expectStatus(() -> stub.modelInfer(request().setModelVersion("8").addInputs(input("bf", "BF16", 1, 2)
+                .setContents(fp32(1.5f, -0.3f))).build()),
+                Status.Code.INVALID_ARGUMENT, "input 'bf': expected raw_input_contents for datatype BF16, which has no typed field");
+    }
+
+    /** BYTES elements as raw contents carry them: each a 4-byte little-endian length, then its UTF-8 bytes. */
+    private static ByteString lengthPrefixed(List<String> values) {
+        ByteString.Output out = ByteString.newOutput();
+        for (String value : values) {
+            byte[] utf8 = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            out.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(utf8.length).array(), 0, 4);
+            out.write(utf8, 0, utf8.length);
+        }
+        return out.toByteString();
+    }
+
+    @Test
     void unknownModelsAndVersionsAreNotFound() {
         expectStatus(() -> stub.modelInfer(request().setModelName("nope").addInputs(input("input", "FP32", 2, 4)
                 .setContents(fp32(TWO_ROWS))).build()), Status.Code.NOT_FOUND, "expected model 'default', found 'nope'");
         expectStatus(() -> stub.modelInfer(request().setModelVersion("42").addInputs(input("input", "FP32", 2, 4)
-                .setContents(fp32(TWO_ROWS))).build()), Status.Code.NOT_FOUND, "version 42 not found: expected one of [1, 2, 3, 4, 5, 6], found 42");
+                .setContents(fp32(TWO_ROWS))).build()), Status.Code.NOT_FOUND, "version 42 not found: expected one of [1, 2, 3, 4, 5, 6, 7, 8], found 42");
         expectStatus(() -> stub.modelMetadata(ModelMetadataRequest.newBuilder().setName("nope").build()),
                 Status.Code.NOT_FOUND, "found 'nope'");
         expectStatus(() -> stub.modelReady(ModelReadyRequest.newBuilder().setName("default").setVersion("abc").build()),

@@ -18,7 +18,8 @@ import org.jboss.logging.Logger;
 /**
  * Every inference endpoint's way to predict: runs {@link ServedModel#predict}, then, after the
  * prediction returned, hands the inputs and the answer to the prediction log and the drift watch.
- * Observers never fail a request that succeeded.
+ * Observers never fail a request that succeeded, and never block it: the log only queues references
+ * for its background writer, so a request may observe on an event-loop thread.
  */
 @ApplicationScoped
 public class ServedPredictions {
@@ -34,11 +35,6 @@ public class ServedPredictions {
     /** The id a response carries: the request's own (OIP {@code id}) when it sent one, else a new UUID. */
     public static String id(String requested) {
         return requested == null || requested.isEmpty() ? UUID.randomUUID().toString() : requested;
-    }
-
-    /** Whether predictions are written to the prediction log's files (so not on an event-loop thread). */
-    boolean writesToDisk() {
-        return feedback.enabled();
     }
 
     /** Predicts, then lets the log keep the prediction under {@code id} and the drift watch count it. */

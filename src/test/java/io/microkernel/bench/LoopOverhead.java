@@ -165,14 +165,14 @@ final class LoopOverhead {
         Map<String, Object> detail = new LinkedHashMap<>();
         latencies.forEach((name, l) -> detail.put(name, l.summary()));
         // The same ratio block by block (each block against the off block of its round): its spread shows the noise.
-        Map<String, Object> perBlock = new LinkedHashMap<>();
-        perBlock.put("prediction_log", blockRatios(blockP50s.get("prediction_log"), blockP50s.get("off")));
-        perBlock.put("drift_watch", blockRatios(blockP50s.get("drift_watch"), blockP50s.get("off")));
+        Map<String, Object> ratios = new LinkedHashMap<>();
+        ratios.put("prediction_log", blockRatios(blockP50s.get("prediction_log"), blockP50s.get("off")));
+        ratios.put("drift_watch", blockRatios(blockP50s.get("drift_watch"), blockP50s.get("off")));
         if (baselineJar.isPresent()) {
-            perBlock.put("prediction_log_baseline", blockRatios(blockP50s.get("prediction_log_baseline"),
+            ratios.put("prediction_log_baseline", blockRatios(blockP50s.get("prediction_log_baseline"),
                     blockP50s.get("off_baseline")));
         }
-        detail.put("block_p50_ratios", perBlock);
+        detail.put("block_p50_ratios", ratios);
         figures.put("loop_overhead_latencies", detail);
         return figures;
     }

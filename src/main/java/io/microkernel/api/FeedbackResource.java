@@ -91,6 +91,8 @@ public class FeedbackResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "409", description = "The prediction log is off (microkernel.feedback.enabled)")
     @APIResponse(responseCode = "429", description = "The buffer is full")
+    @APIResponse(responseCode = "503", description = "Fleet mode: NATS is away, so an id this replica did not log cannot"
+            + " be looked up (Retry-After)")
     public Response add(@PathParam("model") String model, JsonNode body,
             @HeaderParam(SampleAdmission.IDEMPOTENCY_KEY) String idempotencyKey) {
         intake.requireReady(model);

@@ -148,7 +148,7 @@ public final class PredictionLog implements AutoCloseable {
         this.clock = clock;
         this.shared = shared;
         this.queueCapacity = queueCapacity;
-        // One slot more than served items may take, so close() and find() always find room for their marker.
+        // Slots beyond what served items may take, so close() and find() find room for their markers.
         this.queue = new ArrayBlockingQueue<>(queueCapacity + 64);
         this.writer = new Thread(this::writeLoop, "prediction-log-writer");
         this.writer.setDaemon(true);

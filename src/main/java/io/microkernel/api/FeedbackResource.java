@@ -67,9 +67,13 @@ public class FeedbackResource {
             @JsonProperty("round_started") Long roundStarted) {
     }
 
-    /** The log's state and each version's accuracy on the labels received. */
-    public record FeedbackStatus(String model, boolean enabled, Integer logged, String retention,
-            @JsonProperty("sampling_rate") Double samplingRate, Map<String, VersionAccuracy> accuracy) {
+    /**
+     * The log's state and each version's accuracy on the labels received. {@code dropped}: predictions
+     * the log did not keep (its writer had fallen behind, or the append failed) since start; their ids
+     * cannot receive feedback.
+     */
+    public record FeedbackStatus(String model, boolean enabled, Integer logged, Long dropped, Boolean shared,
+            String retention, @JsonProperty("sampling_rate") Double samplingRate, Map<String, VersionAccuracy> accuracy) {
     }
 
     public record VersionAccuracy(long labelled, long correct, Double accuracy) {
@@ -87,6 +91,8 @@ public class FeedbackResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "409", description = "The prediction log is off (microkernel.feedback.enabled)")
     @APIResponse(responseCode = "429", description = "The buffer is full")
+    @APIResponse(responseCode = "503", description = "Fleet mode: NATS is away, so an id this replica did not log cannot"
+            + " be looked up (Retry-After)")
     public Response add(@PathParam("model") String model, JsonNode body,
             @HeaderParam(SampleAdmission.IDEMPOTENCY_KEY) String idempotencyKey) {
         intake.requireReady(model);
@@ -134,6 +140,7 @@ public class FeedbackResource {
                 new VersionAccuracy(a.labelled(), a.correct(), Double.isNaN(a.accuracy()) ? null : a.accuracy())));
         Optional<io.microkernel.feedback.PredictionLog> log = feedback.log();
         return new FeedbackStatus(model, feedback.enabled(), log.map(l -> l.size()).orElse(null),
+                log.map(l -> l.dropped()).orElse(null), log.map(l -> l.isShared()).orElse(null),
                 log.map(l -> l.settings().retention().toString()).orElse(null),
                 log.map(l -> l.settings().samplingRate()).orElse(null), accuracy);
     }

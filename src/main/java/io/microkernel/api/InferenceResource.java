@@ -79,7 +79,7 @@ public class InferenceResource {
         ServedModel served = paths.model(model);
         Buffer body = routing.body().buffer();
         Oip.InferRequest request = BinaryTensors.read(json, body == null ? new byte[0] : body.getBytes(), headerLength, contentType);
-        if (!predictions.writesToDisk() && served.gathers(rows(request))) {
+        if (served.gathers(rows(request))) {
             // Dynamic batching: the request waits for its batch without holding a thread, and is
             // answered from the thread that ran the batch (or here, when it ran alone and short).
             String id = ServedPredictions.id(request.id());
@@ -87,9 +87,9 @@ public class InferenceResource {
                     signature -> translator.fromTensors(signature.inputs(), request.tensorInputs()), inlineRunNanos))
                     .map(prediction -> respond(served, request, prediction, id));
         }
-        if (!predictions.writesToDisk() && served.runsWithin(rows(request), inlineRunNanos)) {
-            // A short run costs less than the two thread hand-overs a worker would add; a prediction
-            // log that writes files keeps the request off the event loop.
+        if (served.runsWithin(rows(request), inlineRunNanos)) {
+            // A short run costs less than the two thread hand-overs a worker would add. The prediction
+            // log's files are written by its own thread, so it does not keep the request off the event loop.
             return Uni.createFrom().item(run(served.name(), OptionalInt.empty(), request));
         }
         return Uni.createFrom().item(() -> run(served.name(), OptionalInt.empty(), request))

@@ -18,7 +18,8 @@ import org.jboss.logging.Logger;
 /**
  * Every inference endpoint's way to predict: runs {@link ServedModel#predict}, then, after the
  * prediction returned, hands the inputs and the answer to the prediction log and the drift watch.
- * Observers never fail a request that succeeded.
+ * Observers never fail a request that succeeded, and never block it: the log only queues references
+ * for its background writer, so a request may observe on an event-loop thread.
  */
 @ApplicationScoped
 public class ServedPredictions {
@@ -34,11 +35,6 @@ public class ServedPredictions {
     /** The id a response carries: the request's own (OIP {@code id}) when it sent one, else a new UUID. */
     public static String id(String requested) {
         return requested == null || requested.isEmpty() ? UUID.randomUUID().toString() : requested;
-    }
-
-    /** Whether predictions are written to the prediction log's files (so not on an event-loop thread). */
-    boolean writesToDisk() {
-        return feedback.enabled();
     }
 
     /** Predicts, then lets the log keep the prediction under {@code id} and the drift watch count it. */
@@ -68,7 +64,7 @@ public class ServedPredictions {
     /**
      * Like {@link #predict}, for the active version, without waiting for the run
      * ({@link ServedModel#predictAsync}); the observers see the prediction when it completes, on
-     * the thread that completes it, so callers use this only while the prediction log writes no files.
+     * the thread that completes it (the prediction log only queues there; its own thread writes the files).
      */
     public java.util.concurrent.CompletionStage<Prediction> predictAsync(ServedModel served, String id,
             Function<ModelSignature, List<NamedTensor>> translate, long runHereNanos) {

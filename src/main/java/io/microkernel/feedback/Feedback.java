@@ -1,9 +1,9 @@
 package io.microkernel.feedback;
 
+import io.microkernel.fleet.FleetPredictions;
 import io.microkernel.serving.Classification;
 import io.microkernel.serving.Prediction;
 import io.microkernel.tensor.NamedTensor;
-import io.microkernel.tensor.Tensor;
 import io.microkernel.training.FeedbackLedger;
 import io.microkernel.training.InvalidSampleException;
 import io.microkernel.training.LabelDomain;
@@ -11,14 +11,12 @@ import io.microkernel.training.LabelledInput;
 import io.microkernel.training.Sample;
 import io.microkernel.training.SampleLabel;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
- * The prediction log seen from both ends: {@link #served} keeps what a request sent (when the log is
- * on and the request sampled), {@link #resolve} turns labels by prediction id into labelled samples,
+ * The prediction log seen from both ends: {@link #served} hands what a request sent to the log (when
+ * the log is on and the request sampled), {@link #resolve} turns labels by prediction id into labelled samples,
  * and {@link #accepted} counts the ones the journal stored, for the round records and for the live
  * accuracy of each version.
  *
@@ -37,11 +35,19 @@ public final class Feedback implements AutoCloseable {
     private final Optional<PredictionLog> log;
     private final FeedbackMetrics metrics;
     private final FeedbackLedger ledger;
+    private final Optional<FleetPredictions> fleet;
 
     public Feedback(Optional<PredictionLog> log, FeedbackMetrics metrics, FeedbackLedger ledger) {
+        this(log, metrics, ledger, Optional.empty());
+    }
+
+    /** @param fleet the fleet's prediction stream the log shares through (fleet mode); closed after the log */
+    public Feedback(Optional<PredictionLog> log, FeedbackMetrics metrics, FeedbackLedger ledger,
+            Optional<FleetPredictions> fleet) {
         this.log = log;
         this.metrics = metrics;
         this.ledger = ledger;
+        this.fleet = fleet;
     }
 
     public boolean enabled() {
@@ -56,27 +62,28 @@ public final class Feedback implements AutoCloseable {
         return metrics;
     }
 
-    /** Keeps a served prediction when the log is on and the sampling rate picks it. */
+    /**
+     * Hands a served prediction to the log when the log is on and the sampling rate picks it. Cheap
+     * enough for an event-loop thread: the sampling decision comes first, and the inputs are handed
+     * over by reference (tensors are immutable), to be copied and written by the log's writer.
+     */
     public void served(String id, List<NamedTensor> inputs, Prediction prediction) {
         if (log.isEmpty() || inputs == null || inputs.isEmpty() || !log.get().sampled()) {
             return;
         }
-        int rows = inputs.get(0).tensor().batchSize();
-        List<Map<String, Tensor>> perRow = new ArrayList<>(rows);
-        for (int r = 0; r < rows; r++) {
-            Map<String, Tensor> row = new LinkedHashMap<>();
-            for (NamedTensor input : inputs) {
-                row.put(input.name(), input.tensor().row(r));
-            }
-            perRow.add(row);
+        List<Classification> classes = prediction.classifications();
+        int[] predicted = new int[classes.size()];
+        for (int i = 0; i < predicted.length; i++) {
+            predicted[i] = classes.get(i).index();
         }
-        List<Integer> predicted = prediction.classifications().stream().map(Classification::index).toList();
-        log.get().record(new LoggedPrediction(id, System.currentTimeMillis(), prediction.version(), perRow, predicted));
+        log.get().served(id, prediction.version(), inputs, predicted);
     }
 
     /** Looks every item up and parses its label; items that do not resolve say why. */
     public List<Resolved> resolve(List<FeedbackItem> items, LabelDomain labels) {
         PredictionLog predictions = log.orElseThrow(() -> new IllegalStateException("the prediction log is off"));
+        // Once for the whole request: every prediction served before it is then in the log, or was dropped.
+        predictions.flush();
         List<Resolved> resolved = new ArrayList<>(items.size());
         for (int i = 0; i < items.size(); i++) {
             FeedbackItem item = items.get(i);
@@ -89,10 +96,11 @@ public final class Feedback implements AutoCloseable {
         if (item == null || item.id() == null || item.id().isEmpty()) {
             return failed(index, item, "expected a non-empty 'id' (the id of an inference response), found none");
         }
-        Optional<LoggedPrediction> found = predictions.find(item.id());
+        Optional<LoggedPrediction> found = predictions.lookup(item.id());
         if (found.isEmpty()) {
             return failed(index, item, "unknown or expired prediction id '" + item.id() + "': expected the id of a "
                     + "logged prediction of the last " + predictions.settings().retention()
+                    + (predictions.isShared() ? " on any replica" : "")
                     + " (sampling rate " + predictions.settings().samplingRate() + ")");
         }
         LoggedPrediction logged = found.get();
@@ -130,5 +138,6 @@ public final class Feedback implements AutoCloseable {
     @Override
     public void close() {
         log.ifPresent(PredictionLog::close);
+        fleet.ifPresent(FleetPredictions::close);
     }
 }

@@ -1,8 +1,10 @@
 package io.microkernel.feedback;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.microkernel.fleet.FleetPredictions;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,6 +53,32 @@ public final class FeedbackMetrics {
         Counter.builder("microkernel.feedback.labels").description("Labels received by prediction id")
                 .tags("model", model, "version", Integer.toString(version), "correct", Boolean.toString(correct))
                 .register(registry).increment();
+    }
+
+    /**
+     * Counts what the prediction log dropped: {@code microkernel_feedback_log_dropped_total{reason}}
+     * ({@code queue-full}: the writer had fallen behind and inference did not wait;
+     * {@code write-failed}: the append failed).
+     */
+    public void watch(PredictionLog log) {
+        FunctionCounter.builder("microkernel.feedback.log.dropped", log, PredictionLog::droppedQueueFull)
+                .description("Predictions the log did not keep, so they cannot receive feedback")
+                .tags("model", model, "reason", "queue-full").register(registry);
+        FunctionCounter.builder("microkernel.feedback.log.dropped", log, PredictionLog::droppedWriteFailed)
+                .description("Predictions the log did not keep, so they cannot receive feedback")
+                .tags("model", model, "reason", "write-failed").register(registry);
+    }
+
+    /**
+     * Counts what the fleet's prediction log took and missed: {@code microkernel_feedback_fleet_shared_total}
+     * and {@code microkernel_feedback_fleet_dropped_total} (kept on the serving replica only).
+     */
+    public void watch(FleetPredictions fleet) {
+        FunctionCounter.builder("microkernel.feedback.fleet.shared", fleet, FleetPredictions::shared)
+                .description("Logged predictions the fleet's stream acknowledged").tags("model", model).register(registry);
+        FunctionCounter.builder("microkernel.feedback.fleet.dropped", fleet, FleetPredictions::dropped)
+                .description("Logged predictions not shared with the fleet (only their replica can take their labels)")
+                .tags("model", model).register(registry);
     }
 
     /** Per version, in version order. */

@@ -80,6 +80,25 @@ final class PredictionCodec {
         return new LoggedPrediction(id, at, version, rows, predicted);
     }
 
+    /** A whole record as {@link #encode} made it (header and payload), checked against its length and CRC. */
+    static LoggedPrediction decodeRecord(byte[] record) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(record);
+        if (buffer.remaining() < HEADER_BYTES) {
+            throw new IOException("expected a record of at least " + HEADER_BYTES + " bytes, found " + record.length);
+        }
+        int length = buffer.getInt();
+        int crc = buffer.getInt();
+        if (length != buffer.remaining()) {
+            throw new IOException("expected a payload of " + length + " bytes, found " + buffer.remaining());
+        }
+        byte[] payload = new byte[length];
+        buffer.get(payload);
+        if (!checksumMatches(payload, crc)) {
+            throw new IOException("the record fails its checksum");
+        }
+        return decode(payload);
+    }
+
     static boolean checksumMatches(byte[] payload, int expected) {
         CRC32 crc = new CRC32();
         crc.update(payload);

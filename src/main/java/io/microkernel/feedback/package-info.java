@@ -4,6 +4,7 @@
  * live accuracy of each served version on those labels.
  *
  * <p>Sits above {@code serving} and {@code training}: it observes predictions after they returned and
- * hands samples to the training journal. Must not be here: anything about HTTP.
+ * hands samples to the training journal. In fleet mode it shares the log through
+ * {@code fleet.FleetPredictions}. Must not be here: anything about HTTP.
  */
 package io.microkernel.feedback;

@@ -23,6 +23,8 @@ import java.util.stream.IntStream;
  * JDK 25 is found), alternating restarts on one bootstrapped data dir; idle RSS and RSS after 10,000
  * requests of the default settings and of the edge profile ({@code deploy/edge.jvm-options});
  * and the arm64 self-check under emulation when {@code qemu-aarch64-static} and an arm64 JRE are there.
+ * The edge runs get the malloc settings of {@code deploy/edge.env} (the environment the image's edge
+ * runs get) and a start-up cache trained with the edge options.
  */
 final class EdgeBenchmark {
 
@@ -43,21 +45,20 @@ final class EdgeBenchmark {
 
     Map<String, Object> run() throws Exception {
         Files.createDirectories(work);
+        Map<String, String> edgeEnv = edgeEnvironment();
         Map<String, Object> figures = new LinkedHashMap<>();
         Path plainJava = Path.of(System.getProperty("java.home"), "bin", "java");
         Path fastJava = fastJava().orElse(plainJava);
         figures.put("java", plainJava.toString());
         figures.put("java_fast", fastJava.toString());
-        ServiceBenchmark.log("edge: training the start-up cache with " + fastJava);
+        figures.put("edge_environment", edgeEnv.toString());
+        ServiceBenchmark.log("edge: training the start-up caches with " + fastJava);
         Path cache = work.resolve("start-cache");
-        ProcessBuilder trainer = new ProcessBuilder("deploy/train-start-cache", jar.toString(), cache.toString())
-                .redirectErrorStream(true).redirectOutput(work.resolve("train-start-cache.log").toFile());
-        trainer.environment().put("JAVA", fastJava.toString());
-        trainer.environment().put("TRAINING_PORT", Integer.toString(freePort()));
-        Process training = trainer.start();
-        if (!training.waitFor(10, TimeUnit.MINUTES) || training.exitValue() != 0) {
-            throw new IOException("deploy/train-start-cache failed; see " + work.resolve("train-start-cache.log"));
-        }
+        trainCache(fastJava, cache, List.of(), Map.of());
+        String edgeArgFile = "@" + Path.of("deploy", "edge.jvm-options").toAbsolutePath();
+        // A cache is valid for the options it was trained with (GC, heap): the edge runs get their own.
+        Path edgeCache = work.resolve("start-cache-edge");
+        trainCache(fastJava, edgeCache, List.of(edgeArgFile), edgeEnv);
         List<String> cacheOption = List.of(Files.readString(cache.resolve("java-options")).trim());
         // Recorded relative to the working directory, so results.json names no machine's folders.
         figures.put("fast_path_option", cacheOption.get(0).replace(Path.of("").toAbsolutePath() + "/", ""));
@@ -82,14 +83,40 @@ final class EdgeBenchmark {
         figures.put("startup_to_first_inference_ms_fast", median(fast));
         figures.put("startup_speedup", Latencies.round((double) median(plain) / median(fast)));
 
-        List<String> edgeOptions = concat(cacheOption, List.of("@" + Path.of("deploy", "edge.jvm-options").toAbsolutePath()));
+        List<String> edgeOptions = List.of(Files.readString(edgeCache.resolve("java-options")).trim(), edgeArgFile);
         footprint("default", plainJava, BenchmarkMain.SERVICE_JVM_OPTIONS, Map.of(), data, figures, "");
-        footprint("edge", fastJava, edgeOptions, Map.of("MALLOC_ARENA_MAX", "2"), data, figures, "_edge");
+        footprint("edge", fastJava, edgeOptions, edgeEnv, data, figures, "_edge");
         // The cache's mapped pages count in RSS too: the edge profile without it, on the bench's own JDK.
-        footprint("edge-without-cache", plainJava, List.of("@" + Path.of("deploy", "edge.jvm-options").toAbsolutePath()),
-                Map.of("MALLOC_ARENA_MAX", "2"), data, figures, "_edge_without_cache");
+        footprint("edge-without-cache", plainJava, List.of(edgeArgFile), edgeEnv, data, figures, "_edge_without_cache");
         arm64SelfCheck(figures);
         return figures;
+    }
+
+    /** The glibc settings ({@code MALLOC_*}) of {@code deploy/edge.env}; its JVM options come from the argument file. */
+    private static Map<String, String> edgeEnvironment() throws IOException {
+        java.util.Properties env = new java.util.Properties();
+        try (var in = Files.newInputStream(Path.of("deploy", "edge.env"))) {
+            env.load(in);
+        }
+        Map<String, String> malloc = new java.util.TreeMap<>();
+        env.stringPropertyNames().stream().filter(n -> n.startsWith("MALLOC_")).forEach(n -> malloc.put(n, env.getProperty(n)));
+        return malloc;
+    }
+
+    /** Runs {@code deploy/train-start-cache} with {@code java}, the given JVM options and environment. */
+    private void trainCache(Path java, Path cache, List<String> options, Map<String, String> env) throws Exception {
+        Path log = work.resolve(cache.getFileName() + ".log");
+        List<String> command = new ArrayList<>(List.of("deploy/train-start-cache", jar.toString(), cache.toString()));
+        command.addAll(options);
+        ProcessBuilder trainer = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        trainer.environment().putAll(env);
+        trainer.environment().put("JAVA", java.toString());
+        trainer.environment().put("TRAINING_PORT", Integer.toString(freePort()));
+        Process training = trainer.start();
+        if (!training.waitFor(10, TimeUnit.MINUTES) || training.exitValue() != 0) {
+            training.destroyForcibly();
+            throw new IOException("deploy/train-start-cache failed; see " + log);
+        }
     }
 
     private void footprint(String name, Path java, List<String> options, Map<String, String> env, Path data,

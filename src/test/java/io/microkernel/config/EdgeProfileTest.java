@@ -5,13 +5,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
+import java.io.InputStream;
 import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The edge profile: what {@code deploy/edge.jvm-options} turns on, and the {@code %edge} keys it selects. */
+/**
+ * The edge profile: what {@code deploy/edge.jvm-options} turns on, the {@code %edge} keys it selects, and
+ * the environment {@code deploy/edge.env} adds.
+ */
 class EdgeProfileTest {
 
     private static SmallRyeConfig config(String profile) throws Exception {
@@ -49,8 +56,35 @@ class EdgeProfileTest {
     void theEdgeArgumentFileSelectsTheProfileAndBoundsHeapAndDirectMemory() throws Exception {
         List<String> options = Files.readAllLines(Path.of("deploy", "edge.jvm-options"));
 
-        assertThat(options).contains("-Dquarkus.profile=edge", "-XX:+UseSerialGC")
-                .anyMatch(o -> o.startsWith("-Xmx")).anyMatch(o -> o.startsWith("-XX:MaxDirectMemorySize="));
+        assertThat(options).contains("-Dquarkus.profile=edge", "-XX:+UseSerialGC", "-Xmn4m")
+                .anyMatch(o -> o.startsWith("-Xmx")).anyMatch(o -> o.startsWith("-XX:MaxDirectMemorySize="))
+                .anyMatch(o -> o.matches("-XX:TrimNativeHeapInterval=[1-9]\\d*"));
         assertThat(options).allMatch(o -> o.startsWith("-") && !o.contains(" "), "one option a line, no spaces");
+    }
+
+    @Test
+    void theJvmRunningTheTestsAcceptsEveryEdgeOption() throws Exception {
+        // An option this JVM does not know makes java exit at once ("Unrecognized VM option").
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(java.toString(), "@" + Path.of("deploy", "edge.jvm-options").toAbsolutePath(), "-version")
+                .redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+        assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        assertThat(p.exitValue()).as(output).isZero();
+        assertThat(output).doesNotContain("Unrecognized", "Ignoring option");
+    }
+
+    @Test
+    void theEdgeEnvironmentFileSetsOneMallocArenaAndTheArgumentFileTheImageCopies() throws Exception {
+        Properties env = new Properties();
+        try (InputStream in = Files.newInputStream(Path.of("deploy", "edge.env"))) {
+            env.load(in);
+        }
+        String dockerfile = Files.readString(Path.of("deploy", "Dockerfile"));
+
+        assertThat(env.getProperty("MALLOC_ARENA_MAX")).isEqualTo("1");
+        assertThat(env.getProperty("JDK_JAVA_OPTIONS")).isEqualTo("@/app/edge.jvm-options");
+        assertThat(dockerfile).containsPattern("COPY [^\\n]*deploy/edge\\.jvm-options[^\\n]* /app/");
     }
 }

@@ -49,8 +49,9 @@ final class EdgeBenchmark {
         Map<String, Object> figures = new LinkedHashMap<>();
         Path plainJava = Path.of(System.getProperty("java.home"), "bin", "java");
         Path fastJava = fastJava().orElse(plainJava);
-        figures.put("java", plainJava.toString());
-        figures.put("java_fast", fastJava.toString());
+        // The JDK's folder name (e.g. java-17-openjdk-amd64), not where this machine keeps it.
+        figures.put("java", jdkName(plainJava));
+        figures.put("java_fast", jdkName(fastJava));
         figures.put("edge_environment", edgeEnv.toString());
         ServiceBenchmark.log("edge: training the start-up caches with " + fastJava);
         Path cache = work.resolve("start-cache");
@@ -259,5 +260,11 @@ final class EdgeBenchmark {
                 .map(e -> String.format("| %-46s | %14s |", e.getKey(), e.getValue()))
                 .collect(Collectors.joining("\n", "| edge figure | value |\n|---|---|\n", "\n"))
                 + "starts ms, plain " + figures.get("startup_runs_ms") + ", fast " + figures.get("startup_fast_runs_ms") + "\n";
+    }
+
+    /** The name of the JDK folder a {@code bin/java} belongs to. */
+    static String jdkName(Path java) {
+        Path home = java.toAbsolutePath().getParent() == null ? null : java.toAbsolutePath().getParent().getParent();
+        return home == null || home.getFileName() == null ? java.getFileName().toString() : home.getFileName().toString();
     }
 }

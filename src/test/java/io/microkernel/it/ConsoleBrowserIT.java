@@ -56,9 +56,17 @@ class ConsoleBrowserIT {
 
     @BeforeAll
     static void needsChromium() {
-        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-                "ConsoleBrowserIT skipped: expected Chromium at " + CHROMIUM + " and chromedriver at " + CHROMEDRIVER
-                        + " (Debian packages chromium and chromium-driver; .ci/run installs them)");
+        assumeTrue(chromiumInstalled(), "ConsoleBrowserIT skipped: " + chromiumMissing());
+    }
+
+    /** Whether Chromium and chromedriver are there (other browser checks, such as FleetIT's, ask too). */
+    static boolean chromiumInstalled() {
+        return Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+    }
+
+    static String chromiumMissing() {
+        return "expected Chromium at " + CHROMIUM + " and chromedriver at " + CHROMEDRIVER
+                + " (Debian packages chromium and chromium-driver; .ci/run installs them)";
     }
 
     @AfterEach
@@ -242,13 +250,18 @@ class ConsoleBrowserIT {
     }
 
     private WebDriver chromium() throws IOException {
+        return headlessChromium(dir.resolve("chromium"));
+    }
+
+    /** A headless Chromium with its profile in {@code userDataDir}; the caller quits it. */
+    static WebDriver headlessChromium(Path userDataDir) throws IOException {
         // Both paths given, so Selenium Manager never looks for (or downloads) a browser or a driver.
         System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1280,1300", "--user-data-dir=" + Files.createDirectories(dir.resolve("chromium")));
+                "--window-size=1280,1300", "--user-data-dir=" + Files.createDirectories(userDataDir));
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort()
                 .withLogFile(Files.createDirectories(Path.of("target", "console-browser-it")).resolve("chromedriver.log").toFile())

@@ -104,6 +104,7 @@ class FleetIT {
             PackagedApp app = List.of(a, b, c).get(name.charAt(0) - 'a');
             await().atMost(CONVERGE).untilAsserted(() -> assertConsoleListsTheFleet(app, name, promoted));
         }
+        consolePageListsTheFleet(c, promoted);
 
         // A rollback on C is followed by all three.
         given().port(c.port()).post("/v1/models/default/versions/1:activate").then().statusCode(200);
@@ -191,6 +192,33 @@ class FleetIT {
             client.join();
         }
         assertThat(failures).as("inference never fails while NATS is away").isEmpty();
+    }
+
+    /**
+     * The serving page of replica {@code c}'s console, in a real headless Chromium, shows a row per
+     * replica with the version it serves, its role and who holds the trainer lease; skipped (saying
+     * so) where Chromium is missing.
+     */
+    private void consolePageListsTheFleet(PackagedApp c, int version) throws Exception {
+        if (!ConsoleBrowserIT.chromiumInstalled()) {
+            System.out.println("FleetIT: the console page's fleet listing is not checked: " + ConsoleBrowserIT.chromiumMissing());
+            return;
+        }
+        org.openqa.selenium.WebDriver browser = ConsoleBrowserIT.headlessChromium(dir.resolve("chromium"));
+        try {
+            browser.get("http://127.0.0.1:" + c.port() + "/console/#serving");
+            org.openqa.selenium.By rows = org.openqa.selenium.By.cssSelector("#replicas tr[data-replica]");
+            await().atMost(CONVERGE).ignoreException(org.openqa.selenium.StaleElementReferenceException.class)
+                    .untilAsserted(() -> {
+                        List<String> texts = browser.findElements(rows).stream().map(org.openqa.selenium.WebElement::getText).toList();
+                        assertThat(texts).hasSize(3);
+                        assertThat(texts.get(0)).startsWith("a").contains("v" + version, "trainer-eligible", "lease");
+                        assertThat(texts.get(1)).startsWith("b").contains("v" + version, "trainer-eligible").doesNotContain("lease");
+                        assertThat(texts.get(2)).startsWith("c (this one)").contains("v" + version, "serve-only");
+                    });
+        } finally {
+            browser.quit();
+        }
     }
 
     /** {@code /console/api/models/default/replicas} on {@code app} (replica {@code self}) lists a, b and c serving {@code version}. */

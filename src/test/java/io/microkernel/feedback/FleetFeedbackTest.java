@@ -9,20 +9,18 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.microkernel.artifacts.ArtifactSet;
 import io.microkernel.fleet.Fleet;
 import io.microkernel.fleet.FleetPredictions;
-import io.microkernel.fleet.FleetSettings;
 import io.microkernel.fleet.FleetUnavailableException;
 import io.microkernel.serving.Classification;
 import io.microkernel.serving.Prediction;
 import io.microkernel.tensor.NamedTensor;
 import io.microkernel.tensor.Tensor;
-import io.microkernel.testing.NatsServer;
+import io.microkernel.testing.FleetFixture;
 import io.microkernel.training.FeedbackLedger;
 import io.microkernel.training.LabelDomain;
 import io.microkernel.training.SampleLabel;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -42,8 +40,7 @@ class FleetFeedbackTest {
     Path dir;
 
     private static LabelDomain labels;
-    private NatsServer nats;
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private FleetFixture fleets;
 
     /** One replica as FeedbackBeans builds it in fleet mode. */
     private record Replica(Fleet fleet, FleetPredictions predictions, PredictionLog log, Feedback feedback) {
@@ -56,30 +53,24 @@ class FleetFeedbackTest {
 
     @BeforeEach
     void startNats() throws Exception {
-        nats = NatsServer.start(dir);
+        fleets = FleetFixture.start(dir);
     }
 
     @AfterEach
     void stopAll() throws Exception {
-        for (AutoCloseable c : open) {
-            c.close();
-        }
-        if (nats != null) {
-            nats.close();
+        if (fleets != null) {
+            fleets.close();
         }
     }
 
     private Replica replica(String name) {
-        Fleet fleet = Fleet.open(new FleetSettings(nats.url(), "default", name, false, Duration.ofSeconds(1),
-                Duration.ofSeconds(2), 100, Duration.ofMinutes(2), ""));
-        open.add(0, fleet);
-        await().atMost(Duration.ofSeconds(10)).until(fleet.connection()::isConnected);
+        Fleet fleet = fleets.fleet("default", name, false, 100);
         FleetPredictions predictions = new FleetPredictions(fleet.connection(), Duration.ofHours(1), 1000, 1 << 24);
         PredictionLog log = PredictionLog.open(dir.resolve(name), new PredictionLog.Settings(Duration.ofHours(1), 1.0,
                 1000), Clock.systemUTC(), Optional.of(FeedbackBeans.shared(predictions)));
         Feedback feedback = new Feedback(Optional.of(log), new FeedbackMetrics(new SimpleMeterRegistry(), "default"),
                 FeedbackLedger.NONE, Optional.of(predictions));
-        open.add(0, feedback);
+        fleets.keep(feedback);
         return new Replica(fleet, predictions, log, feedback);
     }
 
@@ -117,7 +108,7 @@ class FleetFeedbackTest {
     void withNatsDownAReplicaLogsLocallyAndALookupElsewhereAnswersUnavailable() throws Exception {
         Replica a = replica("a");
         Replica b = replica("b");
-        nats.kill();
+        fleets.nats().kill();
         await().atMost(Duration.ofSeconds(20)).until(() -> !a.fleet().connection().isConnected()
                 && !b.fleet().connection().isConnected());
         a.feedback().served("while-down", inputs(1f), predicted(2, 0, 3));

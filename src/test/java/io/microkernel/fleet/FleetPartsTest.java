@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.microkernel.testing.NatsServer;
+import io.microkernel.testing.FleetFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -26,30 +25,22 @@ class FleetPartsTest {
     @TempDir
     Path dir;
 
-    private NatsServer nats;
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private FleetFixture fleets;
 
     @BeforeEach
     void startNats() throws Exception {
-        nats = NatsServer.start(dir);
+        fleets = FleetFixture.start(dir);
     }
 
     @AfterEach
     void stopAll() throws Exception {
-        for (AutoCloseable c : open) {
-            c.close();
-        }
-        if (nats != null) {
-            nats.close();
+        if (fleets != null) {
+            fleets.close();
         }
     }
 
     private Fleet fleet(String replica, boolean eligible, int maxSamples) {
-        Fleet fleet = Fleet.open(new FleetSettings(nats.url(), "m.1", replica, eligible, Duration.ofSeconds(1),
-                Duration.ofSeconds(2), maxSamples, Duration.ofMinutes(2), ""));
-        open.add(0, fleet);
-        await().atMost(Duration.ofSeconds(10)).until(fleet.connection()::isConnected);
-        return fleet;
+        return fleets.fleet("m.1", replica, eligible, maxSamples);
     }
 
     private static List<byte[]> payloads(int n) {
@@ -102,13 +93,13 @@ class FleetPartsTest {
     @Test
     void intakeFailsClearlyWhileNatsIsDown() throws Exception {
         Fleet a = fleet("a", true, 10);
-        nats.kill();
+        fleets.nats().kill();
         await().atMost(Duration.ofSeconds(10)).until(() -> !a.connection().isConnected());
         assertThatThrownBy(() -> a.samples().publish(payloads(1), List.of("z-0")))
                 .isInstanceOf(FleetUnavailableException.class)
                 .hasMessageContaining("expected a connection to NATS")
                 .satisfies(e -> assertThat(((FleetUnavailableException) e).headers()).containsKey("Retry-After"));
-        nats.start();
+        fleets.nats().start();
         await().atMost(Duration.ofSeconds(10)).until(a.connection()::isConnected);
         assertThat(a.samples().publish(payloads(1), List.of("z-0")).get(0).sequence()).isEqualTo(1);
     }
@@ -152,8 +143,8 @@ class FleetPartsTest {
         assertThat(a.pointer().compareAndSet(first, 3, 10)).as("a stale revision loses").isEmpty();
         await().atMost(Duration.ofSeconds(5)).until(() -> followed.contains(2));
 
-        nats.kill();
-        nats.start();
+        fleets.nats().kill();
+        fleets.nats().start();
         await().atMost(Duration.ofSeconds(10)).until(a.connection()::isConnected);
         await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
                 .until(() -> a.pointer().compareAndSet(a.pointer().read(), 4, 20).isPresent());
@@ -303,7 +294,7 @@ class FleetPartsTest {
                 .map(ReplicaRegistry.Member::replica).toList().equals(List.of("a")));
         assertThat(a.replicas().local().version()).isEqualTo(3);
 
-        nats.kill();
+        fleets.nats().kill();
         await().atMost(Duration.ofSeconds(10)).until(() -> !a.connection().isConnected());
         assertThatThrownBy(() -> a.replicas().members()).isInstanceOf(FleetUnavailableException.class);
     }

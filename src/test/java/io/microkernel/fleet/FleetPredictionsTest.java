@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.microkernel.testing.NatsServer;
+import io.microkernel.testing.FleetFixture;
 import io.nats.client.api.DiscardPolicy;
 import io.nats.client.api.StreamConfiguration;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,31 +21,24 @@ class FleetPredictionsTest {
     @TempDir
     Path dir;
 
-    private NatsServer nats;
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private FleetFixture fleets;
 
     @BeforeEach
     void startNats() throws Exception {
-        nats = NatsServer.start(dir);
+        fleets = FleetFixture.start(dir);
     }
 
     @AfterEach
     void stopAll() throws Exception {
-        for (AutoCloseable c : open) {
-            c.close();
-        }
-        if (nats != null) {
-            nats.close();
+        if (fleets != null) {
+            fleets.close();
         }
     }
 
     private FleetPredictions predictions(String replica) {
-        Fleet fleet = Fleet.open(new FleetSettings(nats.url(), "m.1", replica, false, Duration.ofSeconds(1),
-                Duration.ofSeconds(2), 10, Duration.ofMinutes(2), ""));
-        open.add(0, fleet);
-        await().atMost(Duration.ofSeconds(10)).until(fleet.connection()::isConnected);
+        Fleet fleet = fleets.fleet("m.1", replica, false, 10);
         FleetPredictions predictions = new FleetPredictions(fleet.connection(), Duration.ofMinutes(30), 100, 1 << 20);
-        open.add(0, predictions);
+        fleets.keep(predictions);
         return predictions;
     }
 
@@ -70,7 +61,7 @@ class FleetPredictionsTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> a.shared() == 2);
         assertThat(b.find(id)).hasValueSatisfying(v -> assertThat(new String(v, StandardCharsets.UTF_8)).isEqualTo("second"));
 
-        try (var connection = io.nats.client.Nats.connect(nats.url())) {
+        try (var connection = io.nats.client.Nats.connect(fleets.nats().url())) {
             StreamConfiguration config = connection.jetStreamManagement().getStreamInfo(a.stream()).getConfiguration();
             assertThat(config.getMaxAge()).as("the log's retention").isEqualTo(Duration.ofMinutes(30));
             assertThat(config.getMaxMsgsPerSubject()).as("the newest record per id").isEqualTo(1);
@@ -85,7 +76,7 @@ class FleetPredictionsTest {
     @Test
     void withNatsDownARecordIsDroppedAndCountedAndALookupSaysNatsIsUnreachable() throws Exception {
         FleetPredictions a = predictions("a");
-        nats.kill();
+        fleets.nats().kill();
         await().atMost(Duration.ofSeconds(20)).until(() -> !a.share("x", bytes("lost")));
         assertThat(a.dropped()).isGreaterThanOrEqualTo(1);
         assertThatThrownBy(() -> a.find("x")).isInstanceOf(FleetUnavailableException.class)

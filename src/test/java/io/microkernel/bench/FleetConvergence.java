@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -540,17 +539,7 @@ final class FleetConvergence {
     }
 
     private static <T> Future<T> background(java.util.concurrent.Callable<T> task) {
-        CompletableFuture<T> future = new CompletableFuture<>();
-        Thread thread = new Thread(() -> {
-            try {
-                future.complete(task.call());
-            } catch (Throwable e) {
-                future.completeExceptionally(e);
-            }
-        }, "bench-fleet-load");
-        thread.setDaemon(true);
-        thread.start();
-        return future;
+        return ServiceBenchmark.background(task, "bench-fleet-load");
     }
 
     /** The figures as table lines. */

@@ -706,6 +706,11 @@ final class ServiceBenchmark {
     }
 
     private static <T> Future<T> background(java.util.concurrent.Callable<T> task) {
+        return background(task, "bench-open-loop");
+    }
+
+    /** Runs {@code task} on a daemon thread of its own, named {@code name}. */
+    static <T> Future<T> background(java.util.concurrent.Callable<T> task, String name) {
         CompletableFuture<T> future = new CompletableFuture<>();
         Thread thread = new Thread(() -> {
             try {
@@ -713,7 +718,7 @@ final class ServiceBenchmark {
             } catch (Throwable e) {
                 future.completeExceptionally(e);
             }
-        }, "bench-open-loop");
+        }, name);
         thread.setDaemon(true);
         thread.start();
         return future;

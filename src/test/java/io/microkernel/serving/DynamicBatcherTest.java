@@ -322,30 +322,8 @@ class DynamicBatcherTest {
         served = new ServedModel("default", store, new ModelLoader(() -> OrtRuntime.get().environment(), SessionSettings.cpu(1, 1)),
                 new ServingMetrics(new SimpleMeterRegistry(), "default"), new BatchingSettings(true, 16, Duration.ofMillis(5), 1));
         served.start();
-        AtomicBoolean swapping = new AtomicBoolean(true);
-        List<Future<Integer>> clients = new ArrayList<>();
-        for (int c = 0; c < 6; c++) {
-            clients.add(pool.submit(() -> {
-                int answered = 0;
-                while (swapping.get() || answered < 20) {
-                    Prediction answer = served.predict(OptionalInt.empty(), signature -> List.of(new NamedTensor("input",
-                            Tensor.ofFloats(new long[] {1, 4}, 0.5f, -1, 2, 0))));
-                    // Version v favours class v-1, so the class shows which version computed the rows.
-                    assertThat(answer.classifications()).singleElement()
-                            .satisfies(c1 -> assertThat(c1.index()).isEqualTo(answer.version() - 1));
-                    answered++;
-                }
-                return answered;
-            }));
-        }
-        for (int i = 0; i < 20; i++) {
-            served.swap(i % 2 == 0 ? 2 : 1);
-        }
-        swapping.set(false);
-
-        for (Future<Integer> client : clients) {
-            assertThat(client.get(60, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(20);
-        }
+        sixClientsAskWhileTwentySwapsHappen(() -> served.predict(OptionalInt.empty(), signature -> List.of(new NamedTensor("input",
+                Tensor.ofFloats(new long[] {1, 4}, 0.5f, -1, 2, 0)))));
         assertThat(served.batcher().ranAtOnce() + served.batcher().queued()).isPositive();
     }
 
@@ -357,30 +335,9 @@ class DynamicBatcherTest {
                 new ServingMetrics(new SimpleMeterRegistry(), "default"), new BatchingSettings(true, 16, Duration.ZERO, 1));
         served.start();
         assertThat(served.gathers(1)).isTrue();
-        AtomicBoolean swapping = new AtomicBoolean(true);
-        List<Future<Integer>> clients = new ArrayList<>();
-        for (int c = 0; c < 6; c++) {
-            clients.add(pool.submit(() -> {
-                int answered = 0;
-                while (swapping.get() || answered < 20) {
-                    // Never run on this thread: every request goes through the queue to the dispatcher.
-                    Prediction answer = served.predictAsync(OptionalInt.empty(), signature -> List.of(new NamedTensor("input",
-                            Tensor.ofFloats(new long[] {1, 4}, 0.5f, -1, 2, 0))), 0).get(60, TimeUnit.SECONDS);
-                    assertThat(answer.classifications()).singleElement()
-                            .satisfies(c1 -> assertThat(c1.index()).isEqualTo(answer.version() - 1));
-                    answered++;
-                }
-                return answered;
-            }));
-        }
-        for (int i = 0; i < 20; i++) {
-            served.swap(i % 2 == 0 ? 2 : 1);
-        }
-        swapping.set(false);
-
-        for (Future<Integer> client : clients) {
-            assertThat(client.get(60, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(20);
-        }
+        // Never run on the asking thread: every request goes through the queue to the dispatcher.
+        sixClientsAskWhileTwentySwapsHappen(() -> served.predictAsync(OptionalInt.empty(), signature -> List.of(new NamedTensor("input",
+                Tensor.ofFloats(new long[] {1, 4}, 0.5f, -1, 2, 0))), 0).get(60, TimeUnit.SECONDS));
         assertThat(served.batcher().queued()).isPositive();
         assertThat(served.batcher().ranAtOnce()).isZero();
         assertThatThrownBy(() -> served.predictAsync(OptionalInt.empty(), signature -> List.of(new NamedTensor("input",
@@ -508,6 +465,35 @@ class DynamicBatcherTest {
             latch.await(60, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Six clients ask through {@code ask} while {@code served} swaps between versions 1 and 2 twenty
+     * times; every answer must come from the version that computed it (version v favours class v-1,
+     * so the class shows which version computed the row), and every client answers at least 20.
+     */
+    private void sixClientsAskWhileTwentySwapsHappen(java.util.concurrent.Callable<Prediction> ask) throws Exception {
+        AtomicBoolean swapping = new AtomicBoolean(true);
+        List<Future<Integer>> clients = new ArrayList<>();
+        for (int c = 0; c < 6; c++) {
+            clients.add(pool.submit(() -> {
+                int answered = 0;
+                while (swapping.get() || answered < 20) {
+                    Prediction answer = ask.call();
+                    assertThat(answer.classifications()).singleElement()
+                            .satisfies(c1 -> assertThat(c1.index()).isEqualTo(answer.version() - 1));
+                    answered++;
+                }
+                return answered;
+            }));
+        }
+        for (int i = 0; i < 20; i++) {
+            served.swap(i % 2 == 0 ? 2 : 1);
+        }
+        swapping.set(false);
+        for (Future<Integer> client : clients) {
+            assertThat(client.get(60, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(20);
         }
     }
 }

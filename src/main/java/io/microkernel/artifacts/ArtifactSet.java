@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtTrainingSession;
 import io.microkernel.artifacts.checkpoint.Checkpoint;
+import io.microkernel.runtime.OrtSessions;
 import io.microkernel.artifacts.Onnx;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -155,9 +156,7 @@ public final class ArtifactSet {
         if (parent != null && !Files.isDirectory(parent)) {
             throw new ArtifactException(target, "the target folder does not exist");
         }
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            options.setIntraOpNumThreads(1);
-            options.setInterOpNumThreads(1);
+        try (OrtSession.SessionOptions options = OrtSessions.options(1, 1)) {
             try (OrtTrainingSession session = openTrainingSession(env, checkpoint, options)) {
                 session.exportModelForInference(target.toAbsolutePath(), new String[] {output});
             }

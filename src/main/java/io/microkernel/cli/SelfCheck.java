@@ -12,6 +12,7 @@ import io.microkernel.artifacts.LossKind;
 import io.microkernel.runtime.NativeLibrary;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.runtime.OrtSessions;
+import io.microkernel.store.Durable;
 import io.microkernel.tensor.DType;
 import io.microkernel.tensor.TensorSpec;
 import java.io.IOException;
@@ -21,13 +22,11 @@ import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * What {@code selfcheck} does, step by step: load ONNX Runtime, open an artifact set, train one step,
@@ -71,7 +70,7 @@ final class SelfCheck {
             Path exported = trainAndExport(env, set, work.resolve("inference.onnx"));
             infer(env, description, exported);
         } finally {
-            deleteTree(work);
+            Durable.deleteTree(work);
         }
         out.printf(Locale.ROOT, "selfcheck passed in %d ms%n", (System.nanoTime() - start) / 1_000_000);
     }
@@ -188,13 +187,5 @@ final class SelfCheck {
         float[] values = new float[buffer.remaining()];
         buffer.get(values);
         return values;
-    }
-
-    private static void deleteTree(Path path) throws IOException {
-        try (Stream<Path> walk = Files.walk(path)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 package io.microkernel.compiler;
 
 import io.microkernel.artifacts.Onnx;
+import io.microkernel.runtime.OrtSessions;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
@@ -74,9 +75,7 @@ public final class ShapeOracle {
             }
         }
         ModelProto probeModel = model.toBuilder().setGraph(probe).build();
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            options.setIntraOpNumThreads(1);
-            options.setInterOpNumThreads(1);
+        try (OrtSession.SessionOptions options = OrtSessions.options(1, 1)) {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
             try (OrtSession session = env.createSession(probeModel.toByteArray(), options)) {
                 for (Map.Entry<String, NodeInfo> e : session.getOutputInfo().entrySet()) {

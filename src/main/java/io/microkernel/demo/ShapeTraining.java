@@ -129,8 +129,7 @@ public final class ShapeTraining {
             }
             float loss;
             try (OrtSession.Result result = session.trainStep(feed)) {
-                Object value = result.get(0).getValue();
-                loss = value instanceof Float f ? f : ((float[]) value)[0];
+                loss = (float) OrtSessions.scalar(result.get(0), "training graph");
             }
             session.optimizerStep();
             session.lazyResetGrad();

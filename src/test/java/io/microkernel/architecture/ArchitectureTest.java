@@ -92,6 +92,14 @@ class ArchitectureTest {
                 .check(classes);
     }
 
+    /** Session options (explicit thread counts, closed by the caller) are made in one place: {@code runtime.OrtSessions}. */
+    @Test
+    void onlyOrtSessionsMakesSessionOptions() {
+        noClasses().that().doNotHaveFullyQualifiedName("io.microkernel.runtime.OrtSessions")
+                .should().callConstructor(ai.onnxruntime.OrtSession.SessionOptions.class)
+                .check(classes);
+    }
+
     @Test
     void noMainMethodIsLongerThanSixtyLines() throws IOException {
         StaticJavaParser.getParserConfiguration().setLanguageLevel(ParserConfiguration.LanguageLevel.JAVA_17);

@@ -1,5 +1,6 @@
 package io.microkernel.training.features;
 
+import io.microkernel.store.Durable;
 import io.microkernel.tensor.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -172,17 +173,8 @@ public final class FeatureCache {
     }
 
     private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+        try {
+            Durable.deleteTree(dir);
         } catch (IOException | UncheckedIOException e) {
             LOG.warnf("cannot delete cached features under %s: %s", dir, e.getMessage());
         }

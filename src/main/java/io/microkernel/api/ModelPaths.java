@@ -15,6 +15,11 @@ public class ModelPaths {
     @Inject
     ServedModel served;
 
+    /** The name of the one model this process serves. */
+    public String servedName() {
+        return served.name();
+    }
+
     /** @throws ProblemException (unknown-model) when {@code name} is not the served model */
     public ServedModel model(String name) {
         if (!served.name().equals(name)) {

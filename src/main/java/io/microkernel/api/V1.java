@@ -160,6 +160,10 @@ public final class V1 {
      * drift of the served traffic when the drift watch is on.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    /** KServe v1's model list, {@code GET /v1/models}. */
+    public record ModelList(List<String> models) {
+    }
+
     public record ModelStatus(String name, boolean ready, @JsonProperty("model_version_status") List<VersionStatus> versions,
             io.microkernel.drift.DriftReport drift) {
     }

@@ -111,6 +111,12 @@ public class V1ModelResource {
     }
 
     @GET
+    @Operation(summary = "The models served (KServe v1): {\"models\": [name]}")
+    public V1.ModelList models() {
+        return new V1.ModelList(List.of(paths.servedName()));
+    }
+
+    @GET
     @Path("/{model}")
     @Operation(summary = "Model status (TF Serving) and readiness (KServe v1)", description = "The active version is AVAILABLE;"
             + " other retained versions are END (not loaded). 'name' and 'ready' are KServe v1's; 503 while not ready.")

@@ -129,6 +129,9 @@ class TfServingApiTest {
                 .body("ready", equalTo(true))
                 .body("model_version_status.find { it.version == '1' }.state", equalTo("AVAILABLE"))
                 .body("model_version_status.find { it.version == '1' }.status.error_code", equalTo("OK"));
+        // KServe v1's model list and server liveness, as its REST client reads them.
+        given().when().get("/v1/models").then().statusCode(200).body("models", contains("default"));
+        given().when().get("/").then().statusCode(200).contentType("application/json").body("status", equalTo("alive"));
     }
 
     @Test

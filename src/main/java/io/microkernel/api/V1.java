@@ -155,15 +155,15 @@ public final class V1 {
         return list;
     }
 
+    /** KServe v1's model list, {@code GET /v1/models}. */
+    public record ModelList(List<String> models) {
+    }
+
     /**
      * TF Serving's model status, with KServe v1's {@code name} and {@code ready} beside it, and the
      * drift of the served traffic when the drift watch is on.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    /** KServe v1's model list, {@code GET /v1/models}. */
-    public record ModelList(List<String> models) {
-    }
-
     public record ModelStatus(String name, boolean ready, @JsonProperty("model_version_status") List<VersionStatus> versions,
             io.microkernel.drift.DriftReport drift) {
     }

@@ -215,7 +215,7 @@ class FleetPartsTest {
         assertThat(a.versions().versions("manifest.json")).containsExactly(1, 2, 3, 5, 6, 7);
 
         // Retain 3 with version 2 active (rolled back to): 5, 6, 7 and 2 stay, as a single node keeps them.
-        assertThat(a.versions().prune(3, java.util.OptionalInt.of(2), "manifest.json")).containsExactly(1, 3);
+        assertThat(a.versions().prune(3, () -> java.util.OptionalInt.of(2), "manifest.json")).containsExactly(1, 3);
 
         Fleet b = fleet("b", true, 10);
         assertThat(b.versions().versions("manifest.json")).containsExactly(2, 5, 6, 7);
@@ -224,13 +224,13 @@ class FleetPartsTest {
         Path copy = dir.resolve("copy-2");
         b.versions().download(2, List.of("checkpoint", "manifest.json"), copy);
         assertThat(Files.readString(copy.resolve("checkpoint"))).isEqualTo("weights");
-        assertThat(b.versions().prune(3, java.util.OptionalInt.of(2), "manifest.json")).as("nothing more to drop").isEmpty();
+        assertThat(b.versions().prune(3, () -> java.util.OptionalInt.of(2), "manifest.json")).as("nothing more to drop").isEmpty();
         // The orphan above the newest version may be an upload under way: kept; the one below is gone.
         assertThat(b.versions().holds(8, "checkpoint")).isTrue();
         assertThat(b.versions().holds(4, "checkpoint")).isFalse();
 
         // Once 2 is no longer active, the next prune drops it.
-        assertThat(b.versions().prune(3, java.util.OptionalInt.of(7), "manifest.json")).containsExactly(2);
+        assertThat(b.versions().prune(3, () -> java.util.OptionalInt.of(7), "manifest.json")).containsExactly(2);
         assertThat(a.versions().versions("manifest.json")).containsExactly(5, 6, 7);
     }
 

@@ -44,7 +44,7 @@ import org.jboss.logging.Logger;
  *     each of its prunes and every {@value #REPAIR_MILLIS} ms ({@link #repairTarget});</li>
  * <li>a replica that finds the pointer's version neither in its store nor whole in the bucket
  *     falls back to the newest version it can load, says why ({@link #fallback}, shown by
- *     readiness), and keeps retrying the pointer's version every {@value #RETRY_MILLIS} ms. It
+ *     readiness as {@code fleet}), and keeps retrying the pointer's version every {@value #RETRY_MILLIS} ms. It
  *     never moves the pointer itself; an activation or the trainer's next promotion (which may
  *     move on from the version it fell back to) does.</li>
  * </ul>
@@ -158,7 +158,8 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
         try {
             ensureLocal(pointer.version());
             served.swap(pointer.version());
-            if (fallback != null) {
+            Fallback before = fallback;
+            if (before != null && before.missing() == pointer.version()) {
                 LOG.infof("fleet: version %d is back: no longer falling back", pointer.version());
             }
             fallback = null;
@@ -271,7 +272,7 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
         if (!missing.isEmpty()) {
             throw new ProblemException(ProblemType.UNKNOWN_VERSION, "version " + number + " not found whole: expected"
                     + " it in this replica's store or all of " + ALL_FILES + " in the fleet's version bucket, found the"
-                    + " bucket without " + missing + " (the version retention is removing it)");
+                    + " bucket without " + missing + " (the version retention is removing it, or an upload is under way)");
         }
     }
 
@@ -302,6 +303,7 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
             return Optional.empty();
         }
         ModelVersion now = served.swap(published.version());
+        fallback = null;
         fleet.replicas().beat();
         retainLater();
         return Optional.of(now);
@@ -335,6 +337,7 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
                 // put it back (a delete still in flight is caught by repairTarget).
                 reupload(target);
                 ModelVersion now = served.swap(version);
+                fallback = null;
                 fleet.replicas().beat();
                 retainLater();
                 return now;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.microkernel.api.ModelReadinessCheck;
 import io.microkernel.fleet.Fleet;
 import io.microkernel.problem.ProblemException;
 import io.microkernel.problem.ProblemType;
@@ -24,6 +25,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -99,7 +101,10 @@ class FleetVersionsRaceTest {
         assertThat(pointerOf(pruner)).as("a replica that falls back leaves the pointer alone").hasValue(2);
         FleetServing serving = new FleetServing();
         serving.versions = followerVersions;
-        assertThat(serving.fallback()).as("what readiness shows").isEqualTo(followerVersions.fallback());
+        HealthCheckResponse health = readiness(follower, serving);
+        assertThat(health.getStatus()).as("it serves, so it stays ready").isEqualTo(HealthCheckResponse.Status.UP);
+        assertThat(health.getData()).hasValueSatisfying(data -> assertThat(data)
+                .containsEntry("fleet", followerVersions.fallback().orElseThrow()).containsEntry("version", 5L));
 
         // Activating a version that is gone answers 404 and does not move the pointer.
         assertThatThrownBy(() -> followerVersions.activate(3)).isInstanceOf(ProblemException.class)
@@ -159,6 +164,17 @@ class FleetVersionsRaceTest {
         };
         assertThat(pruner.versions().prune(2, target, ModelStore.MANIFEST)).containsExactly(1, 3);
         assertThat(pointerOf(pruner)).hasValue(2);
+    }
+
+    /** The readiness check as Quarkus wires it (its fields are injected, so set them here). */
+    private static HealthCheckResponse readiness(ServedModel model, FleetServing serving) throws Exception {
+        ModelReadinessCheck check = new ModelReadinessCheck();
+        for (var field : Map.of("served", model, "fleet", serving).entrySet()) {
+            var declared = ModelReadinessCheck.class.getDeclaredField(field.getKey());
+            declared.setAccessible(true);
+            declared.set(check, field.getValue());
+        }
+        return check.call();
     }
 
     private FleetVersions startReplica(String id, ServedModel model) {

@@ -69,7 +69,8 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
         return thread;
     });
     private final AtomicReference<ActivePointer.Pointer> wanted = new AtomicReference<>();
-    private final java.util.concurrent.atomic.AtomicLong newestRevision = new java.util.concurrent.atomic.AtomicLong();
+    /** The revision of the pointer delivered last: a retry of an older one is dropped. */
+    private volatile long lastRevision;
     private volatile LongConsumer onConsumed = id -> { };
     private volatile Fallback fallback;
     private final long repairMillis;
@@ -138,15 +139,14 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
     }
 
     private void pointerMoved(ActivePointer.Pointer pointer) {
-        newestRevision.accumulateAndGet(pointer.revision(), Math::max);
+        lastRevision = pointer.revision();
         wanted.set(pointer);
         follower.execute(this::follow);
     }
 
     private void follow() {
         ActivePointer.Pointer pointer = wanted.getAndSet(null);
-        if (pointer == null || pointer.revision() < newestRevision.get()) {
-            // A retry of a pointer that has moved on since: the newer one was (or is being) followed.
+        if (pointer == null) {
             return;
         }
         onConsumed.accept(pointer.consumedThrough());
@@ -181,9 +181,12 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
         }
     }
 
+    /** Follows {@code pointer} again later, unless the pointer has moved on since (never back to an old one). */
     private void retry(ActivePointer.Pointer pointer) {
         follower.schedule(() -> {
-            wanted.compareAndSet(null, pointer);
+            if (pointer.revision() == lastRevision) {
+                wanted.compareAndSet(null, pointer);
+            }
             follow();
         }, RETRY_MILLIS, TimeUnit.MILLISECONDS);
     }

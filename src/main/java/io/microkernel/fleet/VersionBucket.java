@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * The fleet's versions in a JetStream object store bucket: the files of version N are the objects
@@ -26,6 +27,13 @@ import java.util.TreeSet;
  * each file's SHA-256 and the lineage). The manifest is put last, so a version whose manifest is
  * there is complete; a trainer killed while uploading leaves no version, only orphans the next
  * upload of that number replaces. {@link #prune} applies the store's retention to the bucket.
+ *
+ * <p>Retention and activation race: a replica prunes from its view of the active pointer while
+ * another moves the pointer (a rollback) to a version being deleted. {@link #prune} therefore asks
+ * for the pointer's target again right before each object it deletes and never deletes that
+ * version; what one delete already in flight can still take away, the pointer's mover puts back
+ * after its compare-and-set ({@link #missing}, {@link #restore}), and every replica that holds the
+ * pointer's version checks it now and then (see {@code serving.FleetVersions}).
  *
  * <p>Thread-safe.
  */
@@ -63,6 +71,45 @@ public final class VersionBucket {
         try (InputStream in = Files.newInputStream(dir.resolve(name))) {
             store().put(number + "/" + name, in);
         }
+    }
+
+    /**
+     * The objects of version {@code number} out of {@code names} that the bucket lacks (never
+     * uploaded or deleted), in the order given; empty when the version is whole.
+     */
+    public List<String> missing(int number, List<String> names) {
+        try {
+            List<String> missing = new ArrayList<>();
+            for (String name : names) {
+                ObjectInfo info = store().getInfo(number + "/" + name);
+                if (info == null || info.isDeleted()) {
+                    missing.add(name);
+                }
+            }
+            return missing;
+        } catch (IOException | JetStreamApiException e) {
+            throw new FleetUnavailableException("cannot look up version " + number + " in the fleet: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Uploads the objects of version {@code number} that the bucket lacks, from {@code dir}: files
+     * first, {@code manifest} last, so the version counts as complete only once it is whole again.
+     *
+     * @return the names uploaded; empty when nothing was missing
+     */
+    public List<String> restore(int number, Path dir, List<String> files, String manifest) {
+        List<String> all = new ArrayList<>(files);
+        all.add(manifest);
+        List<String> missing = missing(number, all);
+        try {
+            for (String name : missing) {
+                put(number, dir, name);
+            }
+        } catch (IOException | JetStreamApiException | NoSuchAlgorithmException e) {
+            throw new FleetUnavailableException("cannot upload version " + number + " to the fleet: " + e.getMessage(), e);
+        }
+        return missing;
     }
 
     /** Whether the bucket holds a complete version {@code number} (its manifest is there). */
@@ -134,17 +181,24 @@ public final class VersionBucket {
      * it stops counting as complete at once, then its files), and the orphans of uploads that died
      * below the newest complete version (a new upload always takes a higher number).
      *
-     * @param active the fleet's active version, read just before; empty when no pointer is set
-     * @return the complete versions deleted, ascending
+     * <p>{@code pointerTarget} is asked for the fleet's active version once to choose what to keep,
+     * then again right before each object is deleted: a version the pointer was moved to meanwhile
+     * is not touched any further (a rollback during a prune keeps its target). When it cannot be
+     * read, nothing more is deleted.
+     *
+     * @param pointerTarget the version the fleet's active pointer names now, read from NATS on every
+     *                      call; empty when no pointer is set
+     * @return the complete versions deleted whole, ascending
+     * @throws FleetUnavailableException when NATS cannot be reached; what was deleted stays deleted
      */
-    public List<Integer> prune(int retain, OptionalInt active, String manifest) {
+    public List<Integer> prune(int retain, Supplier<OptionalInt> pointerTarget, String manifest) {
         SortedMap<Integer, Set<String>> objects = objectsByVersion();
         List<Integer> complete = objects.entrySet().stream().filter(e -> e.getValue().contains(manifest))
                 .map(Map.Entry::getKey).toList();
         if (complete.isEmpty()) {
             return List.of();
         }
-        Set<Integer> keep = retained(complete, retain, active);
+        Set<Integer> keep = retained(complete, retain, pointerTarget.get());
         int newest = complete.get(complete.size() - 1);
         List<Integer> removed = new ArrayList<>();
         for (Map.Entry<Integer, Set<String>> version : objects.entrySet()) {
@@ -158,15 +212,21 @@ public final class VersionBucket {
                 doomed.add(manifest);
             }
             version.getValue().stream().filter(n -> !n.equals(manifest)).forEach(doomed::add);
+            boolean whole = true;
             try {
                 for (String name : doomed) {
+                    OptionalInt target = pointerTarget.get();
+                    if (target.isPresent() && target.getAsInt() == number) {
+                        whole = false;
+                        break;
+                    }
                     store().delete(number + "/" + name);
                 }
             } catch (IOException | JetStreamApiException e) {
                 throw new FleetUnavailableException("cannot remove version " + number + " from the fleet: "
                         + e.getMessage(), e);
             }
-            if (isComplete) {
+            if (isComplete && whole) {
                 removed.add(number);
             }
         }

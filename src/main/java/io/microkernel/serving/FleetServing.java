@@ -35,7 +35,8 @@ public class FleetServing {
     @Inject
     Instance<ServedModel> served;
 
-    private volatile FleetVersions versions;
+    /** Set once at start-up in fleet mode; package-private for tests. */
+    volatile FleetVersions versions;
 
     void onStart(@Observes @Priority(Interceptor.Priority.APPLICATION + 50) StartupEvent event) {
         if (!configuration.passed() || !mode.get().enabled()) {
@@ -63,6 +64,15 @@ public class FleetServing {
     /** The fleet's versions; empty in single-node mode or before start-up. */
     public Optional<FleetVersions> versions() {
         return Optional.ofNullable(versions);
+    }
+
+    /**
+     * Why this replica serves another version than the fleet's active one ({@link FleetVersions#fallback});
+     * empty while it serves the fleet's version, in single-node mode and before start-up.
+     */
+    public Optional<String> fallback() {
+        FleetVersions started = versions;
+        return started == null ? Optional.empty() : started.fallback();
     }
 
     /**

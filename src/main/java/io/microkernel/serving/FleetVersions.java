@@ -31,13 +31,34 @@ import org.jboss.logging.Logger;
  * while NATS is down and catches up when it returns. The store's retention applies to the fleet's
  * bucket too, and each cache drops what the fleet dropped.
  *
+ * <p>The pointer never names a version that stays gone, although retention and activations race
+ * (one replica prunes from its view of the pointer while another rolls back to a version being
+ * deleted):
+ * <ul>
+ * <li>the prune asks for the pointer's target right before each delete and spares it
+ *     ({@link VersionBucket#prune});</li>
+ * <li>an activation needs a whole copy (here or in the bucket; else 404 unknown-version), uploads
+ *     what the bucket lacks before its compare-and-set and again after it, for a delete that was
+ *     already in flight;</li>
+ * <li>every replica that holds the pointer's version puts back what the bucket lacks of it, after
+ *     each of its prunes and every {@value #REPAIR_MILLIS} ms ({@link #repairTarget});</li>
+ * <li>a replica that finds the pointer's version neither in its store nor whole in the bucket
+ *     falls back to the newest version it can load, says why ({@link #fallback}, shown by
+ *     readiness as {@code fleet}), and keeps retrying the pointer's version every {@value #RETRY_MILLIS} ms. It
+ *     never moves the pointer itself; an activation or the trainer's next promotion (which may
+ *     move on from the version it fell back to) does.</li>
+ * </ul>
+ *
  * <p>Thread-safe: following runs on one thread; promotions and activations may come from any.
  */
 public final class FleetVersions implements VersionActivation, AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(FleetVersions.class);
     private static final List<String> FILES = List.of(ModelStore.CHECKPOINT, ModelStore.INFERENCE_MODEL);
+    private static final List<String> ALL_FILES = List.of(ModelStore.CHECKPOINT, ModelStore.INFERENCE_MODEL,
+            ModelStore.MANIFEST);
     private static final long RETRY_MILLIS = 2000;
+    private static final long REPAIR_MILLIS = 10_000;
 
     private final Fleet fleet;
     private final ServedModel served;
@@ -48,12 +69,33 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
         return thread;
     });
     private final AtomicReference<ActivePointer.Pointer> wanted = new AtomicReference<>();
+    /** The revision of the pointer delivered last: a retry of an older one is dropped. */
+    private volatile long lastRevision;
     private volatile LongConsumer onConsumed = id -> { };
+    private volatile Fallback fallback;
+    private final long repairMillis;
+
+    /**
+     * Why this replica serves another version than the fleet's active one.
+     *
+     * @param missing         the version the pointer names, found neither here nor whole in the bucket
+     * @param pointerRevision the pointer's revision that named it
+     * @param serving         the version served instead
+     * @param reason          the sentence readiness shows
+     */
+    record Fallback(int missing, long pointerRevision, OptionalInt serving, String reason) {
+    }
 
     public FleetVersions(Fleet fleet, ServedModel served) {
+        this(fleet, served, REPAIR_MILLIS);
+    }
+
+    /** With the period of {@link #repairTarget} in milliseconds. */
+    FleetVersions(Fleet fleet, ServedModel served, long repairMillis) {
         this.fleet = fleet;
         this.served = served;
         this.store = served.store();
+        this.repairMillis = repairMillis;
     }
 
     /** Starts following the pointer (and sets it from the local active version when no replica has). */
@@ -63,6 +105,17 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
         if (fleet.connection().isConnected()) {
             follower.execute(this::seedPointer);
         }
+        follower.scheduleWithFixedDelay(this::repairTarget, repairMillis, repairMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Why this replica does not serve the fleet's active version: it is in neither this replica's
+     * store nor whole in the fleet's bucket, and the replica serves the newest version it can load
+     * instead. Empty while it serves the fleet's active version (or has not heard of one).
+     */
+    public Optional<String> fallback() {
+        Fallback now = fallback;
+        return now == null ? Optional.empty() : Optional.of(now.reason());
     }
 
     /** Told the newest sample id a promoted round learned from, whenever the pointer says it. */
@@ -86,6 +139,7 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
     }
 
     private void pointerMoved(ActivePointer.Pointer pointer) {
+        lastRevision = pointer.revision();
         wanted.set(pointer);
         follower.execute(this::follow);
     }
@@ -98,38 +152,110 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
         onConsumed.accept(pointer.consumedThrough());
         OptionalInt now = served.activeVersion();
         if (now.isPresent() && now.getAsInt() == pointer.version()) {
+            fallback = null;
             return;
         }
         try {
             ensureLocal(pointer.version());
             served.swap(pointer.version());
+            Fallback before = fallback;
+            if (before != null && before.missing() == pointer.version()) {
+                LOG.infof("fleet: version %d is back: no longer falling back", pointer.version());
+            }
+            fallback = null;
             LOG.infof("fleet: now serving the fleet's active version %d", pointer.version());
             fleet.replicas().beat();
             retainCache(OptionalInt.of(pointer.version()));
+        } catch (ProblemException e) {
+            if (e.type() == ProblemType.UNKNOWN_VERSION) {
+                fallBack(pointer, e.getMessage());
+            } else {
+                LOG.warnf("fleet: cannot serve the fleet's active version %d yet (retrying in %d ms): %s",
+                        pointer.version(), RETRY_MILLIS, e.getMessage());
+            }
+            retry(pointer);
         } catch (RuntimeException e) {
             LOG.warnf("fleet: cannot serve the fleet's active version %d yet (retrying in %d ms): %s",
                     pointer.version(), RETRY_MILLIS, e.getMessage());
-            follower.schedule(() -> {
-                wanted.compareAndSet(null, pointer);
-                follow();
-            }, RETRY_MILLIS, TimeUnit.MILLISECONDS);
+            retry(pointer);
         }
     }
 
-    /** The version from the local store, fetched from the fleet's bucket (and its hashes checked) when missing. */
+    /** Follows {@code pointer} again later, unless the pointer has moved on since (never back to an old one). */
+    private void retry(ActivePointer.Pointer pointer) {
+        follower.schedule(() -> {
+            if (pointer.revision() == lastRevision) {
+                wanted.compareAndSet(null, pointer);
+            }
+            follow();
+        }, RETRY_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The pointer names a version that is gone (no whole copy here or in the bucket): serve the newest
+     * version that loads instead, once per pointer revision, and say why. The pointer is left alone,
+     * so replicas that fall back never move it back and forth.
+     */
+    private void fallBack(ActivePointer.Pointer pointer, String why) {
+        Fallback before = fallback;
+        if (before != null && before.pointerRevision() == pointer.revision()) {
+            LOG.debugf("fleet: version %d is still missing: %s", pointer.version(), why);
+            return;
+        }
+        OptionalInt serving = serveNewestLoadable(pointer.version());
+        String reason = "the fleet's active version " + pointer.version() + " cannot be loaded: " + why + "; serving "
+                + (serving.isPresent() ? "version " + serving.getAsInt() + ", the newest this replica can load," : "nothing")
+                + " until it is back or another version is activated";
+        fallback = new Fallback(pointer.version(), pointer.revision(), serving, reason);
+        LOG.warnf("fleet: %s", reason);
+        fleet.replicas().beat();
+    }
+
+    /** Swaps in the newest version other than {@code missing} that loads, from this store or the bucket. */
+    private OptionalInt serveNewestLoadable(int missing) {
+        java.util.TreeSet<Integer> candidates = new java.util.TreeSet<>(java.util.Comparator.reverseOrder());
+        store.versions().forEach(v -> candidates.add(v.version()));
+        try {
+            candidates.addAll(fleet.versions().versions(ModelStore.MANIFEST));
+        } catch (FleetUnavailableException e) {
+            LOG.debugf("fleet: choosing a version to fall back to from this replica's store only: %s", e.getMessage());
+        }
+        candidates.remove(missing);
+        for (int candidate : candidates) {
+            OptionalInt now = served.activeVersion();
+            if (now.isPresent() && now.getAsInt() == candidate) {
+                return now;
+            }
+            try {
+                ensureLocal(candidate);
+                served.swap(candidate);
+                return OptionalInt.of(candidate);
+            } catch (RuntimeException e) {
+                LOG.warnf("fleet: cannot fall back to version %d: %s", candidate, e.getMessage());
+            }
+        }
+        return served.activeVersion();
+    }
+
+    /**
+     * The version from the local store, fetched from the fleet's bucket (and its hashes checked) when missing.
+     *
+     * @throws ProblemException (unknown-version, 404) when neither this store nor the bucket holds all its files
+     * @throws FleetUnavailableException when NATS cannot be reached
+     */
     ModelVersion ensureLocal(int number) {
         if (store.holds(number)) {
             return store.version(number);
         }
-        if (!fleet.versions().holds(number, ModelStore.MANIFEST)) {
-            throw new ProblemException(ProblemType.UNKNOWN_VERSION, "version " + number + " not found: expected it in"
-                    + " this replica's store or the fleet's version bucket, found neither");
-        }
+        requireWholeInBucket(number);
         Path download = store.root().resolve(".tmp-fleet-download-" + number + "-" + UUID.randomUUID());
         try {
-            fleet.versions().download(number, List.of(ModelStore.CHECKPOINT, ModelStore.INFERENCE_MODEL,
-                    ModelStore.MANIFEST), download);
+            fleet.versions().download(number, ALL_FILES, download);
             return store.importVersion(number, download);
+        } catch (RuntimeException e) {
+            // The retention may have removed it while it was read: say so rather than "unavailable".
+            requireWholeInBucket(number);
+            throw e;
         } finally {
             try {
                 Durable.deleteTree(download);
@@ -139,10 +265,23 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
         }
     }
 
-    private void ensureUploaded(ModelVersion version) {
-        if (!fleet.versions().holds(version.version(), ModelStore.MANIFEST)) {
-            fleet.versions().upload(version.version(), version.dir(), FILES, ModelStore.MANIFEST);
+    private void requireWholeInBucket(int number) {
+        List<String> missing = fleet.versions().missing(number, ALL_FILES);
+        if (missing.contains(ModelStore.MANIFEST) && missing.size() == ALL_FILES.size()) {
+            throw new ProblemException(ProblemType.UNKNOWN_VERSION, "version " + number + " not found: expected it in"
+                    + " this replica's store or the fleet's version bucket, found neither (the version retention"
+                    + " keeps the newest " + store.retain() + " and the active one)");
         }
+        if (!missing.isEmpty()) {
+            throw new ProblemException(ProblemType.UNKNOWN_VERSION, "version " + number + " not found whole: expected"
+                    + " it in this replica's store or all of " + ALL_FILES + " in the fleet's version bucket, found the"
+                    + " bucket without " + missing + " (the version retention is removing it, or an upload is under way)");
+        }
+    }
+
+    /** Uploads what the fleet's bucket lacks of a version this replica holds (all of it when it is not there). */
+    private List<String> ensureUploaded(ModelVersion version) {
+        return fleet.versions().restore(version.version(), version.dir(), FILES, ModelStore.MANIFEST);
     }
 
     /**
@@ -154,7 +293,7 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
      */
     public Optional<ModelVersion> promoteOver(int comparedWith, Path candidateDir, Lineage lineage, long throughId) {
         Optional<ActivePointer.Pointer> pointer = fleet.pointer().read();
-        if (pointer.isPresent() && pointer.get().version() != comparedWith) {
+        if (pointer.isPresent() && pointer.get().version() != comparedWith && !fellBackTo(pointer.get(), comparedWith)) {
             return Optional.empty();
         }
         fleet.versions().highest(ModelStore.MANIFEST).ifPresent(store::reserveNumbersThrough);
@@ -167,12 +306,28 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
             return Optional.empty();
         }
         ModelVersion now = served.swap(published.version());
+        fallback = null;
         fleet.replicas().beat();
         retainLater();
         return Optional.of(now);
     }
 
-    /** Moves the fleet's active version to {@code version} (every replica follows) and serves it here. */
+    /**
+     * Whether this replica fell back to {@code version} from the version {@code pointer} names: then a
+     * promotion compared with it may move the pointer on, and the fleet converges again.
+     */
+    private boolean fellBackTo(ActivePointer.Pointer pointer, int version) {
+        Fallback now = fallback;
+        return now != null && now.pointerRevision() == pointer.revision() && now.serving().isPresent()
+                && now.serving().getAsInt() == version;
+    }
+
+    /**
+     * Moves the fleet's active version to {@code version} (every replica follows) and serves it here.
+     *
+     * @throws ProblemException (unknown-version, 404) when neither this store nor the fleet's bucket
+     *         holds all of it (the version retention removed it); the pointer does not move
+     */
     @Override
     public ModelVersion activate(int version) {
         ModelVersion target = ensureLocal(version);
@@ -181,9 +336,11 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
             Optional<ActivePointer.Pointer> pointer = fleet.pointer().read();
             long consumed = pointer.map(ActivePointer.Pointer::consumedThrough).orElse(0L);
             if (fleet.pointer().compareAndSet(pointer, version, consumed).isPresent()) {
-                // A prune that read the pointer before this move may have removed the version since: put it back.
+                // A prune that read the pointer before this move may have deleted some of it since:
+                // put it back (a delete still in flight is caught by repairTarget).
                 reupload(target);
                 ModelVersion now = served.swap(version);
+                fallback = null;
                 fleet.replicas().beat();
                 retainLater();
                 return now;
@@ -204,31 +361,48 @@ public final class FleetVersions implements VersionActivation, AutoCloseable {
 
     private void reupload(ModelVersion version) {
         try {
-            ensureUploaded(version);
+            List<String> uploaded = ensureUploaded(version);
+            if (!uploaded.isEmpty()) {
+                LOG.infof("fleet: put %s of version %d back into the fleet's bucket: the fleet's active version must"
+                        + " stay there", uploaded, version.version());
+            }
         } catch (RuntimeException e) {
             LOG.warnf("fleet: cannot check that the fleet still holds version %d: %s", version.version(), e.getMessage());
         }
     }
 
     /**
+     * Puts back what the fleet's bucket lacks of the version the pointer names, when this replica
+     * holds it: the repair for a prune's delete that landed after the pointer moved to its version.
+     * Runs after each prune and every {@value #REPAIR_MILLIS} ms; quiet while NATS is away.
+     */
+    void repairTarget() {
+        try {
+            OptionalInt target = fleetActive();
+            if (target.isPresent() && store.holds(target.getAsInt())) {
+                reupload(store.version(target.getAsInt()));
+            }
+        } catch (RuntimeException e) {
+            LOG.debugf("fleet: cannot check the fleet's active version: %s", e.getMessage());
+        }
+    }
+
+    /**
      * Applies the store's retention ({@code microkernel.store.retain}) to the fleet's version bucket,
      * after this replica moved the pointer: the newest versions and the active one stay, so every
-     * rollback target a single node would keep stays too. A pointer moved meanwhile to a version just
-     * removed gets it back from this replica's store when it has it (the mover checks too). Then
-     * this replica's cache follows.
+     * rollback target a single node would keep stays too, and the version the pointer names is
+     * spared even when it moves during the prune ({@link VersionBucket#prune}). Then this replica
+     * repairs the pointer's version when it holds it, and its cache follows.
      */
     private void retainFleet() {
         try {
             int retain = store.retain();
-            List<Integer> removed = fleet.versions().prune(retain, fleetActive(), ModelStore.MANIFEST);
+            List<Integer> removed = fleet.versions().prune(retain, this::fleetActive, ModelStore.MANIFEST);
             if (!removed.isEmpty()) {
                 LOG.infof("fleet: removed versions %s from the fleet: only the last %d versions and the active one are"
                         + " retained", removed, retain);
-                OptionalInt now = fleetActive();
-                if (now.isPresent() && removed.contains(now.getAsInt()) && store.holds(now.getAsInt())) {
-                    ensureUploaded(store.version(now.getAsInt()));
-                }
             }
+            repairTarget();
             retainCache(fleetActive());
         } catch (RuntimeException e) {
             LOG.warnf("fleet: cannot apply the version retention to the fleet (next promotion or activation tries"

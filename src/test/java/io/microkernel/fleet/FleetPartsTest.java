@@ -11,8 +11,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -215,7 +218,7 @@ class FleetPartsTest {
         assertThat(a.versions().versions("manifest.json")).containsExactly(1, 2, 3, 5, 6, 7);
 
         // Retain 3 with version 2 active (rolled back to): 5, 6, 7 and 2 stay, as a single node keeps them.
-        assertThat(a.versions().prune(3, java.util.OptionalInt.of(2), "manifest.json")).containsExactly(1, 3);
+        assertThat(a.versions().prune(3, () -> java.util.OptionalInt.of(2), "manifest.json")).containsExactly(1, 3);
 
         Fleet b = fleet("b", true, 10);
         assertThat(b.versions().versions("manifest.json")).containsExactly(2, 5, 6, 7);
@@ -224,14 +227,62 @@ class FleetPartsTest {
         Path copy = dir.resolve("copy-2");
         b.versions().download(2, List.of("checkpoint", "manifest.json"), copy);
         assertThat(Files.readString(copy.resolve("checkpoint"))).isEqualTo("weights");
-        assertThat(b.versions().prune(3, java.util.OptionalInt.of(2), "manifest.json")).as("nothing more to drop").isEmpty();
+        assertThat(b.versions().prune(3, () -> java.util.OptionalInt.of(2), "manifest.json")).as("nothing more to drop").isEmpty();
         // The orphan above the newest version may be an upload under way: kept; the one below is gone.
         assertThat(b.versions().holds(8, "checkpoint")).isTrue();
         assertThat(b.versions().holds(4, "checkpoint")).isFalse();
 
         // Once 2 is no longer active, the next prune drops it.
-        assertThat(b.versions().prune(3, java.util.OptionalInt.of(7), "manifest.json")).containsExactly(2);
+        assertThat(b.versions().prune(3, () -> java.util.OptionalInt.of(7), "manifest.json")).containsExactly(2);
         assertThat(a.versions().versions("manifest.json")).containsExactly(5, 6, 7);
+    }
+
+    @Test
+    void aPruneSparesTheVersionThePointerIsMovedToWhileItRuns() throws Exception {
+        Fleet pruner = fleet("a", true, 10);
+        Fleet operator = fleet("b", true, 10);
+        Path files = Files.createDirectories(dir.resolve("files"));
+        Files.writeString(files.resolve("checkpoint"), "weights");
+        Files.writeString(files.resolve("manifest.json"), "{}");
+        for (int version = 1; version <= 5; version++) {
+            pruner.versions().upload(version, files, List.of("checkpoint"), "manifest.json");
+        }
+        Optional<ActivePointer.Pointer> atFive = operator.pointer().compareAndSet(Optional.empty(), 5, 0);
+        assertThat(atFive).isPresent();
+
+        // The pruner chooses what to keep from the pointer at 5 (retain 2: 4 and 5); before its first
+        // delete an operator rolls the fleet back to 2, which the choice had doomed.
+        AtomicInteger reads = new AtomicInteger();
+        Supplier<OptionalInt> target = () -> {
+            if (reads.incrementAndGet() == 2) {
+                assertThat(operator.pointer().compareAndSet(atFive, 2, 0)).isPresent();
+            }
+            return targetOf(pruner);
+        };
+        assertThat(pruner.versions().prune(2, target, "manifest.json")).containsExactly(1, 3);
+        assertThat(operator.versions().versions("manifest.json")).containsExactly(2, 4, 5);
+        assertThat(operator.versions().missing(2, List.of("checkpoint", "manifest.json"))).isEmpty();
+
+        // Retain 1 with 2 active dooms 4; the pointer moves to 4 after its manifest went: the prune
+        // deletes nothing more of 4, and what it took can be put back.
+        Optional<ActivePointer.Pointer> atTwo = operator.pointer().read();
+        AtomicInteger later = new AtomicInteger();
+        Supplier<OptionalInt> movedMidVersion = () -> {
+            if (later.incrementAndGet() == 3) {
+                assertThat(operator.pointer().compareAndSet(atTwo, 4, 0)).isPresent();
+            }
+            return targetOf(pruner);
+        };
+        assertThat(pruner.versions().prune(1, movedMidVersion, "manifest.json")).as("4 was not deleted whole").isEmpty();
+        assertThat(operator.versions().missing(4, List.of("checkpoint", "manifest.json"))).containsExactly("manifest.json");
+        assertThat(operator.versions().restore(4, files, List.of("checkpoint"), "manifest.json"))
+                .containsExactly("manifest.json");
+        assertThat(operator.versions().versions("manifest.json")).containsExactly(2, 4, 5);
+        assertThat(operator.versions().restore(4, files, List.of("checkpoint"), "manifest.json")).isEmpty();
+    }
+
+    private static OptionalInt targetOf(Fleet fleet) {
+        return fleet.pointer().read().map(p -> OptionalInt.of(p.version())).orElse(OptionalInt.empty());
     }
 
     @Test

@@ -84,6 +84,13 @@ final class HttpSaturation {
             return serviceTicks * 1e6 / TICKS_PER_SECOND / requests;
         }
 
+        /** The service's CPU per request left after its JIT compiler threads' share, which warm-up should have spent. */
+        double serviceCpuMicrosPerRequestWithoutJit() {
+            long jit = serviceThreadTicks.entrySet().stream().filter(e -> e.getKey().contains("CompilerThre"))
+                    .mapToLong(Map.Entry::getValue).sum();
+            return (serviceTicks - jit) * 1e6 / TICKS_PER_SECOND / requests;
+        }
+
         double driverCpuMicrosPerRequest() {
             return driverTicks * 1e6 / TICKS_PER_SECOND / requests;
         }
@@ -94,6 +101,7 @@ final class HttpSaturation {
             json.put("block_rps", blockRps);
             json.put("requests", requests);
             json.put("service_cpu_us_per_request", Latencies.round(serviceCpuMicrosPerRequest()));
+            json.put("service_cpu_us_per_request_without_jit", Latencies.round(serviceCpuMicrosPerRequestWithoutJit()));
             json.put("client_cpu_us_per_request", Latencies.round(driverCpuMicrosPerRequest()));
             json.put("client_cpu_share", ServiceBenchmark.ratio(driverTicks, driverTicks + serviceTicks));
             json.put("cores_busy", Latencies.round((serviceTicks + driverTicks) / (double) TICKS_PER_SECOND / seconds));
@@ -272,6 +280,7 @@ final class HttpSaturation {
                 ServiceBenchmark.ratio(java.driverTicks, java.driverTicks + java.serviceTicks));
         figures.put("service_cpu_us_per_request", Latencies.round(lean.serviceCpuMicrosPerRequest()));
         figures.put("service_cpu_us_per_request_binary", Latencies.round(binary.serviceCpuMicrosPerRequest()));
+        figures.put("service_cpu_us_per_request_without_jit", Latencies.round(lean.serviceCpuMicrosPerRequestWithoutJit()));
         figures.put("inprocess_cpu_us_per_run", Latencies.round(localMicros));
         // Runs per CPU-second over requests per service CPU-second: the ratio with the client's cost taken out.
         figures.put("http_over_inprocess_cpu_per_request", ServiceBenchmark.ratio(localMicros, lean.serviceCpuMicrosPerRequest()));
@@ -295,6 +304,10 @@ final class HttpSaturation {
             detail.put("this_over_compared_rps_json", ServiceBenchmark.ratio(lean.perSecond(), otherLean.perSecond()));
             detail.put("this_over_compared_rps_binary", ServiceBenchmark.ratio(binary.perSecond(), otherBinary.perSecond()));
             detail.put("compared_http_over_inprocess_throughput", ServiceBenchmark.ratio(otherLean.perSecond(), localRps));
+            detail.put("this_over_compared_service_cpu_per_request_json",
+                    ServiceBenchmark.ratio(lean.serviceCpuMicrosPerRequest(), otherLean.serviceCpuMicrosPerRequest()));
+            detail.put("this_over_compared_service_cpu_per_request_binary",
+                    ServiceBenchmark.ratio(binary.serviceCpuMicrosPerRequest(), otherBinary.serviceCpuMicrosPerRequest()));
         }
         figures.put("http_saturation", detail);
         latencies.put("http_saturation", lean.latencies.summary());

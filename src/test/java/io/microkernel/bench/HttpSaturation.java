@@ -144,7 +144,10 @@ final class HttpSaturation {
                 try (MicrokernelClient other = new MicrokernelClient(compared.base(), client.model())) {
                     ServiceBenchmark.awaitReadyService(compared, other);
                     HttpRequest otherInfer = other.inferRequest(json);
-                    for (int i = 0; i < plan.warmupRequests(); i++) {
+                    // As many inference requests as this run's service had by now (warm-up and concurrency 1),
+                    // so neither JVM is further along compiling when the blocks start.
+                    int requests = plan.warmupRequests() + plan.comparisonBlocks() * plan.requestsPerBlock();
+                    for (int i = 0; i < requests; i++) {
                         ServiceBenchmark.requireSuccess(other.send(otherInfer));
                     }
                 }
@@ -296,6 +299,11 @@ final class HttpSaturation {
         Map<String, Object> warm = new LinkedHashMap<>();
         warmUp.forEach((name, t) -> warm.put(name, Math.round(t.perSecond())));
         detail.put("warm_up_block_rps", warm);
+        // The discarded first blocks: how much of their service CPU went to compiling the new concurrency.
+        Map<String, Object> warmCpu = new LinkedHashMap<>();
+        warmUp.forEach((name, t) -> warmCpu.put(name, List.of(Latencies.round(t.serviceCpuMicrosPerRequest()),
+                Latencies.round(t.serviceCpuMicrosPerRequestWithoutJit()))));
+        detail.put("warm_up_block_service_cpu_us_per_request_with_and_without_jit", warmCpu);
         totals.forEach((name, t) -> detail.put(name, t.asJson()));
         if (compareJar != null) {
             detail.put("compared_jar", compareJar.toString());

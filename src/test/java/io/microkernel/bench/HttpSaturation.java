@@ -30,8 +30,10 @@ import java.util.stream.Stream;
  * this driver process (the client) is read from {@code /proc/<pid>/stat}, and the service's per
  * thread from {@code /proc/<pid>/task/<tid>/stat}, grouped by thread name.
  *
- * <p>With {@code --compare-jar}, a second service from another jar, started like the run's own,
- * is measured with the lean client in the same alternating blocks: a before-and-after in one run.
+ * <p>With {@code --compare-jar}, two more services, started like the run's own at the same moment
+ * and warmed alike in alternation, one from this run's jar (the twin) and one from the other jar,
+ * are measured with the lean client in the same alternating blocks: a before-and-after in one run
+ * in which neither JVM has had longer to compile.
  */
 final class HttpSaturation {
 
@@ -136,21 +138,32 @@ final class HttpSaturation {
         loads.addAll(leanLoads("", service.base(), client.model(), json, binary, clients, service.pid()));
         loads.add(new Load("inprocess", plan.inProcessSaturationThreads(), driver, () -> () -> inProcess.run(one)));
 
-        ServiceProcess compared = null;
+        List<ServiceProcess> pair = new ArrayList<>();
         try {
             if (compareJar != null) {
-                ServiceBenchmark.log(label + ": starting a second service from " + compareJar + " to compare");
-                compared = bench.startLike(label + "-compared", Map.of(), compareJar);
-                try (MicrokernelClient other = new MicrokernelClient(compared.base(), client.model())) {
-                    ServiceBenchmark.awaitReadyService(compared, other);
-                    HttpRequest otherInfer = other.inferRequest(json);
-                    // As many inference requests as this run's service had by now (warm-up and concurrency 1),
-                    // so neither JVM is further along compiling when the blocks start.
+                // Both started now and warmed alike, in alternation: neither JVM is further along compiling.
+                ServiceBenchmark.log(label + ": starting a twin of the service and one from " + compareJar + " to compare");
+                ServiceProcess twin = bench.startLike(label + "-twin", Map.of());
+                pair.add(twin);
+                ServiceProcess compared = bench.startLike(label + "-compared", Map.of(), compareJar);
+                pair.add(compared);
+                try (MicrokernelClient twinClient = new MicrokernelClient(twin.base(), client.model());
+                        MicrokernelClient comparedClient = new MicrokernelClient(compared.base(), client.model())) {
+                    ServiceBenchmark.awaitReadyService(twin, twinClient);
+                    ServiceBenchmark.awaitReadyService(compared, comparedClient);
+                    HttpRequest twinInfer = twinClient.inferRequest(json);
+                    HttpRequest comparedInfer = comparedClient.inferRequest(json);
                     int requests = plan.warmupRequests() + plan.comparisonBlocks() * plan.requestsPerBlock();
-                    for (int i = 0; i < requests; i++) {
-                        ServiceBenchmark.requireSuccess(other.send(otherInfer));
+                    for (int done = 0; done < requests; done += 500) {
+                        for (int i = 0; i < 500; i++) {
+                            ServiceBenchmark.requireSuccess(twinClient.send(twinInfer));
+                        }
+                        for (int i = 0; i < 500; i++) {
+                            ServiceBenchmark.requireSuccess(comparedClient.send(comparedInfer));
+                        }
                     }
                 }
+                loads.addAll(leanLoads("twin_", twin.base(), client.model(), json, binary, clients, twin.pid()));
                 loads.addAll(leanLoads("compared_", compared.base(), client.model(), json, binary, clients, compared.pid()));
             }
 
@@ -171,8 +184,8 @@ final class HttpSaturation {
             report(totals, warmUp, compareJar, figures, latencies);
             return totals.get("java_client_json").perSecond();
         } finally {
-            if (compared != null) {
-                compared.close();
+            for (ServiceProcess process : pair) {
+                process.close();
             }
         }
     }
@@ -307,15 +320,22 @@ final class HttpSaturation {
         totals.forEach((name, t) -> detail.put(name, t.asJson()));
         if (compareJar != null) {
             detail.put("compared_jar", compareJar.toString());
+            // This jar's twin against the compared jar: started together, warmed alike.
+            Totals twinLean = totals.get("twin_lean_json");
+            Totals twinBinary = totals.get("twin_lean_binary");
             Totals otherLean = totals.get("compared_lean_json");
             Totals otherBinary = totals.get("compared_lean_binary");
-            detail.put("this_over_compared_rps_json", ServiceBenchmark.ratio(lean.perSecond(), otherLean.perSecond()));
-            detail.put("this_over_compared_rps_binary", ServiceBenchmark.ratio(binary.perSecond(), otherBinary.perSecond()));
+            detail.put("this_over_compared_rps_json", ServiceBenchmark.ratio(twinLean.perSecond(), otherLean.perSecond()));
+            detail.put("this_over_compared_rps_binary", ServiceBenchmark.ratio(twinBinary.perSecond(), otherBinary.perSecond()));
             detail.put("compared_http_over_inprocess_throughput", ServiceBenchmark.ratio(otherLean.perSecond(), localRps));
             detail.put("this_over_compared_service_cpu_per_request_json",
-                    ServiceBenchmark.ratio(lean.serviceCpuMicrosPerRequest(), otherLean.serviceCpuMicrosPerRequest()));
+                    ServiceBenchmark.ratio(twinLean.serviceCpuMicrosPerRequest(), otherLean.serviceCpuMicrosPerRequest()));
             detail.put("this_over_compared_service_cpu_per_request_binary",
-                    ServiceBenchmark.ratio(binary.serviceCpuMicrosPerRequest(), otherBinary.serviceCpuMicrosPerRequest()));
+                    ServiceBenchmark.ratio(twinBinary.serviceCpuMicrosPerRequest(), otherBinary.serviceCpuMicrosPerRequest()));
+            detail.put("this_over_compared_service_cpu_per_request_without_jit_json", ServiceBenchmark.ratio(
+                    twinLean.serviceCpuMicrosPerRequestWithoutJit(), otherLean.serviceCpuMicrosPerRequestWithoutJit()));
+            detail.put("this_over_compared_service_cpu_per_request_without_jit_binary", ServiceBenchmark.ratio(
+                    twinBinary.serviceCpuMicrosPerRequestWithoutJit(), otherBinary.serviceCpuMicrosPerRequestWithoutJit()));
         }
         figures.put("http_saturation", detail);
         latencies.put("http_saturation", lean.latencies.summary());

@@ -1,7 +1,10 @@
 package io.microkernel.api;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import io.microkernel.serving.InputProblem;
 import io.microkernel.serving.InputValidationException;
 import io.microkernel.serving.TensorData;
@@ -9,7 +12,6 @@ import io.microkernel.tensor.Tensor;
 import jakarta.ws.rs.NotSupportedException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -32,6 +34,8 @@ import java.util.Set;
 final class BinaryTensors {
 
     static final String HEADER_LENGTH = "Inference-Header-Content-Length";
+    /** Writes a tensor's elements flat; needs no serializer provider for a tensor. */
+    private static final Oip.FlatElements FLAT = new Oip.FlatElements();
 
     private BinaryTensors() {
     }
@@ -66,7 +70,23 @@ final class BinaryTensors {
     }
 
     private static <T> T strict(ObjectMapper json, byte[] document, int offset, int length, Class<T> type) throws IOException {
-        return json.readerFor(type).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(document, offset, length);
+        return strictReader(json, type).readValue(document, offset, length);
+    }
+
+    /** A strict reader per mapper and type, made once: {@code readerFor(...).with(...)} builds two readers per call. */
+    private static final java.util.concurrent.ConcurrentMap<Class<?>, StrictReader> READERS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record StrictReader(ObjectMapper mapper, ObjectReader reader) {
+    }
+
+    private static ObjectReader strictReader(ObjectMapper json, Class<?> type) {
+        StrictReader cached = READERS.get(type);
+        if (cached == null || cached.mapper() != json) {
+            // A different mapper (tests build their own) replaces the entry; readers are immutable, so a race only costs a build.
+            cached = new StrictReader(json, json.readerFor(type).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES));
+            READERS.put(type, cached);
+        }
+        return cached.reader();
     }
 
     private static int headerLengthValue(String text) {
@@ -176,15 +196,77 @@ final class BinaryTensors {
 
     /** The answer: plain JSON, or the JSON header and the binary outputs' bytes in output order. */
     static Response write(ObjectMapper json, Oip.InferResponse response) throws IOException {
-        if (!response.hasBinary()) {
-            // Written here in one pass into Jackson's recycled buffers, rather than looked up and streamed by the REST layer.
-            return Response.ok(json.writeValueAsBytes(response), MediaType.APPLICATION_JSON_TYPE).build();
+        int binaryBytes = 0;
+        for (Oip.InferOutput output : response.outputs()) {
+            binaryBytes += output.binary() == null ? 0 : output.binary().length;
         }
-        byte[] header = json.writeValueAsBytes(response);
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        body.writeBytes(header);
-        response.outputs().stream().map(Oip.InferOutput::binary).filter(b -> b != null).forEach(body::writeBytes);
-        return Response.ok(body.toByteArray(), MediaType.APPLICATION_OCTET_STREAM_TYPE)
-                .header(HEADER_LENGTH, header.length).build();
+        // Written in one pass into Jackson's recycled buffers, field by field as the records' annotations say,
+        // rather than by the bean serializer, which reads every record component through reflection.
+        try (ByteArrayBuilder bytes = new ByteArrayBuilder(json.getFactory()._getBufferRecycler(), 512)) {
+            try (JsonGenerator gen = json.getFactory().createGenerator(bytes)) {
+                writeHeader(gen, response);
+            }
+            int headerLength = bytes.size();
+            if (binaryBytes == 0) {
+                return Response.ok(bytes.toByteArray(), MediaType.APPLICATION_JSON_TYPE).build();
+            }
+            for (Oip.InferOutput output : response.outputs()) {
+                if (output.binary() != null) {
+                    bytes.write(output.binary());
+                }
+            }
+            return Response.ok(bytes.toByteArray(), MediaType.APPLICATION_OCTET_STREAM_TYPE)
+                    .header(HEADER_LENGTH, headerLength).build();
+        }
+    }
+
+    /**
+     * The answer's JSON as {@link Oip.InferResponse} and {@link Oip.InferOutput} declare it: fields in
+     * record order, null ones left out, a tensor's data flat as {@link Oip.FlatElements} writes it.
+     */
+    private static void writeHeader(JsonGenerator gen, Oip.InferResponse response) throws IOException {
+        gen.writeStartObject();
+        writeStringField(gen, "model_name", response.modelName());
+        writeStringField(gen, "model_version", response.modelVersion());
+        writeStringField(gen, "id", response.id());
+        if (response.outputs() != null) {
+            gen.writeArrayFieldStart("outputs");
+            for (Oip.InferOutput output : response.outputs()) {
+                gen.writeStartObject();
+                writeStringField(gen, "name", output.name());
+                writeStringField(gen, "datatype", output.datatype());
+                if (output.shape() != null) {
+                    gen.writeArrayFieldStart("shape");
+                    for (Long dim : output.shape()) {
+                        gen.writeNumber(dim);
+                    }
+                    gen.writeEndArray();
+                }
+                if (output.parameters() != null) {
+                    gen.writeObjectField("parameters", output.parameters());
+                }
+                if (output.data() != null) {
+                    gen.writeFieldName("data");
+                    writeData(gen, output.data());
+                }
+                gen.writeEndObject();
+            }
+            gen.writeEndArray();
+        }
+        gen.writeEndObject();
+    }
+
+    private static void writeStringField(JsonGenerator gen, String name, String value) throws IOException {
+        if (value != null) {
+            gen.writeStringField(name, value);
+        }
+    }
+
+    private static void writeData(JsonGenerator gen, Object data) throws IOException {
+        if (data instanceof Tensor) {
+            FLAT.serialize(data, gen, null);
+        } else {
+            gen.writeObject(data);
+        }
     }
 }

@@ -129,8 +129,13 @@ public final class InferInputReader extends StdDeserializer<Oip.InferInput> {
 
     /** The declared shape when it can be read into directly; null sends the data to the buffer. */
     private static long[] concrete(List<Long> shape) {
-        if (shape == null || shape.stream().anyMatch(d -> d == null || d < 0)) {
+        if (shape == null) {
             return null;
+        }
+        for (Long dim : shape) {
+            if (dim == null || dim < 0) {
+                return null;
+            }
         }
         long[] dims = Shapes.toArray(shape);
         try {

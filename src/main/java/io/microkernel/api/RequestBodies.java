@@ -71,10 +71,13 @@ public class RequestBodies {
                 refuse(context, reserved, budget);
                 return;
             }
-            context.addEndHandler(ended -> inFlight.addAndGet(-reserved));
             long timer = vertx.setTimer(timeoutMillis, id -> timeOut(context, timeoutMillis));
-            context.request().endHandler(ended -> vertx.cancelTimer(timer));
-            context.addEndHandler(ended -> vertx.cancelTimer(timer));
+            // One end handler per request (the body handler sets the request's own end handler, so
+            // one set here would never run): the answer is sent or the connection gone.
+            context.addEndHandler(ended -> {
+                inFlight.addAndGet(-reserved);
+                vertx.cancelTimer(timer);
+            });
             bodies.handle(context);
         }).failureHandler(context -> {
             if (isDisconnect(context.failure()) || context.response().closed()) {

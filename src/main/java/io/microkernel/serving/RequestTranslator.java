@@ -7,12 +7,9 @@ import io.microkernel.tensor.Shapes;
 import io.microkernel.tensor.TensorSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -56,25 +53,25 @@ public final class RequestTranslator {
             throw new InputValidationException(InputProblem.MISSING_INPUT,
                     "expected inputs " + names(specs) + ", found none");
         }
-        Map<String, TensorSpec> byName = byName(specs);
-        Map<String, NamedTensor> tensors = new LinkedHashMap<>();
+        // Arrays by the model's input order rather than maps: models have a handful of inputs, and this runs per request.
+        NamedTensor[] bySpec = new NamedTensor[specs.size()];
         for (TensorInput input : inputs) {
             if (input == null || input.name() == null) {
                 throw new InputValidationException(InputProblem.MALFORMED,
                         "expected every input to have a name, found an input without one");
             }
-            TensorSpec spec = byName.get(input.name());
-            if (spec == null) {
+            int index = indexOf(specs, input.name());
+            if (index < 0) {
                 throw new InputValidationException(InputProblem.UNKNOWN_INPUT,
                         "expected inputs " + names(specs) + ", found unknown input '" + input.name() + "'");
             }
-            if (tensors.containsKey(input.name())) {
+            if (bySpec[index] != null) {
                 throw new InputValidationException(InputProblem.DUPLICATE_INPUT,
                         "expected input '" + input.name() + "' once, found it twice");
             }
-            tensors.put(input.name(), fromTensor(spec, input));
+            bySpec[index] = fromTensor(specs.get(index), input);
         }
-        return inModelOrder(specs, tensors);
+        return inModelOrder(specs, bySpec, () -> inputs.stream().map(TensorInput::name).toList());
     }
 
     /**
@@ -133,7 +130,7 @@ public final class RequestTranslator {
             throw new InputValidationException(InputProblem.MALFORMED,
                     what + ": expected a shape like " + spec.shapeText() + ", found none");
         }
-        if (shape.size() != spec.shape().size() || shape.stream().anyMatch(d -> d == null || d < 0)) {
+        if (shape.size() != spec.shape().size() || hasUnknownDimension(shape)) {
             throw new InputValidationException(InputProblem.WRONG_SHAPE,
                     what + ": expected shape " + spec.shapeText() + ", found " + shapeText(shape));
         }
@@ -167,19 +164,64 @@ public final class RequestTranslator {
     }
 
     private static List<NamedTensor> inModelOrder(List<TensorSpec> specs, Map<String, NamedTensor> tensors) {
-        List<String> missing = specs.stream().map(TensorSpec::name).filter(n -> !tensors.containsKey(n)).toList();
-        if (!missing.isEmpty()) {
-            throw new InputValidationException(InputProblem.MISSING_INPUT,
-                    "expected inputs " + names(specs) + ", found " + tensors.keySet() + " (missing " + missing + ")");
+        NamedTensor[] bySpec = new NamedTensor[specs.size()];
+        for (int i = 0; i < bySpec.length; i++) {
+            bySpec[i] = tensors.get(specs.get(i).name());
         }
-        List<NamedTensor> ordered = specs.stream().map(s -> tensors.get(s.name())).toList();
-        Set<Integer> batches = new HashSet<>();
-        ordered.stream().filter(t -> t.tensor().rank() > 0).forEach(t -> batches.add(t.tensor().batchSize()));
-        if (batches.size() > 1) {
+        return inModelOrder(specs, bySpec, () -> List.copyOf(tensors.keySet()));
+    }
+
+    /**
+     * The tensors in model order, every input present and one batch size for all.
+     *
+     * @param found the names given, in the order given, for the message when one is missing
+     */
+    private static List<NamedTensor> inModelOrder(List<TensorSpec> specs, NamedTensor[] bySpec,
+            java.util.function.Supplier<List<String>> found) {
+        int batch = -1;
+        boolean mixed = false;
+        for (int i = 0; i < bySpec.length; i++) {
+            NamedTensor tensor = bySpec[i];
+            if (tensor == null) {
+                List<String> missing = new java.util.ArrayList<>();
+                for (int j = 0; j < bySpec.length; j++) {
+                    if (bySpec[j] == null) {
+                        missing.add(specs.get(j).name());
+                    }
+                }
+                throw new InputValidationException(InputProblem.MISSING_INPUT,
+                        "expected inputs " + names(specs) + ", found " + found.get() + " (missing " + missing + ")");
+            }
+            if (tensor.tensor().rank() > 0) {
+                int size = tensor.tensor().batchSize();
+                mixed |= batch >= 0 && size != batch;
+                batch = size;
+            }
+        }
+        List<NamedTensor> ordered = java.util.Arrays.asList(bySpec);
+        if (mixed) {
             throw new InputValidationException(InputProblem.WRONG_SHAPE, "expected the same batch size for every input, found "
                     + ordered.stream().map(t -> t.name() + " " + t.tensor().batchSize()).collect(Collectors.joining(", ")));
         }
-        return ordered;
+        return java.util.Collections.unmodifiableList(ordered);
+    }
+
+    private static boolean hasUnknownDimension(List<Long> shape) {
+        for (Long dim : shape) {
+            if (dim == null || dim < 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static int indexOf(List<TensorSpec> specs, String name) {
+        for (int i = 0; i < specs.size(); i++) {
+            if (specs.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     static void checkElementCount(long[] shape, String what) {
@@ -189,12 +231,6 @@ public final class RequestTranslator {
             throw new InputValidationException(InputProblem.WRONG_SHAPE,
                     what + ": expected at most " + Integer.MAX_VALUE + " elements, found shape " + Shapes.text(shape));
         }
-    }
-
-    private static Map<String, TensorSpec> byName(List<TensorSpec> specs) {
-        Map<String, TensorSpec> map = new LinkedHashMap<>();
-        specs.forEach(s -> map.put(s.name(), s));
-        return map;
     }
 
     private static List<String> names(List<TensorSpec> specs) {

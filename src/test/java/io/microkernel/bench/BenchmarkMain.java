@@ -21,7 +21,9 @@ import java.util.Map;
  * {@code --out <folder>}, {@code --work <folder>}, {@code --default-model <artifact folder>},
  * {@code --replot} (redraw the chart from an existing results.json), {@code --serving-only} (the inference
  * phases only, without rounds, swaps and the memory slope; results go to {@code --out} as usual),
- * {@code --batching-only} (start-up, warm-up and {@link BatchingComparison} only).
+ * {@code --batching-only} (start-up, warm-up and {@link BatchingComparison} only), {@code --saturation-only}
+ * (start-up, warm-up, the concurrency-1 and batch phases and {@link HttpSaturation} only), {@code --compare-jar <path>}
+ * (a service from another jar measured beside this run's in {@link HttpSaturation}).
  */
 public final class BenchmarkMain {
 
@@ -48,6 +50,8 @@ public final class BenchmarkMain {
         boolean quick = false;
         boolean servingOnly = false;
         boolean batchingOnly = false;
+        boolean saturationOnly = false;
+        Path compareJar = null;
         List<String> selected = List.of("default", "heavy", "edge", "fleet");
         boolean skipFleet = false;
         Path jar = Path.of("target", "onnx-microkernel-0.1.0-SNAPSHOT-runner.jar");
@@ -62,6 +66,11 @@ public final class BenchmarkMain {
                     servingOnly = true;
                     batchingOnly = true;
                 }
+                case "--saturation-only" -> {
+                    servingOnly = true;
+                    saturationOnly = true;
+                }
+                case "--compare-jar" -> compareJar = Path.of(args[++i]);
                 case "--skip-heavy" -> selected = List.of("default", "edge", "fleet");
                 case "--skip-fleet" -> skipFleet = true;
                 case "--models" -> selected = List.of(args[++i].split(","));
@@ -75,7 +84,8 @@ public final class BenchmarkMain {
                 }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + "; expected --quick, --models default,heavy, --skip-heavy, --jar <path>, --out <folder>,"
-                        + " --work <folder>, --default-model <folder>, --serving-only, --batching-only, --skip-fleet");
+                        + " --work <folder>, --default-model <folder>, --serving-only, --batching-only, --saturation-only,"
+                        + " --compare-jar <path>, --skip-fleet");
             }
         }
         if (!Files.isRegularFile(jar)) {
@@ -92,8 +102,10 @@ public final class BenchmarkMain {
         if (selected.contains("default")) {
             ServiceBenchmark.Plan defaultPlan = quick ? quickPlan(false) : defaultModelPlan();
             plans.put("default", defaultPlan.asJson());
-            ServiceBenchmark bench = new ServiceBenchmark(jar, work, THREADS, defaultPlan, env, SERVICE_JVM_OPTIONS);
-            models.put("default", (batchingOnly ? bench.batchingOnly() : servingOnly ? bench.servingOnly() : bench)
+            ServiceBenchmark bench = new ServiceBenchmark(jar, work, THREADS, defaultPlan, env, SERVICE_JVM_OPTIONS)
+                    .compareJar(compareJar);
+            models.put("default", (batchingOnly ? bench.batchingOnly() : saturationOnly ? bench.saturationOnly()
+                    : servingOnly ? bench.servingOnly() : bench)
                     .run("default", defaultModel, true));
             if (!servingOnly) {
                 // Closing the loop: the prediction log and the drift watch, each against both off, side by side.

@@ -148,6 +148,47 @@ final class ModelInputs {
         return json.append("]}").toString();
     }
 
+    /** A body of Triton's binary tensor extension: a JSON header of {@code headerLength} bytes, then the tensors. */
+    record BinaryBody(int headerLength, byte[] bytes) {
+    }
+
+    /**
+     * The body tritonclient's HTTP client sends by default for these inputs: each input's values as
+     * raw little-endian bytes after a JSON header that gives their {@code binary_data_size}, and
+     * {@code binary_data_output} asking for the outputs the same way.
+     */
+    BinaryBody oipBinaryRequest() {
+        StringBuilder json = new StringBuilder("{\"inputs\":[");
+        int dataBytes = 0;
+        for (int n = 0; n < inputs.size(); n++) {
+            Input input = inputs.get(n);
+            int size = (int) elements(input.shape()) * (input.type() == OnnxJavaType.FLOAT ? Float.BYTES : Long.BYTES);
+            json.append(n > 0 ? "," : "").append("{\"name\":\"").append(input.name()).append("\",\"shape\":[");
+            for (int i = 0; i < input.shape().length; i++) {
+                json.append(i > 0 ? "," : "").append(input.shape()[i]);
+            }
+            json.append("],\"datatype\":\"").append(input.oipDatatype())
+                    .append("\",\"parameters\":{\"binary_data_size\":").append(size).append("}}");
+            dataBytes += size;
+        }
+        byte[] header = json.append("],\"parameters\":{\"binary_data_output\":true}}").toString()
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer body = java.nio.ByteBuffer.allocate(header.length + dataBytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        body.put(header);
+        for (Input input : inputs) {
+            if (input.type() == OnnxJavaType.FLOAT) {
+                for (float v : input.floats()) {
+                    body.putFloat(v);
+                }
+            } else {
+                for (long v : input.longs()) {
+                    body.putLong(v);
+                }
+            }
+        }
+        return new BinaryBody(header.length, body.array());
+    }
+
     /**
      * The body of {@code POST /v1/models/{m}/samples}: each row of these inputs as one sample, in the
      * row format (nested lists without the batch dimension), labelled by {@code labels[row]}.

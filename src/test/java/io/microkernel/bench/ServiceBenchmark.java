@@ -104,6 +104,24 @@ final class ServiceBenchmark {
         return this;
     }
 
+    /** Stop after warm-up and the saturation phase ({@code --saturation-only}). */
+    private boolean saturationOnly;
+    /** A second service jar measured beside this run's in the saturation phase ({@code --compare-jar}), or null. */
+    private Path compareJar;
+
+    /** Measures only HTTP against in-process saturation ({@link HttpSaturation}), after warm-up. */
+    ServiceBenchmark saturationOnly() {
+        saturationOnly = true;
+        servingOnly = true;
+        return this;
+    }
+
+    /** Measures a service from {@code jar} beside this run's in the saturation phase. */
+    ServiceBenchmark compareJar(Path jar) {
+        compareJar = jar;
+        return this;
+    }
+
     /** Measures the inference phases only; the training, swap and memory phases are left out. */
     ServiceBenchmark servingOnly() {
         servingOnly = true;
@@ -250,18 +268,16 @@ final class ServiceBenchmark {
             batchPhase(label, service, client, inProcess, figures, latencies);
 
             log(label + ": throughput at saturation");
-            Saturation httpSaturation = saturate(plan.httpSaturationClients(), () -> requireSuccess(client.send(infer)));
-            inferenceRequests += httpSaturation.completed();
-            Saturation localSaturation = saturate(plan.inProcessSaturationThreads(), () -> inProcess.run(one));
-            figures.put("http_saturation_rps", Math.round(httpSaturation.perSecond()));
-            figures.put("inprocess_saturation_rps", Math.round(localSaturation.perSecond()));
-            figures.put("http_over_inprocess_saturation_throughput", ratio(httpSaturation.perSecond(), localSaturation.perSecond()));
-            figures.put("http_over_inprocess_throughput", ratio(httpSaturation.perSecond(), localSaturation.perSecond()));
-            latencies.put("http_saturation", httpSaturation.latencies().summary());
+            double javaClientRps = new HttpSaturation(this, plan).measure(label, service, client, one, inProcess, compareJar,
+                    figures, latencies);
+            if (saturationOnly) {
+                figures.put("training_skipped", "--saturation-only: only HTTP and in-process saturation were measured");
+                return;
+            }
 
             new BatchingComparison(this, plan).measure(label, client, infer, one.oipRequest(), figures, latencies, inProcess);
 
-            double rate = Math.max(20, Math.min(plan.maxOpenLoopRate(), Math.round(httpSaturation.perSecond() * 0.25)));
+            double rate = Math.max(20, Math.min(plan.maxOpenLoopRate(), Math.round(javaClientRps * 0.25)));
             figures.put("open_loop_rate_rps", rate);
 
             log(label + ": steady open-loop load at " + rate + " req/s");
@@ -353,13 +369,18 @@ final class ServiceBenchmark {
      * its properties.
      */
     ServiceProcess startLike(String label, Map<String, String> overrides) throws IOException {
+        return startLike(label, overrides, jar);
+    }
+
+    /** Like {@link #startLike(String, Map)}, from another service jar. */
+    ServiceProcess startLike(String label, Map<String, String> overrides, Path serviceJar) throws IOException {
         Map<String, String> properties = new LinkedHashMap<>(startedWith);
         Path dataDir = work.resolve(label + "-data");
         deleteRecursively(dataDir);
         properties.put("microkernel.data-dir", dataDir.toAbsolutePath().toString());
         properties.putAll(overrides);
         List<String> options = startedWithJvmOptions.stream().filter(o -> !o.startsWith("-Xlog:gc")).toList();
-        return ServiceProcess.start(jar, options, properties, work.resolve(label + "-service.log"));
+        return ServiceProcess.start(serviceJar, options, properties, work.resolve(label + "-service.log"));
     }
 
     static long awaitReadyService(ServiceProcess service, MicrokernelClient client) throws Exception {

@@ -17,6 +17,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -43,31 +45,46 @@ public final class FleetConnection implements AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
-    private final Connection connection;
+    /**
+     * The client's connection, known from its first event (the first connection, or the first failed
+     * attempt while NATS is down); null until then.
+     */
+    private volatile Connection connection;
+    /** Opened once the first connection succeeded. */
+    private final CountDownLatch connected = new CountDownLatch(1);
     /** Key-value bucket handles by bucket name, made once by {@link #keyValue}. */
     private final java.util.concurrent.ConcurrentMap<String, KeyValue> buckets = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean everConnected;
+    private volatile boolean closed;
 
-    private FleetConnection(FleetSettings settings, Options.Builder options) throws IOException, InterruptedException {
+    private FleetConnection(FleetSettings settings) {
         this.settings = settings;
-        this.connection = Nats.connectReconnectOnConnect(options.connectionListener(this::connectionEvent).build());
     }
 
-    /** Connects to {@code settings.natsUrl()}; returns at once when NATS is down and keeps trying. */
+    /**
+     * Connects to {@code settings.natsUrl()} on the client's own thread: returns once connected, or
+     * after {@code request-timeout} when NATS is down, and keeps trying in the background. (The client's
+     * synchronous reconnect-on-connect would block here until NATS is up.)
+     */
     public static FleetConnection open(FleetSettings settings) {
-        Options.Builder options = Options.builder().servers(settings.natsUrl().split(","))
+        FleetConnection fleet = new FleetConnection(settings);
+        Options options = Options.builder().servers(settings.natsUrl().split(","))
                 .connectionName("onnx-microkernel " + settings.replicaId())
                 .maxReconnects(-1).reconnectWait(Duration.ofMillis(250))
                 .connectionTimeout(settings.requestTimeout())
-                .errorListener(new QuietErrors());
+                .errorListener(new QuietErrors())
+                .connectionListener(fleet::connectionEvent).build();
         try {
-            return new FleetConnection(settings, options);
-        } catch (IOException e) {
-            throw new FleetUnavailableException("cannot connect to NATS at " + settings.natsUrl() + ": " + e.getMessage(), e);
+            Nats.connectAsynchronously(options, true);
+            if (!fleet.connected.await(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warnf("fleet: NATS at %s cannot be reached yet; serving from the local store and trying again in the"
+                        + " background", settings.natsUrl());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FleetUnavailableException("interrupted while connecting to NATS", e);
         }
+        return fleet;
     }
 
     public FleetSettings settings() {
@@ -76,7 +93,8 @@ public final class FleetConnection implements AutoCloseable {
 
     /** Whether the connection is up now. */
     public boolean isConnected() {
-        return connection.getStatus() == Connection.Status.CONNECTED;
+        Connection known = connection;
+        return known != null && known.getStatus() == Connection.Status.CONNECTED;
     }
 
     /** Runs {@code listener} after every connection and reconnection (on a NATS thread: keep it short or hand off). */
@@ -84,8 +102,18 @@ public final class FleetConnection implements AutoCloseable {
         reconnectListeners.add(listener);
     }
 
+    /**
+     * The client's connection.
+     *
+     * @throws FleetUnavailableException before the client's first event (a moment after {@link #open})
+     */
     Connection nats() {
-        return connection;
+        Connection known = connection;
+        if (known == null) {
+            throw new FleetUnavailableException("expected a connection to NATS at " + settings.natsUrl()
+                    + ", found none yet (still connecting)", null);
+        }
+        return known;
     }
 
     JetStreamOptions jetStreamOptions() {
@@ -112,7 +140,7 @@ public final class FleetConnection implements AutoCloseable {
             if (known != null) {
                 return known;
             }
-            var management = connection.keyValueManagement(kvOptions());
+            var management = nats().keyValueManagement(kvOptions());
             try {
                 management.getStatus(name);
             } catch (JetStreamApiException e) {
@@ -121,7 +149,7 @@ public final class FleetConnection implements AutoCloseable {
                 }
                 management.create(config);
             }
-            KeyValue bucket = connection.keyValue(name, kvOptions());
+            KeyValue bucket = nats().keyValue(name, kvOptions());
             buckets.put(name, bucket);
             return bucket;
         }
@@ -130,7 +158,7 @@ public final class FleetConnection implements AutoCloseable {
     /** An object store bucket (file storage), created when missing. */
     ObjectStore objectStore(String bucket) throws IOException, JetStreamApiException {
         ObjectStoreOptions options = ObjectStoreOptions.builder(jetStreamOptions()).build();
-        var management = connection.objectStoreManagement(options);
+        var management = nats().objectStoreManagement(options);
         try {
             management.getStatus(bucket);
         } catch (JetStreamApiException e) {
@@ -139,7 +167,7 @@ public final class FleetConnection implements AutoCloseable {
             }
             management.create(ObjectStoreConfiguration.builder(bucket).storageType(StorageType.File).build());
         }
-        return connection.objectStore(bucket, options);
+        return nats().objectStore(bucket, options);
     }
 
     private KeyValueOptions kvOptions() {
@@ -147,15 +175,43 @@ public final class FleetConnection implements AutoCloseable {
     }
 
     private void connectionEvent(Connection conn, ConnectionListener.Events event) {
+        known(conn);
         switch (event) {
             case CONNECTED, RECONNECTED -> {
                 LOG.infof("fleet: %s NATS at %s", everConnected ? "reconnected to" : "connected to", conn.getConnectedUrl());
                 everConnected = true;
+                connected.countDown();
                 reconnectListeners.forEach(listener -> steps.execute(() -> runQuietly(listener)));
             }
             // One event per failed attempt while NATS is down: log at debug only.
             case DISCONNECTED -> LOG.debugf("fleet: disconnected from NATS");
             default -> LOG.debugf("fleet: NATS connection event %s", event);
+        }
+    }
+
+    /** Keeps the client's connection from its first event; one that shows up after {@link #close} is closed. */
+    private void known(Connection conn) {
+        boolean closeIt;
+        synchronized (this) {
+            if (connection != null) {
+                return;
+            }
+            connection = conn;
+            closeIt = closed;
+        }
+        if (closeIt) {
+            // Not on the client's own thread, which close() would wait for.
+            Thread closer = new Thread(() -> closeQuietly(conn), "fleet-close");
+            closer.setDaemon(true);
+            closer.start();
+        }
+    }
+
+    private static void closeQuietly(Connection conn) {
+        try {
+            conn.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -170,10 +226,13 @@ public final class FleetConnection implements AutoCloseable {
     @Override
     public void close() {
         steps.shutdownNow();
-        try {
-            connection.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        Connection known;
+        synchronized (this) {
+            closed = true;
+            known = connection;
+        }
+        if (known != null) {
+            closeQuietly(known);
         }
     }
 

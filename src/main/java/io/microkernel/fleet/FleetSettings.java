@@ -10,7 +10,7 @@ import java.util.Objects;
  * @param model            the model name; bucket and stream names derive from it
  * @param replicaId        this replica's stable name (its sample consumer is named after it)
  * @param trainerEligible  whether this replica may hold the trainer lease
- * @param leaseTtl         how long a lease lives without a refresh; takeover happens within about 1.5 times this
+ * @param leaseTtl         how long a lease lives without a refresh; takeover happens within about 1.3 times this
  * @param requestTimeout   how long a JetStream call may take before it counts as NATS being unreachable
  * @param maxSamples       the sample stream's message limit (the buffer size)
  * @param duplicateWindow  how long a sample message id is remembered against retries

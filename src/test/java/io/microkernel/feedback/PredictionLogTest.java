@@ -233,6 +233,19 @@ class PredictionLogTest {
     }
 
     @Test
+    void theSamplingRatePicksThatShareOfRequests() {
+        try (PredictionLog quarter = PredictionLog.open(dir.resolve("quarter"),
+                new PredictionLog.Settings(Duration.ofHours(1), 0.25, 100), clock)) {
+            long sampled = java.util.stream.IntStream.range(0, 20_000).filter(i -> quarter.sampled()).count();
+            // 5,000 expected; the bounds are about ten standard deviations (61) away.
+            assertThat(sampled).isBetween(4_400L, 5_600L);
+        }
+        try (PredictionLog all = open(Duration.ofHours(1), 100)) {
+            assertThat(java.util.stream.IntStream.range(0, 1_000).allMatch(i -> all.sampled())).isTrue();
+        }
+    }
+
+    @Test
     void settingsOutOfRangeAreRefusedWithTheirKey() {
         assertThatThrownBy(() -> new PredictionLog.Settings(Duration.ofHours(1), 0, 10))
                 .hasMessageContaining("microkernel.feedback.sampling-rate").hasMessageContaining("found 0.0");

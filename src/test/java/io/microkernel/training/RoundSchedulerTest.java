@@ -231,4 +231,49 @@ class RoundSchedulerTest {
         assertThat(byInterval.trigger()).isEqualTo("interval");
         assertThat(awaitFinal(byInterval.id()).samples().throughId()).isEqualTo(121);
     }
+    /**
+     * Fleet mode: away from the trainer lease's holder neither trigger starts a round here and a
+     * manual round is forwarded; once this replica holds the lease its own trigger runs the round.
+     */
+    @Test
+    void awayFromTheTrainerTheTriggersStartNothingAndAManualRoundIsForwarded() {
+        scheduler.close();
+        journal.close();
+        scheduler = scheduler(100);
+        java.util.concurrent.atomic.AtomicBoolean holdsLease = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.List<String> forwarded = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RoundRecord atTheTrainer = RoundRecord.queued(41, "m", "manual", 7, new RoundSettings(8, 32, 0.05, 0.9, 0.3));
+        scheduler.useFleet(new RoundRouting() {
+            @Override
+            public boolean trainsHere() {
+                return holdsLease.get();
+            }
+
+            @Override
+            public RoundRecord forward(String trigger, RoundOverrides overrides) {
+                forwarded.add(trigger);
+                return atTheTrainer;
+            }
+
+            @Override
+            public RoundRecord forwardCancel(long id) {
+                throw new IllegalStateException("no cancel in this test");
+            }
+        }, (comparedWith, candidateDir, lineage, throughId) -> served.promoteOver(comparedWith, candidateDir, lineage));
+
+        journal.append(TrainingFixtures.samples(120, 27, false));
+        assertThat(scheduler.samplesAdded()).as("min-new-samples away from the trainer").isEmpty();
+        assertThat(scheduler.intervalElapsed()).as("interval away from the trainer").isEmpty();
+        assertThat(forwarded).as("the trainer's own triggers fire there").isEmpty();
+        assertThat(scheduler.start("manual", RoundOverrides.NONE)).isSameAs(atTheTrainer);
+        assertThat(forwarded).containsExactly("manual");
+        assertThat(scheduler.current()).isEmpty();
+        assertThat(scheduler.records().latest()).as("no round recorded here").isEmpty();
+
+        holdsLease.set(true);
+        RoundRecord started = scheduler.samplesAdded().orElseThrow();
+        assertThat(started.trigger()).isEqualTo("min-new-samples");
+        assertThat(awaitFinal(started.id()).samples().throughId()).isEqualTo(120);
+        assertThat(forwarded).containsExactly("manual");
+    }
 }

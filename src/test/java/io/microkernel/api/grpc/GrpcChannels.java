@@ -2,9 +2,14 @@ package io.microkernel.api.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.stub.MetadataUtils;
 import io.microkernel.api.grpc.proto.GRPCInferenceServiceGrpc;
 import java.util.concurrent.TimeUnit;
@@ -27,8 +32,17 @@ public final class GrpcChannels {
         return ManagedChannelBuilder.forAddress("localhost", port()).usePlaintext().build();
     }
 
+    /**
+     * A stub whose every call gets 30 s from its own start. ({@code withDeadlineAfter} on the stub would
+     * fix one deadline for all its calls, and a class that runs longer than that fails every later call.)
+     */
     public static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub(ManagedChannel channel) {
-        return GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+        return GRPCInferenceServiceGrpc.newBlockingStub(channel).withInterceptors(new ClientInterceptor() {
+            @Override
+            public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
+                return next.newCall(method, options.withDeadlineAfter(30, TimeUnit.SECONDS));
+            }
+        });
     }
 
     /** A stub that sends {@code authorization: <value>} with every call. */

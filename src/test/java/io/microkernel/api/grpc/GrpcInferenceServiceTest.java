@@ -238,6 +238,14 @@ public class GrpcInferenceServiceTest {
         assertThat(okCount()).isEqualTo(before + 1);
     }
 
+    @Test
+    void aRequestWithoutAnIdIsAnsweredWithAGeneratedOneForFeedback() {
+        ModelInferRequest noId = request().clearId().addInputs(input("input", "FP32", 2, 4).setContents(fp32(TWO_ROWS))).build();
+        String first = stub.modelInfer(noId).getId();
+        assertThat(first).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+        assertThat(stub.modelInfer(noId).getId()).isNotEqualTo(first);
+    }
+
     /** {@code microkernel_inference_seconds_count} of version 1, outcome ok. */
     private static double okCount() {
         String metrics = given().when().get("/q/metrics").then().statusCode(200).extract().asString();

@@ -123,10 +123,12 @@ public class ModelStartup {
     /** Empty when a version is served now, else why not. */
     private Optional<String> tryServe(ModelStore modelStore) {
         if (modelStore.isEmpty()) {
+            long started = System.nanoTime();
             Optional<String> failed = bootstrap(modelStore);
             if (failed.isPresent()) {
                 return failed;
             }
+            StartupTimeline.since("bootstrap from the artifact set", started);
         }
         try {
             long started = System.nanoTime();

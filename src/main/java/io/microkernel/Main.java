@@ -1,6 +1,7 @@
 package io.microkernel;
 
 import io.microkernel.cli.Cli;
+import io.microkernel.runtime.StartupTimeline;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
@@ -13,6 +14,7 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 public class Main {
 
     public static void main(String... args) {
+        StartupTimeline.main();
         Cli.Result result = Cli.execute(args, System.out, System.err, Quarkus::run);
         if (!result.served()) {
             System.exit(result.exitCode());

@@ -2,6 +2,7 @@ package io.microkernel.cli;
 
 import ai.onnxruntime.OrtEnvironment;
 import io.microkernel.runtime.OrtRuntime;
+import io.microkernel.runtime.StartupTimeline;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -55,6 +56,12 @@ public final class Cli implements Callable<Integer> {
      */
     public static Result execute(String[] args, PrintStream out, PrintStream err, Consumer<String[]> server) {
         Cli root = new Cli(server);
+        if (args.length == 0) {
+            // What the command tree would do for no arguments, without building it: a server's start
+            // does not pay for the tools' command models.
+            root.call();
+            return new Result(0, true);
+        }
         Streams streams = new Streams(out, err);
         Supplier<OrtEnvironment> environment = () -> OrtRuntime.start(Optional.empty()).environment();
         CommandLine artifacts = new CommandLine(new ArtifactsCommand())
@@ -88,6 +95,7 @@ public final class Cli implements Callable<Integer> {
     }
 
     private void serve(String[] args) {
+        StartupTimeline.sinceMark("command line");
         served = true;
         server.accept(args);
     }

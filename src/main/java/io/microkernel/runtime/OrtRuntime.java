@@ -38,10 +38,14 @@ public final class OrtRuntime {
         if (instance != null) {
             return instance;
         }
+        long started = System.nanoTime();
         Path library = NativeLibrary.select(userLibrary);
+        StartupTimeline.since(NativeLibrary.reusedExtraction() ? "native library (kept copy checked)"
+                : "native library (extracted)", started);
         OrtEnvironment env;
         try {
             env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "microkernel");
+            StartupTimeline.sinceMark("ONNX Runtime load and environment");
         } catch (UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
             throw new RuntimeSetupException("cannot load ONNX Runtime from " + library + ": " + e.getMessage(),
                     "use a native library of ONNX Runtime " + expectedVersion() + " for " + System.getProperty("os.arch"));

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.jboss.logging.Logger;
 
 /**
  * Builds a {@link LoadedModel} from a stored version: a session with the serving thread settings
@@ -29,6 +30,8 @@ import java.util.function.Supplier;
  * <p>Thread-safe; loading is independent per call.
  */
 public final class ModelLoader {
+
+    private static final Logger LOG = Logger.getLogger(ModelLoader.class);
 
     private final Supplier<OrtEnvironment> environment;
     private final SessionSettings settings;
@@ -53,10 +56,14 @@ public final class ModelLoader {
         OrtSession.SessionOptions options = sessionOptions();
         OrtSession session = null;
         try {
+            long started = System.nanoTime();
             session = env.createSession(version.inferenceModel().toString(), options);
             ModelSignature signature = signature(version, session);
             LoadedModel model = new LoadedModel(version, signature, env, session, options);
+            long created = System.nanoTime();
             warm(model);
+            LOG.debugf("version %d: session created in %d ms, warm-up run in %d ms", version.version(),
+                    (created - started) / 1_000_000, (System.nanoTime() - created) / 1_000_000);
             return model;
         } catch (OrtException e) {
             closeQuietly(session, options);

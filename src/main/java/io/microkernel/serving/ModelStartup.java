@@ -6,6 +6,7 @@ import io.microkernel.problem.ConfigurationException;
 import io.microkernel.problem.ProblemException;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.runtime.RuntimeSetupException;
+import io.microkernel.runtime.StartupTimeline;
 import io.microkernel.store.DataDirLockedException;
 import io.microkernel.store.ModelStore;
 import io.microkernel.store.ModelVersion;
@@ -61,6 +62,7 @@ public class ModelStartup {
         if (!configuration.passed()) {
             return;
         }
+        StartupTimeline.sinceMark("Quarkus boot up to the model's start-up");
         try {
             OrtRuntime runtime = OrtRuntime.start(config.runtime().nativeLibrary());
             LOG.infof("ONNX Runtime %s (training enabled) from %s", runtime.environment().getVersion(), runtime.library());
@@ -70,8 +72,10 @@ public class ModelStartup {
             return;
         }
         ModelStore modelStore;
+        long storeStarted = System.nanoTime();
         try {
             modelStore = store.get();
+            StartupTimeline.since("model store", storeStarted);
         } catch (DataDirLockedException e) {
             LOG.error(e.getMessage());
             Quarkus.asyncExit(1);
@@ -119,14 +123,19 @@ public class ModelStartup {
     /** Empty when a version is served now, else why not. */
     private Optional<String> tryServe(ModelStore modelStore) {
         if (modelStore.isEmpty()) {
+            long started = System.nanoTime();
             Optional<String> failed = bootstrap(modelStore);
             if (failed.isPresent()) {
                 return failed;
             }
+            StartupTimeline.since("bootstrap from the artifact set", started);
         }
         try {
+            long started = System.nanoTime();
             ModelVersion version = served.get().start();
+            StartupTimeline.since("model load and warm-up", started);
             LOG.infof("model '%s' ready: version %d", config.model().name(), version.version());
+            StartupTimeline.logSummary("model ready");
             return Optional.empty();
         } catch (ModelNotReadyException | ModelLoadException e) {
             return Optional.of(e.getMessage());

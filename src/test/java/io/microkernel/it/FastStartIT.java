@@ -45,6 +45,12 @@ class FastStartIT {
             app.start(Path.of("models", "default").toAbsolutePath(), dir.resolve("data"), "with-cache",
                     List.of(option, aot ? "-XX:AOTMode=on" : "-Xshare:on", "-Xlog:class+load=info:file=" + classLog));
             given().port(app.port()).get("/v2/models/default/ready").then().statusCode(200);
+            // Where the start's time went, one line once the model serves (bench/RESULTS.md reads these).
+            assertThat(Files.readString(app.log())).as("the start-up timeline in %s", app.log()).containsPattern(
+                    "model ready \\d+ ms after the JVM started: JVM start to main \\d+ ms, command line \\d+ ms,"
+                    + " Quarkus boot up to the model's start-up \\d+ ms, native library \\(.+\\) \\d+ ms,"
+                    + " ONNX Runtime load and environment \\d+ ms, model store \\d+ ms,"
+                    + " (bootstrap from the artifact set \\d+ ms, )?model load and warm-up \\d+ ms");
         }
         List<String> fromCache = Files.readAllLines(classLog).stream()
                 .filter(line -> line.contains(" io.microkernel.") && line.contains("shared objects file")).toList();

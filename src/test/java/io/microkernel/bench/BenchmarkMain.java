@@ -21,7 +21,8 @@ import java.util.Map;
  * {@code --out <folder>}, {@code --work <folder>}, {@code --default-model <artifact folder>},
  * {@code --replot} (redraw the chart from an existing results.json), {@code --serving-only} (the inference
  * phases only, without rounds, swaps and the memory slope; results go to {@code --out} as usual),
- * {@code --batching-only} (start-up, warm-up and {@link BatchingComparison} only).
+ * {@code --batching-only} (start-up, warm-up and {@link BatchingComparison} only), {@code --rounds-only [n]}
+ * (start-up, warm-up and {@link RoundYieldComparison} only, in {@code n} alternating repetitions, 4 by default).
  */
 public final class BenchmarkMain {
 
@@ -48,6 +49,7 @@ public final class BenchmarkMain {
         boolean quick = false;
         boolean servingOnly = false;
         boolean batchingOnly = false;
+        int roundRepetitions = 0;
         List<String> selected = List.of("default", "heavy", "edge", "fleet");
         boolean skipFleet = false;
         Path jar = Path.of("target", "onnx-microkernel-0.1.0-SNAPSHOT-runner.jar");
@@ -62,6 +64,10 @@ public final class BenchmarkMain {
                     servingOnly = true;
                     batchingOnly = true;
                 }
+                case "--rounds-only" -> {
+                    servingOnly = true;
+                    roundRepetitions = i + 1 < args.length && args[i + 1].matches("\\d+") ? Integer.parseInt(args[++i]) : 4;
+                }
                 case "--skip-heavy" -> selected = List.of("default", "edge", "fleet");
                 case "--skip-fleet" -> skipFleet = true;
                 case "--models" -> selected = List.of(args[++i].split(","));
@@ -75,7 +81,7 @@ public final class BenchmarkMain {
                 }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + "; expected --quick, --models default,heavy, --skip-heavy, --jar <path>, --out <folder>,"
-                        + " --work <folder>, --default-model <folder>, --serving-only, --batching-only, --skip-fleet");
+                        + " --work <folder>, --default-model <folder>, --serving-only, --batching-only, --rounds-only [n], --skip-fleet");
             }
         }
         if (!Files.isRegularFile(jar)) {
@@ -93,7 +99,8 @@ public final class BenchmarkMain {
             ServiceBenchmark.Plan defaultPlan = quick ? quickPlan(false) : defaultModelPlan();
             plans.put("default", defaultPlan.asJson());
             ServiceBenchmark bench = new ServiceBenchmark(jar, work, THREADS, defaultPlan, env, SERVICE_JVM_OPTIONS);
-            models.put("default", (batchingOnly ? bench.batchingOnly() : servingOnly ? bench.servingOnly() : bench)
+            models.put("default", (roundRepetitions > 0 ? bench.roundsOnly(roundRepetitions) : batchingOnly ? bench.batchingOnly()
+                    : servingOnly ? bench.servingOnly() : bench)
                     .run("default", defaultModel, true));
             if (!servingOnly) {
                 // Closing the loop: the prediction log and the drift watch, each against both off, side by side.
@@ -108,7 +115,8 @@ public final class BenchmarkMain {
             ServiceBenchmark.Plan heavyPlan = quick ? quickPlan(true) : heavyModelPlan();
             plans.put("heavy", heavyPlan.asJson());
             ServiceBenchmark bench = new ServiceBenchmark(jar, work, THREADS, heavyPlan, env, SERVICE_JVM_OPTIONS);
-            models.put("heavy", (batchingOnly ? bench.batchingOnly() : servingOnly ? bench.servingOnly() : bench)
+            models.put("heavy", (roundRepetitions > 0 ? bench.roundsOnly(roundRepetitions) : batchingOnly ? bench.batchingOnly()
+                    : servingOnly ? bench.servingOnly() : bench)
                     .run("heavy", heavyArtifacts, false));
         }
 

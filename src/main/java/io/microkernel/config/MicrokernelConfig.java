@@ -201,9 +201,10 @@ public interface MicrokernelConfig {
             /**
              * Between units of its work (optimizer steps, holdout batches, the sessions it opens, the
              * export), a round waits while serving has inference requests in flight, at most
-             * {@code yield-max-wait} each time.
+             * {@code yield-max-wait} each time. Off by default: no run has yet shown it lowers the
+             * inference p99 during rounds (bench/RESULTS.md).
              */
-            @WithDefault("true")
+            @WithDefault("false")
             boolean yieldToServing();
 
             /** The longest a round waits for serving at one point of its work (above 0, at most 1s). */

@@ -106,7 +106,6 @@ public final class TrainingRound {
     private volatile ReferenceGuard reference;
     private ServingYield yield = ServingYield.OFF;
 
-
     /**
      * The reference set a round guards against forgetting with.
      *

@@ -126,6 +126,9 @@ public class ConfigurationCheck {
         minImprovement.ifPresent(v -> checks.require(v >= 0, p + "gate.min-improvement", "at least 0", v));
         checks.require(training.gate().maxClassRecallDrop() >= 0, p + "gate.max-class-recall-drop", "at least 0",
                 training.gate().maxClassRecallDrop());
+        Duration yieldMaxWait = training.roundPriority().yieldMaxWait();
+        checks.require(yieldMaxWait.compareTo(Duration.ZERO) > 0 && yieldMaxWait.compareTo(Duration.ofSeconds(1)) <= 0,
+                p + "round-priority.yield-max-wait", "a duration above 0 and at most 1s", yieldMaxWait);
     }
 
     private record Checks(List<ConfigurationException> problems) {

@@ -197,6 +197,19 @@ public interface MicrokernelConfig {
             /** Linux nice value of the round's thread and its ORT threads (1-19; 0 = the process's own). */
             @WithDefault("10")
             int nice();
+
+            /**
+             * Between units of its work (optimizer steps, holdout batches, the sessions it opens, the
+             * export), a round waits while serving has inference requests in flight, at most
+             * {@code yield-max-wait} each time. Off by default: no run has yet shown it lowers the
+             * inference p99 during rounds (bench/RESULTS.md).
+             */
+            @WithDefault("false")
+            boolean yieldToServing();
+
+            /** The longest a round waits for serving at one point of its work (above 0, at most 1s). */
+            @WithDefault("5ms")
+            Duration yieldMaxWait();
         }
 
         Reference reference();

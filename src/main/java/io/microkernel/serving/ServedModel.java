@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
@@ -34,6 +35,11 @@ import org.jboss.logging.Logger;
  * <p>With {@code microkernel.serving.batching.enabled}, concurrent requests go through a
  * {@link DynamicBatcher}, which this class owns and closes: a request may then wait for (and share)
  * a run, never for a swap.
+ *
+ * <p>It also counts the serving work in flight ({@link #requestsInFlight()}): every {@link #predict}
+ * and {@link #predictAsync} until it is answered, and every HTTP inference request the HTTP layer
+ * marks with {@link #requestArrived()} until its answer ends. Training rounds read the count to
+ * give way to serving ({@code training.ServingYield}).
  *
  * <p>Thread-safe. Requests never block each other, except by waiting for a shared run; swaps are
  * serialised among themselves.
@@ -68,6 +74,7 @@ public final class ServedModel implements AutoCloseable {
     };
     private volatile boolean closed;
     private final DynamicBatcher batcher;
+    private final AtomicInteger inFlight = new AtomicInteger();
 
     /** A served model that runs every request on its own. */
     public ServedModel(String name, ModelStore store, ModelLoader loader, ServingMetrics metrics) {
@@ -184,6 +191,15 @@ public final class ServedModel implements AutoCloseable {
      * Latency is recorded by version and outcome.
      */
     public Prediction predict(OptionalInt version, Function<ModelSignature, List<NamedTensor>> translate) {
+        inFlight.incrementAndGet();
+        try {
+            return predictCounted(version, translate);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private Prediction predictCounted(OptionalInt version, Function<ModelSignature, List<NamedTensor>> translate) {
         long start = System.nanoTime();
         LoadedModel model;
         try {
@@ -226,6 +242,7 @@ public final class ServedModel implements AutoCloseable {
             metrics.recordInference(OptionalInt.empty(), outcomeOf(e), System.nanoTime() - start);
             return CompletableFuture.failedFuture(e);
         }
+        inFlight.incrementAndGet();
         CompletableFuture<Prediction> answer;
         try {
             List<NamedTensor> inputs = translate.apply(model.signature());
@@ -237,6 +254,7 @@ public final class ServedModel implements AutoCloseable {
         }
         CompletableFuture<Prediction> answered = new CompletableFuture<>();
         answer.whenComplete((prediction, failure) -> {
+            inFlight.decrementAndGet();
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
             ServingMetrics.Outcome outcome = cause == null ? ServingMetrics.Outcome.OK
                     : cause instanceof RuntimeException runtime ? outcomeOf(runtime) : ServingMetrics.Outcome.ERROR;
@@ -281,6 +299,24 @@ public final class ServedModel implements AutoCloseable {
         }
         long perRow = model.typicalRowNanos();
         return perRow > 0 && perRow * rows <= nanos;
+    }
+
+    /**
+     * Serving work in flight now: predictions not yet answered, plus HTTP inference requests
+     * between {@link #requestArrived()} and {@link #requestEnded()}. Zero when serving is idle.
+     */
+    public int requestsInFlight() {
+        return inFlight.get();
+    }
+
+    /** An inference request arrived over HTTP; pair with exactly one {@link #requestEnded()} when its answer ends. */
+    public void requestArrived() {
+        inFlight.incrementAndGet();
+    }
+
+    /** The answer to a request {@link #requestArrived()} counted has ended (or its connection closed). */
+    public void requestEnded() {
+        inFlight.decrementAndGet();
     }
 
     /** The batcher every {@link #predict} goes through; for tests and diagnostics in this package. */

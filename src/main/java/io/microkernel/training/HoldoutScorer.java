@@ -29,12 +29,19 @@ final class HoldoutScorer {
     private final ArtifactDescription description;
     private final List<Sample> holdout;
     private final int batchSize;
+    private Runnable beforeBatch = () -> { };
 
     HoldoutScorer(OrtEnvironment env, ArtifactDescription description, List<Sample> holdout, int batchSize) {
         this.env = env;
         this.description = description;
         this.holdout = List.copyOf(holdout);
         this.batchSize = Math.max(1, batchSize);
+    }
+
+    /** Runs {@code pause} before each batch it scores (a round gives way to serving there); returns this. */
+    HoldoutScorer pausingWith(Runnable pause) {
+        this.beforeBatch = pause;
+        return this;
     }
 
     /** How a batch of holdout samples becomes the eval graph's inputs (cached frozen features, or as they are). */
@@ -55,6 +62,7 @@ final class HoldoutScorer {
         }
         double weighted = 0;
         for (List<Sample> batch : batches()) {
+            beforeBatch.run();
             try (TensorBatch tensors = TensorBatch.of(env, session.getEvalInputNames(), description.label(),
                     inputs.of(batch));
                     OrtSession.Result result = session.evalStep(tensors.inputs())) {
@@ -69,6 +77,7 @@ final class HoldoutScorer {
         List<String> names = description.inputs().stream().map(io.microkernel.tensor.TensorSpec::name).toList();
         List<double[]> outputs = new ArrayList<>(holdout.size());
         for (List<Sample> batch : batches()) {
+            beforeBatch.run();
             try (TensorBatch tensors = TensorBatch.of(env, names, null, batch);
                     OrtSession.Result result = inference.run(tensors.inputs(), java.util.Set.of(outputName))) {
                 OnnxValue value = result.get(outputName).orElseThrow(() -> new IllegalStateException(

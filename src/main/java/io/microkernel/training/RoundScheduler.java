@@ -20,6 +20,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
@@ -71,6 +72,9 @@ public final class RoundScheduler implements AutoCloseable {
     private volatile Runnable beforePromotion = () -> { };
     private volatile FeatureCache featureCache;
     private volatile int roundNice;
+    /** Serving's in-flight requests, which rounds give way to; null when rounds do not yield. */
+    private volatile IntSupplier servingInFlight;
+    private volatile Duration yieldMaxWait = Duration.ZERO;
     /** The nice value the round thread was last set to (only the round thread reads and writes it). */
     private int roundThreadNice;
     private volatile FeedbackLedger feedback = FeedbackLedger.NONE;
@@ -124,6 +128,17 @@ public final class RoundScheduler implements AutoCloseable {
      */
     public RoundScheduler useRoundNice(int nice) {
         this.roundNice = nice;
+        return this;
+    }
+
+    /**
+     * Rounds started from now on wait, between units of their work and before promoting, while
+     * {@code inFlight} says serving has requests in flight, at most {@code maxWait} each time
+     * ({@link ServingYield}); the time waited goes to {@link TrainingMetrics#roundYielded}.
+     */
+    public RoundScheduler useServingYield(IntSupplier inFlight, Duration maxWait) {
+        this.yieldMaxWait = maxWait;
+        this.servingInFlight = inFlight;
         return this;
     }
 
@@ -318,11 +333,13 @@ public final class RoundScheduler implements AutoCloseable {
         long started = System.nanoTime();
         double lastTrainLoss = Double.NaN;
         Path workDir = options.workRoot().resolve("round-" + handle.id());
+        ServingYield yield = ServingYield.OFF;
         try {
             Prepared prepared = prepare(handle, workDir);
+            yield = prepared.yield();
             TrainingRound.Outcome outcome = prepared.round().run();
             lastTrainLoss = outcome.lastTrainLoss();
-            conclude(handle, prepared.base(), outcome);
+            conclude(handle, prepared.base(), outcome, yield);
         } catch (RoundCancelledException e) {
             complete(handle, handle.record().get().cancelled(isClosed()
                     ? "the server shut down during the round" : e.getMessage()));
@@ -338,6 +355,9 @@ public final class RoundScheduler implements AutoCloseable {
             complete(handle, handle.record().get().failed(e.getMessage()));
         } finally {
             deleteRecursively(workDir);
+            if (yield.pauses() > 0) {
+                metrics.roundYielded(yield.pauses(), yield.waited());
+            }
             finished(handle, started, lastTrainLoss);
         }
     }
@@ -348,8 +368,8 @@ public final class RoundScheduler implements AutoCloseable {
         }
     }
 
-    /** A round ready to train, and the version it trains from. */
-    private record Prepared(TrainingRound round, ModelVersion base) {
+    /** A round ready to train, the version it trains from, and how it gives way to serving. */
+    private record Prepared(TrainingRound round, ModelVersion base, ServingYield yield) {
     }
 
     /** Builds the round from the served version and the buffered samples, and records it as running. */
@@ -370,15 +390,18 @@ public final class RoundScheduler implements AutoCloseable {
         if (featureCache != null) {
             round.useFeatureCache(featureCache);
         }
+        IntSupplier inFlight = servingInFlight;
+        ServingYield yield = inFlight == null ? ServingYield.OFF : new ServingYield(inFlight, yieldMaxWait);
+        round.yieldingTo(yield);
         reference.get().ifPresent(round::withReference);
         RoundRecord running = queued.running(base.version(), TrainingRound.countSamples(snapshot, queued.settings())
                 .withFeedback(feedback.count(snapshot.train())), round.plannedSteps());
         publish(handle, running, true);
-        return new Prepared(round, base);
+        return new Prepared(round, base, yield);
     }
 
     /** Records the scores and the gate's decision; promotes the candidate when the gate accepts it. */
-    private void conclude(Active handle, ModelVersion base, TrainingRound.Outcome outcome) {
+    private void conclude(Active handle, ModelVersion base, TrainingRound.Outcome outcome, ServingYield yield) {
         RoundRecord scored = handle.record().get().withMetrics(outcome.active(), outcome.candidate(),
                 outcome.decision()).withFeatureCache(outcome.featureCache());
         if (!outcome.decision().promote()) {
@@ -392,6 +415,8 @@ public final class RoundScheduler implements AutoCloseable {
         publish(handle, scored.withProgress(new RoundRecord.Progress(last.epoch(), last.epochs(), last.step(),
                 last.steps(), last.runningLoss(), "publishing")), true);
         beforePromotion.run();
+        // Loading and warming the new version is the last heavy work of a round.
+        yield.pause();
         Optional<ModelVersion> promoted = promoter.promoteOver(base.version(), outcome.candidateDir(),
                 Lineage.fromRound(base.version(), Long.toString(handle.id()), outcome.samples().train(),
                         outcome.candidate().asMap("")), outcome.samples().throughId());

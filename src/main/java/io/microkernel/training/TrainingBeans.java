@@ -105,6 +105,9 @@ public class TrainingBeans {
                 artifacts, served, journal, records, gate,
                 new RoundScheduler.Options(defaults, training.threads(), training.minNewSamples(), workRoot), metrics);
         rounds.useRoundNice(training.roundPriority().nice());
+        if (training.roundPriority().yieldToServing()) {
+            rounds.useServingYield(served::requestsInFlight, training.roundPriority().yieldMaxWait());
+        }
         MicrokernelConfig.Training.FeatureCache cache = training.featureCache();
         return cache.enabled() ? rounds.useFeatureCache(new FeatureCache(store.root().resolve("feature-cache"),
                 cache.maxMemory().asLongValue(), cache.spill())) : rounds;

@@ -13,6 +13,8 @@ import java.util.function.Supplier;
  * {@code microkernel_training_round_duration_seconds{outcome}},
  * {@code microkernel_training_last_train_loss}, {@code microkernel_training_last_holdout_loss},
  * {@code microkernel_training_last_holdout_accuracy} (the last candidate scored, NaN before any),
+ * {@code microkernel_training_round_yields_total} and {@code microkernel_training_round_yielded_seconds_total}
+ * (how often and how long rounds waited for serving, {@link ServingYield}),
  * {@code microkernel_training_samples_buffered}, {@code microkernel_training_samples_accepted_total}
  * and {@code microkernel_training_samples_rejected_total{reason}}.
  *
@@ -57,6 +59,15 @@ public final class TrainingMetrics {
     public void samplesRejected(String reason, int count) {
         Counter.builder("microkernel.training.samples.rejected").description("Labelled samples refused")
                 .tags("model", model, "reason", reason).register(registry).increment(count);
+    }
+
+    /** Adds what a round's pauses for serving waited ({@link ServingYield}). */
+    public void roundYielded(long pauses, Duration waited) {
+        Counter.builder("microkernel.training.round.yields").description("Pauses of training rounds that waited for serving")
+                .tag("model", model).register(registry).increment(pauses);
+        Counter.builder("microkernel.training.round.yielded.seconds")
+                .description("Time training rounds waited for serving's in-flight requests").tag("model", model)
+                .register(registry).increment(waited.toNanos() / 1e9);
     }
 
     /** Records a finished round: its outcome, duration and, when it got that far, its losses and accuracy. */

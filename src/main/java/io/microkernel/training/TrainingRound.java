@@ -36,6 +36,9 @@ import org.jboss.logging.Logger;
  * shuffled from a recorded seed ({@link MinibatchPlan}). Training stops early when the loss stops
  * being finite; the gate then rejects the candidate with its numbers.
  *
+ * <p>Between units of its work (each optimizer step, each holdout batch, each session it opens, the
+ * export) the round gives way to serving through its {@link ServingYield} ({@link #yieldingTo}).
+ *
  * <p>Not thread-safe: {@link #run()} runs once, on the caller's thread. {@code cancelled} is polled
  * between steps from that thread and may be set from any other.
  */
@@ -101,6 +104,7 @@ public final class TrainingRound {
     private FrozenFeatures frozenFeatures;
     private FeatureCacheUse featureCacheUse = FeatureCacheUse.notUsed("the feature cache is off");
     private volatile ReferenceGuard reference;
+    private ServingYield yield = ServingYield.OFF;
 
     /**
      * The reference set a round guards against forgetting with.
@@ -142,6 +146,12 @@ public final class TrainingRound {
      */
     public TrainingRound useFeatureCache(FeatureCache cache) {
         this.featureCache = cache;
+        return this;
+    }
+
+    /** Gives way to serving between units of work as {@code yield} says; call before {@link #run()}. */
+    public TrainingRound yieldingTo(ServingYield yield) {
+        this.yield = Objects.requireNonNull(yield, "yield");
         return this;
     }
 
@@ -218,9 +228,10 @@ public final class TrainingRound {
         Path activeInference = workDir.resolve("active-inference.onnx");
         Files.copy(base.inferenceModel(), activeInference, StandardCopyOption.REPLACE_EXISTING);
         Path candidateDir = Files.createDirectories(workDir.resolve("candidate"));
-        HoldoutScorer scorer = new HoldoutScorer(env, description, holdout, EVAL_BATCH);
+        HoldoutScorer scorer = new HoldoutScorer(env, description, holdout, EVAL_BATCH).pausingWith(yield::pause);
 
         OrtTrainingSession.setSeed(seed);
+        yield.pause();
         try (OrtSession.SessionOptions options = OrtSessions.options(threads, 1);
                 FrozenFeatures features = prepareFeatures(startCheckpoint, plan);
                 OrtTrainingSession session = openSession(features, startCheckpoint, options)) {
@@ -231,6 +242,7 @@ public final class TrainingRound {
             progress.accept(new RoundRecord.Progress(plan.epochCount(), plan.epochCount(), epochs.steps(),
                     plan.totalSteps(), epochs.lastEpochLoss(), "evaluating"));
             double candidateLoss = scorer.evalLoss(session, this::inputs);
+            yield.pause();
             saveCheckpoint(session, candidateDir.resolve(CHECKPOINT));
             return finish(scorer, counts, activeLoss, candidateLoss, activeInference, candidateDir,
                     epochs.lastEpochLoss(), epochs.diverged());
@@ -260,6 +272,7 @@ public final class TrainingRound {
             int lossCount = 0;
             for (int b = 0; b < batches.size(); b++) {
                 checkCancelled();
+                yield.pause();
                 double loss = trainStep(session, inputs(batches.get(b)));
                 step++;
                 lossSum += loss;
@@ -286,17 +299,20 @@ public final class TrainingRound {
             double candidateLoss, Path activeInference, Path candidateDir, double lastEpochLoss, boolean diverged)
             throws OrtException, IOException {
         Path inference = candidateDir.resolve(INFERENCE_MODEL);
+        yield.pause();
         artifacts.exportInference(env, candidateDir.resolve(CHECKPOINT), inference);
         checkCancelled();
         ReferenceGuard guard = reference;
         HoldoutScorer referenceScorer = guard == null ? null
-                : new HoldoutScorer(env, description, guard.set().samples(), EVAL_BATCH);
+                : new HoldoutScorer(env, description, guard.set().samples(), EVAL_BATCH).pausingWith(yield::pause);
         EvaluationMetrics[] scored = new EvaluationMetrics[4];
         try (OrtSession.SessionOptions options = OrtSessions.options(threads, 1)) {
+            yield.pause();
             try (OrtSession session = env.createSession(activeInference.toString(), options)) {
                 scored[0] = scorer.metrics(activeLoss, scorer.predict(session, base.inferenceOutput()));
                 scored[2] = score(referenceScorer, session, base.inferenceOutput());
             }
+            yield.pause();
             try (OrtSession session = env.createSession(inference.toString(), options)) {
                 scored[1] = scorer.metrics(candidateLoss, scorer.predict(session, description.inferenceOutput()));
                 scored[3] = score(referenceScorer, session, description.inferenceOutput());

@@ -23,7 +23,8 @@ import java.util.Map;
  * phases only, without rounds, swaps and the memory slope; results go to {@code --out} as usual),
  * {@code --batching-only} (start-up, warm-up and {@link BatchingComparison} only), {@code --saturation-only}
  * (start-up, warm-up, the concurrency-1 and batch phases and {@link HttpSaturation} only), {@code --compare-jar <path>}
- * (a service from another jar measured beside this run's in {@link HttpSaturation}).
+ * (a service from another jar measured beside this run's in {@link HttpSaturation}), {@code --rounds-only [n]}
+ * (start-up, warm-up and {@link RoundYieldComparison} only, in {@code n} alternating repetitions, 4 by default).
  */
 public final class BenchmarkMain {
 
@@ -52,6 +53,7 @@ public final class BenchmarkMain {
         boolean batchingOnly = false;
         boolean saturationOnly = false;
         Path compareJar = null;
+        int roundRepetitions = 0;
         List<String> selected = List.of("default", "heavy", "edge", "fleet");
         boolean skipFleet = false;
         Path jar = Path.of("target", "onnx-microkernel-0.1.0-SNAPSHOT-runner.jar");
@@ -71,6 +73,10 @@ public final class BenchmarkMain {
                     saturationOnly = true;
                 }
                 case "--compare-jar" -> compareJar = Path.of(args[++i]);
+                case "--rounds-only" -> {
+                    servingOnly = true;
+                    roundRepetitions = i + 1 < args.length && args[i + 1].matches("\\d+") ? Integer.parseInt(args[++i]) : 4;
+                }
                 case "--skip-heavy" -> selected = List.of("default", "edge", "fleet");
                 case "--skip-fleet" -> skipFleet = true;
                 case "--models" -> selected = List.of(args[++i].split(","));
@@ -85,7 +91,7 @@ public final class BenchmarkMain {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + "; expected --quick, --models default,heavy, --skip-heavy, --jar <path>, --out <folder>,"
                         + " --work <folder>, --default-model <folder>, --serving-only, --batching-only, --saturation-only,"
-                        + " --compare-jar <path>, --skip-fleet");
+                        + " --compare-jar <path>, --rounds-only [n], --skip-fleet");
             }
         }
         if (!Files.isRegularFile(jar)) {
@@ -104,7 +110,7 @@ public final class BenchmarkMain {
             plans.put("default", defaultPlan.asJson());
             ServiceBenchmark bench = new ServiceBenchmark(jar, work, THREADS, defaultPlan, env, SERVICE_JVM_OPTIONS)
                     .compareJar(compareJar);
-            models.put("default", (batchingOnly ? bench.batchingOnly() : saturationOnly ? bench.saturationOnly()
+            models.put("default", (roundRepetitions > 0 ? bench.roundsOnly(roundRepetitions) : batchingOnly ? bench.batchingOnly() : saturationOnly ? bench.saturationOnly()
                     : servingOnly ? bench.servingOnly() : bench)
                     .run("default", defaultModel, true));
             if (!servingOnly) {
@@ -120,7 +126,8 @@ public final class BenchmarkMain {
             ServiceBenchmark.Plan heavyPlan = quick ? quickPlan(true) : heavyModelPlan();
             plans.put("heavy", heavyPlan.asJson());
             ServiceBenchmark bench = new ServiceBenchmark(jar, work, THREADS, heavyPlan, env, SERVICE_JVM_OPTIONS);
-            models.put("heavy", (batchingOnly ? bench.batchingOnly() : servingOnly ? bench.servingOnly() : bench)
+            models.put("heavy", (roundRepetitions > 0 ? bench.roundsOnly(roundRepetitions) : batchingOnly ? bench.batchingOnly()
+                    : servingOnly ? bench.servingOnly() : bench)
                     .run("heavy", heavyArtifacts, false));
         }
 

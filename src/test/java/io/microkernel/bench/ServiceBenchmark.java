@@ -122,6 +122,26 @@ final class ServiceBenchmark {
         return this;
     }
 
+    /** Stop after warm-up and the rounds-under-load comparison ({@code --rounds-only}). */
+    private boolean roundsOnly;
+    private int roundRepetitions = 4;
+
+    /**
+     * Measures only rounds under load with and without giving way to serving ({@link RoundYieldComparison}),
+     * in {@code repetitions} alternating repetitions, after warm-up.
+     */
+    ServiceBenchmark roundsOnly(int repetitions) {
+        roundsOnly = true;
+        servingOnly = true;
+        roundRepetitions = repetitions;
+        return this;
+    }
+
+    /** Posts labelled samples to a service of this run. */
+    interface SamplePoster {
+        void post(MicrokernelClient client, int count) throws Exception;
+    }
+
     /** Measures the inference phases only; the training, swap and memory phases are left out. */
     ServiceBenchmark servingOnly() {
         servingOnly = true;
@@ -223,6 +243,13 @@ final class ServiceBenchmark {
             }
             inferenceRequests += plan.warmupRequests();
             figures.put("rss_mb_after_warmup_requests", Latencies.round(service.rssMb()));
+            if (roundsOnly) {
+                new RoundYieldComparison(this, plan, roundRepetitions, plan.roundLoad().dividedBy(plan.blocks()))
+                        .measure(label, one.oipRequest(), (to, count) -> postSamples(to, inProcess, classes, count),
+                                plan.maxOpenLoopRate(), figures, latencies);
+                figures.put("training_skipped", "--rounds-only: only rounds under load, giving way to serving against not");
+                return;
+            }
             if (batchingOnly) {
                 new BatchingComparison(this, plan).measure(label, client, infer, one.oipRequest(), figures, latencies, inProcess);
                 figures.put("training_skipped", "--batching-only: only dynamic batching on against off was measured");

@@ -75,4 +75,15 @@ class ConfigurationCheckTest {
         assertThat(problems).extracting(Throwable::getMessage)
                 .contains("microkernel.feedback.sampling-rate: expected a share in (0, 1], found 0.0");
     }
+
+    @Test
+    void aRoundsWaitForServingMustBeAboveZeroAndAtMostOneSecond() {
+        for (String bad : List.of("0s", "2s")) {
+            assertThat(ConfigurationCheck.problems(config(Map.of("microkernel.training.round-priority.yield-max-wait", bad))))
+                    .singleElement().satisfies(e -> assertThat(e.getMessage()).startsWith(
+                            "microkernel.training.round-priority.yield-max-wait: expected a duration above 0 and at most 1s"));
+        }
+        assertThat(ConfigurationCheck.problems(config(Map.of("microkernel.training.round-priority.yield-max-wait", "20ms",
+                "microkernel.training.round-priority.yield-to-serving", "false")))).isEmpty();
+    }
 }

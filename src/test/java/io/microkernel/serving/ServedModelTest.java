@@ -96,6 +96,37 @@ class ServedModelTest {
     }
 
     @Test
+    void countsServingWorkInFlightUntilItIsAnswered() throws IOException {
+        served(threeVersions()).start();
+        AtomicInteger seenInside = new AtomicInteger(-1);
+        java.util.function.Function<ModelSignature, List<NamedTensor>> input = signature -> {
+            seenInside.set(served.requestsInFlight());
+            return translator.fromTensors(signature.inputs(),
+                    List.of(new TensorInput("input", List.of(1L, 4L), "FP32", TensorValues.data("[0.5,-1,2,0]"))));
+        };
+
+        served.predict(OptionalInt.empty(), input);
+        assertThat(seenInside).hasValue(1);
+        assertThat(served.requestsInFlight()).isZero();
+
+        served.requestArrived();
+        seenInside.set(-1);
+        served.predictAsync(OptionalInt.empty(), input, 0).join();
+        // The HTTP request around it and the prediction itself.
+        assertThat(seenInside).hasValue(2);
+        assertThat(served.requestsInFlight()).isEqualTo(1);
+        served.requestEnded();
+        assertThat(served.requestsInFlight()).isZero();
+
+        // Failed requests end too.
+        assertThatThrownBy(() -> classify(OptionalInt.of(9))).isInstanceOf(ProblemException.class);
+        assertThatThrownBy(() -> served.predictAsync(OptionalInt.empty(), signature -> {
+            throw new InputValidationException(InputProblem.MISSING_INPUT, "expected input, found none");
+        }, 0).join()).hasCauseInstanceOf(InputValidationException.class);
+        assertThat(served.requestsInFlight()).isZero();
+    }
+
+    @Test
     void swapKeepsTheOldSessionOpenUntilItsLastRequestIsDone() throws Exception {
         ModelStore store = threeVersions();
         served(store).start();

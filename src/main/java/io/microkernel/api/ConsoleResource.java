@@ -52,6 +52,9 @@ public class ConsoleResource {
     @Inject
     FleetServing fleetServing;
 
+    @Inject
+    OrtRuntime runtime;
+
     /** The base artifact set's description, read once: every version shares its graphs. */
     private final AtomicReference<ArtifactDescription> description = new AtomicReference<>();
 
@@ -129,7 +132,6 @@ public class ConsoleResource {
         ArtifactDescription described = description.updateAndGet(d -> d != null ? d
                 : ArtifactSet.open(served.store().baseDir()).description());
         OptionalInt active = served.activeVersion();
-        OrtRuntime runtime = OrtRuntime.get();
         return new Overview(served.name(), active.isPresent() ? active.getAsInt() : null, config.device(),
                 config.deviceId(), OrtRuntime.expectedVersion(), runtime.nativeVersion(), described.loss().name()
                         .toLowerCase(java.util.Locale.ROOT).replace('_', '-'),

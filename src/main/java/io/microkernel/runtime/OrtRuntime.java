@@ -11,8 +11,11 @@ import org.jboss.logging.Logger;
 /**
  * The one {@link OrtEnvironment} of the process, created from a training-enabled native library.
  *
- * <p>Use {@link #start(Optional)} once (CDI does it through {@code OrtProducer}; the command-line
- * tools and plain unit tests call it directly). The environment is never closed: ORT keeps it for
+ * <p>Started once per process by its owner: in the server, the CDI producer
+ * {@code serving.ServingBeans#ortRuntime}, which every bean that needs the environment is injected with;
+ * in the command-line tools and plain unit tests, an explicit {@link #start(Optional)} or {@link #bundled()}
+ * whose result is passed on as an argument. Nothing looks it up from a static on its own
+ * ({@code ArchitectureTest.theServerTakesOnnxRuntimeFromCdi}). The environment is never closed: ORT keeps it for
  * the life of the process. ORT's own shutdown hook, which would release it while rounds and requests
  * still use it, is removed at start ({@link OrtShutdownHook}); the application stops its rounds and
  * sessions on shutdown and the environment goes with the process.
@@ -68,10 +71,9 @@ public final class OrtRuntime {
         return instance;
     }
 
-    /** The started runtime; starts it with the bundled library when nobody has yet. */
-    public static OrtRuntime get() {
-        OrtRuntime current = instance;
-        return current != null ? current : start(Optional.empty());
+    /** For the tools and tests: {@link #start(Optional)} with the library bundled in the application. */
+    public static OrtRuntime bundled() {
+        return start(Optional.empty());
     }
 
     /** The ORT version the Java API on the classpath was built for, recorded at build time. */

@@ -51,6 +51,9 @@ public class ModelStartup {
     @Inject
     Instance<ServedModel> served;
 
+    @Inject
+    Instance<OrtRuntime> runtime;
+
     /** Start-up attempts after the first; one daemon thread, idle unless start-up failed. */
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "model-startup-retry");
@@ -64,10 +67,14 @@ public class ModelStartup {
         }
         StartupTimeline.sinceMark("Quarkus boot up to the model's start-up");
         try {
-            OrtRuntime runtime = OrtRuntime.start(config.runtime().nativeLibrary());
-            LOG.infof("ONNX Runtime %s (training enabled) from %s", runtime.environment().getVersion(), runtime.library());
-        } catch (RuntimeSetupException e) {
-            LOG.error("cannot start ONNX Runtime: " + e.getMessage());
+            OrtRuntime started = runtime.get();
+            LOG.infof("ONNX Runtime %s (training enabled) from %s", started.environment().getVersion(), started.library());
+        } catch (RuntimeException e) {
+            RuntimeSetupException setup = setupFailure(e);
+            if (setup == null) {
+                throw e;
+            }
+            LOG.error("cannot start ONNX Runtime: " + setup.getMessage());
             Quarkus.asyncExit(1);
             return;
         }
@@ -150,7 +157,7 @@ public class ModelStartup {
                     + " artifact set");
         }
         try {
-            ModelVersion first = ArtifactBootstrap.bootstrap(modelStore, artifacts, OrtRuntime.get().environment());
+            ModelVersion first = ArtifactBootstrap.bootstrap(modelStore, artifacts, runtime.get().environment());
             LOG.infof("bootstrapped version %d of '%s' from %s", first.version(), config.model().name(), artifacts);
             return Optional.empty();
         } catch (RuntimeException e) {
@@ -161,5 +168,15 @@ public class ModelStartup {
     @PreDestroy
     synchronized void stopRetrying() {
         retries.shutdownNow();
+    }
+
+    /** The runtime's set-up failure behind {@code e} (CDI may wrap what the producer threw), or null. */
+    private static RuntimeSetupException setupFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof RuntimeSetupException setup) {
+                return setup;
+            }
+        }
+        return null;
     }
 }

@@ -10,12 +10,23 @@ import io.microkernel.store.ModelStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Provider;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
 
 /** Builds the store and the served model from configuration; one of each per process. */
 @ApplicationScoped
 public class ServingBeans {
+
+    /**
+     * The process's ONNX Runtime, started from {@code microkernel.runtime.native-library} the first time a
+     * bean asks for it ({@link ModelStartup} does, first of all, and stops the process when it fails).
+     */
+    @Produces
+    @Singleton
+    OrtRuntime ortRuntime(MicrokernelConfig config) {
+        return OrtRuntime.start(config.runtime().nativeLibrary());
+    }
 
     @Produces
     @Singleton
@@ -42,11 +53,12 @@ public class ServingBeans {
 
     @Produces
     @Singleton
-    ServedModel servedModel(MicrokernelConfig config, ModelStore store, MeterRegistry registry) {
+    ServedModel servedModel(MicrokernelConfig config, ModelStore store, MeterRegistry registry,
+            Provider<OrtRuntime> runtime) {
         MicrokernelConfig.Serving serving = config.serving();
         SessionSettings settings = new SessionSettings(serving.intraOpThreads(), serving.interOpThreads(),
                 Device.parse(config.device()), config.deviceId(), config.memory().cpuArena(), config.memory().memoryPattern());
-        ModelLoader loader = new ModelLoader(() -> OrtRuntime.get().environment(), settings);
+        ModelLoader loader = new ModelLoader(() -> runtime.get().environment(), settings);
         MicrokernelConfig.Serving.Batching batching = serving.batching();
         BatchingSettings batchingSettings = BatchingSettings.of(batching.enabled(), batching.maxRows(),
                 batching.maxQueueDelay(), batching.concurrentRuns(), serving.intraOpThreads());

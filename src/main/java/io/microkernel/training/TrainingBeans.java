@@ -15,6 +15,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Inject;
+import jakarta.inject.Provider;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
 import java.util.function.Supplier;
@@ -79,8 +80,8 @@ public class TrainingBeans {
     @Singleton
     RoundScheduler roundScheduler(MicrokernelConfig config, ModelStore store, ServedModel served,
             SampleJournal journal, RoundRecords records, TrainingMetrics metrics, FeedbackLedger ledger,
-            ReferenceSets references) {
-        RoundScheduler scheduler = newScheduler(config, store, served, journal, records, metrics);
+            ReferenceSets references, Provider<OrtRuntime> runtime) {
+        RoundScheduler scheduler = newScheduler(config, store, served, journal, records, metrics, runtime);
         scheduler.feedbackLedger(ledger);
         MicrokernelConfig.Training.Reference reference = config.training().reference();
         if (reference.guard() || reference.replay()) {
@@ -93,7 +94,7 @@ public class TrainingBeans {
     }
 
     private static RoundScheduler newScheduler(MicrokernelConfig config, ModelStore store, ServedModel served,
-            SampleJournal journal, RoundRecords records, TrainingMetrics metrics) {
+            SampleJournal journal, RoundRecords records, TrainingMetrics metrics, Provider<OrtRuntime> runtime) {
         MicrokernelConfig.Training training = config.training();
         RoundSettings defaults = new RoundSettings(training.epochs(), training.batchSize(), training.learningRate(),
                 training.learningRateDecay(), training.replayFraction());
@@ -101,7 +102,7 @@ public class TrainingBeans {
                 training.gate().minImprovement(), training.gate().maxClassRecallDrop()));
         Path workRoot = store.root().resolve("training-work");
         Supplier<ArtifactSet> artifacts = memoize(() -> ArtifactSet.open(store.baseDir()));
-        RoundScheduler rounds = new RoundScheduler(config.model().name(), () -> OrtRuntime.get().environment(),
+        RoundScheduler rounds = new RoundScheduler(config.model().name(), () -> runtime.get().environment(),
                 artifacts, served, journal, records, gate,
                 new RoundScheduler.Options(defaults, training.threads(), training.minNewSamples(), workRoot), metrics);
         rounds.useRoundNice(training.roundPriority().nice());

@@ -101,7 +101,7 @@ class NotReadyApiTest {
         ArtifactBuilder.fromModel(TinyModels.classifier(1))
                 .trainablePattern(Pattern.compile("head\\..*"))
                 .classNames(List.of("a", "b", "c"))
-                .build(OrtRuntime.get().environment(), aside);
+                .build(OrtRuntime.bundled().environment(), aside);
         Files.move(aside, artifacts, StandardCopyOption.ATOMIC_MOVE);
 
         Awaitility.await().atMost(Duration.ofMinutes(2))

@@ -11,6 +11,7 @@ import com.github.javaparser.ast.body.CallableDeclaration;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import io.microkernel.runtime.OrtRuntime;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,6 +94,18 @@ class ArchitectureTest {
     }
 
     /** Session options (explicit thread counts, closed by the caller) are made in one place: {@code runtime.OrtSessions}. */
+    @Test
+    void theServerTakesOnnxRuntimeFromCdi() {
+        noClasses().that().resideInAnyPackage("io.microkernel.api..", "io.microkernel.serving..",
+                        "io.microkernel.training..", "io.microkernel.store..", "io.microkernel.fleet..",
+                        "io.microkernel.feedback..", "io.microkernel.drift..")
+                .and().doNotHaveFullyQualifiedName("io.microkernel.serving.ServingBeans")
+                .should().callMethod(OrtRuntime.class, "start", java.util.Optional.class)
+                .orShould().callMethod(OrtRuntime.class, "bundled")
+                .because("the server's one ONNX Runtime comes from the CDI producer ServingBeans.ortRuntime")
+                .check(classes);
+    }
+
     @Test
     void onlyOrtSessionsMakesSessionOptions() {
         noClasses().that().doNotHaveFullyQualifiedName("io.microkernel.runtime.OrtSessions")

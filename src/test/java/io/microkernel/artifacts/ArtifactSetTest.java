@@ -34,7 +34,7 @@ class ArtifactSetTest {
     @TempDir
     Path tmp;
 
-    private final OrtEnvironment env = OrtRuntime.get().environment();
+    private final OrtEnvironment env = OrtRuntime.bundled().environment();
     private Path dir;
     private final float[][] x = TinyModels.dataset(48, 4, 3);
     private final long[] y = TinyModels.labels(x);

@@ -101,7 +101,7 @@ public final class BenchmarkMain {
         long started = System.nanoTime();
         String loadAtStart = loadAverage();
 
-        var env = OrtRuntime.get().environment();
+        var env = OrtRuntime.bundled().environment();
         Map<String, Map<String, Object>> models = new LinkedHashMap<>();
         Map<String, Object> plans = new LinkedHashMap<>();
 

@@ -30,7 +30,7 @@ class ArtifactBuilderTest {
     @TempDir
     Path dir;
 
-    private final OrtEnvironment env = OrtRuntime.get().environment();
+    private final OrtEnvironment env = OrtRuntime.bundled().environment();
     private final float[][] x = TinyModels.dataset(64, 4, 7);
     private final long[] y = TinyModels.labels(x);
 

@@ -36,7 +36,7 @@ class GradientCheckTest {
     @TempDir
     Path dir;
 
-    private final OrtEnvironment env = OrtRuntime.get().environment();
+    private final OrtEnvironment env = OrtRuntime.bundled().environment();
 
     /**
      * One model to check.

@@ -64,7 +64,7 @@ class DefaultModelTest {
      */
     @Test
     void trainingTheHeadOnTargetSamplesLiftsHeldOutTargetAccuracy() throws OrtException {
-        OrtEnvironment env = OrtRuntime.get().environment();
+        OrtEnvironment env = OrtRuntime.bundled().environment();
         ArtifactSet set = ArtifactSet.open(DEFAULT);
         Batch heldOut = DefaultModel.heldOut(Domain.TARGET, 99);
         Batch samples = DefaultModel.targetSamples(DefaultModel.LIFT_SAMPLES, 99);

@@ -27,17 +27,17 @@ class ArtifactBootstrapTest {
         ArtifactBuilder.fromModel(TinyModels.classifier(3))
                 .trainablePattern(Pattern.compile("head\\..*"))
                 .classNames(List.of("red", "green", "blue"))
-                .build(OrtRuntime.get().environment(), artifacts);
+                .build(OrtRuntime.bundled().environment(), artifacts);
         ModelStore store = ModelStore.open(temp.resolve("store"), 5);
 
-        ModelVersion first = ArtifactBootstrap.bootstrap(store, artifacts, OrtRuntime.get().environment());
+        ModelVersion first = ArtifactBootstrap.bootstrap(store, artifacts, OrtRuntime.bundled().environment());
 
         assertThat(first.version()).isEqualTo(1);
         assertThat(first.classNames()).containsExactly("red", "green", "blue");
         assertThat(first.inferenceOutput()).isEqualTo("probabilities");
         assertThat(store.baseDir().resolve("training_model.onnx")).exists();
         try (ServedModel served = new ServedModel("default", store,
-                new ModelLoader(() -> OrtRuntime.get().environment(), SessionSettings.cpu(1, 1)),
+                new ModelLoader(() -> OrtRuntime.bundled().environment(), SessionSettings.cpu(1, 1)),
                 new ServingMetrics(new SimpleMeterRegistry(), "default"))) {
             served.start();
             var row = io.microkernel.testing.TensorValues.tokens("[0.1, 0.2, 0.3, 0.4]");
@@ -47,7 +47,7 @@ class ArtifactBootstrapTest {
             assertThat(prediction.classifications()).singleElement()
                     .satisfies(c -> assertThat(List.of("red", "green", "blue")).contains(c.className()));
         }
-        assertThatThrownBy(() -> ArtifactBootstrap.bootstrap(store, artifacts, OrtRuntime.get().environment()))
+        assertThatThrownBy(() -> ArtifactBootstrap.bootstrap(store, artifacts, OrtRuntime.bundled().environment()))
                 .hasMessageContaining("expected an empty store");
     }
 }

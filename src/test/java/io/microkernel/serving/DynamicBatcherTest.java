@@ -79,7 +79,7 @@ class DynamicBatcherTest {
     @Test
     void queuedRequestsOfTheDefaultModelShareOneRunAndEachGetsExactlyItsOwnRows() throws Exception {
         LoadedModel model = load(ArtifactBootstrap.bootstrap(ModelStore.open(temp.resolve("store"), 5),
-                Path.of("models", "default"), OrtRuntime.get().environment()));
+                Path.of("models", "default"), OrtRuntime.bundled().environment()));
         DynamicBatcher batcher = holdingBatcher(ONE_SLOT);
         Random random = new Random(7);
         Future<Prediction> holder = pool.submit(() -> batcher.run(model, images(random, 1)));
@@ -319,7 +319,7 @@ class DynamicBatcherTest {
     void servedModelAnswersEveryRequestWithTheVersionThatComputedItWhileSwapping() throws Exception {
         ModelStore store = StoreFixtures.bootstrapped(temp.resolve("store"), 5, StoreFixtures.classifierFavouring(0));
         StoreFixtures.publish(store, temp, StoreFixtures.classifierFavouring(1), 1, "round-2");
-        served = new ServedModel("default", store, new ModelLoader(() -> OrtRuntime.get().environment(), SessionSettings.cpu(1, 1)),
+        served = new ServedModel("default", store, new ModelLoader(() -> OrtRuntime.bundled().environment(), SessionSettings.cpu(1, 1)),
                 new ServingMetrics(new SimpleMeterRegistry(), "default"), new BatchingSettings(true, 16, Duration.ofMillis(5), 1));
         served.start();
         sixClientsAskWhileTwentySwapsHappen(() -> served.predict(OptionalInt.empty(), signature -> List.of(new NamedTensor("input",
@@ -331,7 +331,7 @@ class DynamicBatcherTest {
     void servedModelAnswersEveryAsyncRequestWithTheVersionThatComputedItWhileSwapping() throws Exception {
         ModelStore store = StoreFixtures.bootstrapped(temp.resolve("store"), 5, StoreFixtures.classifierFavouring(0));
         StoreFixtures.publish(store, temp, StoreFixtures.classifierFavouring(1), 1, "round-2");
-        served = new ServedModel("default", store, new ModelLoader(() -> OrtRuntime.get().environment(), SessionSettings.cpu(1, 1)),
+        served = new ServedModel("default", store, new ModelLoader(() -> OrtRuntime.bundled().environment(), SessionSettings.cpu(1, 1)),
                 new ServingMetrics(new SimpleMeterRegistry(), "default"), new BatchingSettings(true, 16, Duration.ZERO, 1));
         served.start();
         assertThat(served.gathers(1)).isTrue();
@@ -351,7 +351,7 @@ class DynamicBatcherTest {
     @Test
     void servedModelCallsARunShortOnlyAfterRunsShowItAndNeverWhenItMayBatch() throws Exception {
         ModelStore store = StoreFixtures.bootstrapped(temp.resolve("store"), 5, StoreFixtures.classifierFavouring(0));
-        ModelLoader loader = new ModelLoader(() -> OrtRuntime.get().environment(), SessionSettings.cpu(1, 1));
+        ModelLoader loader = new ModelLoader(() -> OrtRuntime.bundled().environment(), SessionSettings.cpu(1, 1));
         served = new ServedModel("default", store, loader, new ServingMetrics(new SimpleMeterRegistry(), "default"));
         assertThat(served.runsWithin(1, Long.MAX_VALUE)).as("nothing loaded").isFalse();
         served.start();
@@ -381,7 +381,7 @@ class DynamicBatcherTest {
     // ------------------------------------------------------------ fixtures
 
     private LoadedModel load(ModelVersion version) {
-        LoadedModel model = new ModelLoader(() -> OrtRuntime.get().environment(), SessionSettings.cpu(1, 1)).load(version);
+        LoadedModel model = new ModelLoader(() -> OrtRuntime.bundled().environment(), SessionSettings.cpu(1, 1)).load(version);
         loaded.add(model);
         return model;
     }

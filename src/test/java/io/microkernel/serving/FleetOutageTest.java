@@ -69,7 +69,7 @@ class FleetOutageTest {
 
         // The local store (the cache) holds version 1, whose every answer is class 2.
         ModelStore store = StoreFixtures.bootstrapped(temp.resolve("store"), 3, StoreFixtures.classifierFavouring(2));
-        served = new ServedModel("default", store, new ModelLoader(() -> OrtRuntime.get().environment(),
+        served = new ServedModel("default", store, new ModelLoader(() -> OrtRuntime.bundled().environment(),
                 SessionSettings.cpu(1, 1)), new ServingMetrics(new SimpleMeterRegistry(), "default"));
         served.start();
         versions = new FleetVersions(fleet, served);

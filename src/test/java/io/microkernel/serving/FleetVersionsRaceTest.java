@@ -185,7 +185,7 @@ class FleetVersionsRaceTest {
     }
 
     private ServedModel served(ModelStore store) {
-        ServedModel model = fleets.keep(new ServedModel("default", store, new ModelLoader(() -> OrtRuntime.get().environment(),
+        ServedModel model = fleets.keep(new ServedModel("default", store, new ModelLoader(() -> OrtRuntime.bundled().environment(),
                 SessionSettings.cpu(1, 1)), new ServingMetrics(new SimpleMeterRegistry(), "default")));
         model.start();
         return model;

@@ -63,7 +63,7 @@ class FleetVersionsTest {
 
         // This replica keeps 2 versions; it starts with version 1 and makes it the fleet's first.
         ModelStore mine = StoreFixtures.bootstrapped(temp.resolve("mine"), 2, StoreFixtures.classifierFavouring(0));
-        served = new ServedModel("default", mine, new ModelLoader(() -> OrtRuntime.get().environment(),
+        served = new ServedModel("default", mine, new ModelLoader(() -> OrtRuntime.bundled().environment(),
                 SessionSettings.cpu(1, 1)), new ServingMetrics(new SimpleMeterRegistry(), "default"));
         served.start();
         versions = new FleetVersions(fleet, served);

@@ -60,7 +60,7 @@ class ServedModelTest {
     }
 
     private ServedModel served(ModelStore store, SessionSettings settings) {
-        served = new ServedModel("default", store, new ModelLoader(() -> OrtRuntime.get().environment(), settings),
+        served = new ServedModel("default", store, new ModelLoader(() -> OrtRuntime.bundled().environment(), settings),
                 new ServingMetrics(registry, "default"));
         return served;
     }
@@ -379,7 +379,7 @@ class ServedModelTest {
                 loading.countDown();
                 await(finishLoading);
             }
-            return OrtRuntime.get().environment();
+            return OrtRuntime.bundled().environment();
         }, SessionSettings.cpu(1, 1));
         served = new ServedModel("default", store, loader, new ServingMetrics(registry, "default"));
         served.start();
@@ -417,7 +417,7 @@ class ServedModelTest {
                 loading.countDown();
                 await(finishLoading);
             }
-            return OrtRuntime.get().environment();
+            return OrtRuntime.bundled().environment();
         }, SessionSettings.cpu(1, 1));
         served = new ServedModel("default", store, loader, new ServingMetrics(registry, "default"));
         served.start();

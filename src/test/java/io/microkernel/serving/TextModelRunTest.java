@@ -32,7 +32,7 @@ class TextModelRunTest {
     @BeforeEach
     void load() throws Exception {
         ModelStore store = StoreFixtures.bootstrapped(temp.resolve("store"), 5, TestModels.strings());
-        model = new ModelLoader(() -> OrtRuntime.get().environment(), SessionSettings.cpu(1, 1)).load(store.active().orElseThrow());
+        model = new ModelLoader(() -> OrtRuntime.bundled().environment(), SessionSettings.cpu(1, 1)).load(store.active().orElseThrow());
     }
 
     @AfterEach
@@ -68,7 +68,7 @@ class TextModelRunTest {
     @Test
     void bfloat16GoesInAndComesOutOfASession() throws Exception {
         ModelStore store = StoreFixtures.bootstrapped(temp.resolve("bf16"), 5, TestModels.bfloat16());
-        LoadedModel bf16 = new ModelLoader(() -> OrtRuntime.get().environment(), SessionSettings.cpu(1, 1)).load(store.active().orElseThrow());
+        LoadedModel bf16 = new ModelLoader(() -> OrtRuntime.bundled().environment(), SessionSettings.cpu(1, 1)).load(store.active().orElseThrow());
         try {
             Tensor input = Tensor.builder(DType.BFLOAT16, 1, 2).addDouble(1.5).addDouble(-0.3).build();
             Prediction answer = bf16.run(List.of(new NamedTensor("bf", input)));

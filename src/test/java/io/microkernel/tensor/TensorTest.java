@@ -19,7 +19,7 @@ class TensorTest {
     private static final long[] TWO = {2};
 
     private static OrtEnvironment env() {
-        return OrtRuntime.get().environment();
+        return OrtRuntime.bundled().environment();
     }
 
     @Test

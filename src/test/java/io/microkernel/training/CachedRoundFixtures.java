@@ -49,7 +49,7 @@ final class CachedRoundFixtures {
                 .build();
         return ArtifactBuilder.fromModel(model).trainablePattern(Pattern.compile("mid\\..*"))
                 .classNames(TrainingFixtures.CLASSES)
-                .build(OrtRuntime.get().environment(), dir.resolve("sandwich-set"));
+                .build(OrtRuntime.bundled().environment(), dir.resolve("sandwich-set"));
     }
 
     /** The trainable part reads the user input directly, before any frozen work: nothing to cache. */
@@ -66,7 +66,7 @@ final class CachedRoundFixtures {
                 .build();
         return ArtifactBuilder.fromModel(model).trainablePattern(Pattern.compile("head\\..*"))
                 .classNames(TrainingFixtures.CLASSES)
-                .build(OrtRuntime.get().environment(), dir.resolve("trainable-first-set"));
+                .build(OrtRuntime.bundled().environment(), dir.resolve("trainable-first-set"));
     }
 
     /**
@@ -87,7 +87,7 @@ final class CachedRoundFixtures {
                 .build();
         return ArtifactBuilder.fromModel(model).trainablePattern(Pattern.compile("head\\..*"))
                 .classNames(TrainingFixtures.CLASSES)
-                .build(OrtRuntime.get().environment(), dir.resolve("batch-mixing-set"));
+                .build(OrtRuntime.bundled().environment(), dir.resolve("batch-mixing-set"));
     }
 
     /** A reduced heavy benchmark model: the same convolutional backbone and head, built once per call. */
@@ -96,7 +96,7 @@ final class CachedRoundFixtures {
                 .trainablePattern(io.microkernel.bench.HeavyBackboneModel.TRAINABLE)
                 .loss(LossKind.CROSS_ENTROPY)
                 .classNames(io.microkernel.bench.HeavyBackboneModel.CLASS_NAMES)
-                .build(OrtRuntime.get().environment(), dir.resolve("heavy-set"));
+                .build(OrtRuntime.bundled().environment(), dir.resolve("heavy-set"));
     }
 
     /** Random inputs of the set's input shapes, with random class labels. */

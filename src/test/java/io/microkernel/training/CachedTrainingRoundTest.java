@@ -26,7 +26,7 @@ class CachedTrainingRoundTest {
     @TempDir
     Path dir;
 
-    private final OrtEnvironment env = OrtRuntime.get().environment();
+    private final OrtEnvironment env = OrtRuntime.bundled().environment();
     private final PromotionGate gate = new PromotionGate(new PromotionGate.Thresholds(0.0, OptionalDouble.empty(), 0.1));
 
     private TrainingRound.Outcome round(ArtifactSet set, TrainingRound.Base base, SampleJournal journal,

@@ -39,7 +39,7 @@ class ReferenceGuardTest {
     @TempDir
     Path dir;
 
-    private final OrtEnvironment env = OrtRuntime.get().environment();
+    private final OrtEnvironment env = OrtRuntime.bundled().environment();
     private final PromotionGate gate = new PromotionGate(new PromotionGate.Thresholds(0.0, OptionalDouble.empty(), 0.1));
     private ArtifactSet set;
     private TrainingRound.Base base;

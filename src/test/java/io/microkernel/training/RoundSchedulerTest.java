@@ -42,8 +42,8 @@ class RoundSchedulerTest {
         ArtifactSet set = TrainingFixtures.classifierSet(dir);
         store = ModelStore.open(dir.resolve("models/m"), 5);
         store.bootstrap(set.dir(), TrainingFixtures.CLASSES, set.description().inferenceOutput(),
-                (checkpoint, target) -> set.exportInference(OrtRuntime.get().environment(), checkpoint, target));
-        served = new ServedModel("m", store, new ModelLoader(() -> OrtRuntime.get().environment(),
+                (checkpoint, target) -> set.exportInference(OrtRuntime.bundled().environment(), checkpoint, target));
+        served = new ServedModel("m", store, new ModelLoader(() -> OrtRuntime.bundled().environment(),
                 SessionSettings.cpu(1, 1)), new ServingMetrics(registry, "m"));
         served.start();
         scheduler = scheduler(0);
@@ -52,7 +52,7 @@ class RoundSchedulerTest {
     private RoundScheduler scheduler(int minNewSamples) {
         journal = SampleJournal.open(store.root().resolve("samples"), SampleJournal.Settings.of(10_000, 0.2));
         PromotionGate gate = new PromotionGate(new PromotionGate.Thresholds(0.0, OptionalDouble.empty(), 0.1));
-        return new RoundScheduler("m", () -> OrtRuntime.get().environment(),
+        return new RoundScheduler("m", () -> OrtRuntime.bundled().environment(),
                 () -> ArtifactSet.open(store.baseDir()), served, journal, RoundRecords.open(store.root().resolve("rounds")),
                 gate, new RoundScheduler.Options(new RoundSettings(8, 32, 0.05, 0.9, 0.3), 1, minNewSamples,
                         store.root().resolve("training-work")),

@@ -97,7 +97,7 @@ class ServingYieldTest {
         assertThat(ServingYield.OFF.enabled()).isFalse();
     }
 
-    private final OrtEnvironment env = OrtRuntime.get().environment();
+    private final OrtEnvironment env = OrtRuntime.bundled().environment();
     private final PromotionGate gate = new PromotionGate(new PromotionGate.Thresholds(0.0, OptionalDouble.empty(), 0.1));
 
     /** A round on 200 samples, 3 epochs of batch 16, with the given yield; returns its outcome. */

@@ -24,7 +24,7 @@ class TensorBatchTest {
         TensorSpec label = new TensorSpec("target", DType.INT64, List.of(-1L, 1L));
         List<Sample> samples = List.of(sample(1, 1, 2, 0), sample(2, 3, 4, 2));
 
-        try (TensorBatch batch = TensorBatch.of(OrtRuntime.get().environment(), List.of("target", "x"), label, samples)) {
+        try (TensorBatch batch = TensorBatch.of(OrtRuntime.bundled().environment(), List.of("target", "x"), label, samples)) {
             assertThat(batch.inputs().keySet()).containsExactly("target", "x");
             OnnxTensor x = batch.inputs().get("x");
             assertThat(x.getInfo().getShape()).containsExactly(2, 2);
@@ -39,7 +39,7 @@ class TensorBatchTest {
     void refusesSamplesThatDoNotStack() {
         Sample odd = new Sample(3, 0, Map.of("x", Tensor.ofFloats(new long[] {3}, 1, 2, 3)), new SampleLabel.ClassIndex(0));
 
-        assertThatThrownBy(() -> TensorBatch.of(OrtRuntime.get().environment(), List.of("x"), null,
+        assertThatThrownBy(() -> TensorBatch.of(OrtRuntime.bundled().environment(), List.of("x"), null,
                         List.of(sample(1, 1, 2, 0), odd)))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("sample 3 input 'x': expected FP32[2] like the rest of the batch, found FP32[3]");

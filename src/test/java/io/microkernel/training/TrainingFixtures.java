@@ -26,7 +26,7 @@ final class TrainingFixtures {
         return ArtifactBuilder.fromModel(TinyModels.classifier(1))
                 .trainablePattern(Pattern.compile("head\\..*"))
                 .classNames(CLASSES)
-                .build(OrtRuntime.get().environment(), dir.resolve("set"));
+                .build(OrtRuntime.bundled().environment(), dir.resolve("set"));
     }
 
     /**
@@ -47,7 +47,7 @@ final class TrainingFixtures {
         return ArtifactBuilder.fromModel(model)
                 .trainablePattern(Pattern.compile("head\\..*"))
                 .loss(io.microkernel.artifacts.LossKind.MSE)
-                .build(OrtRuntime.get().environment(), dir.resolve("regression-set"));
+                .build(OrtRuntime.bundled().environment(), dir.resolve("regression-set"));
     }
 
     /** {@link TinyModels#twoInputClassifier()} as an artifact set: the training graph takes its inputs in order. */
@@ -55,7 +55,7 @@ final class TrainingFixtures {
         return ArtifactBuilder.fromModel(TinyModels.twoInputClassifier())
                 .trainablePattern(Pattern.compile("head\\..*"))
                 .classNames(CLASSES)
-                .build(OrtRuntime.get().environment(), dir.resolve("two-input-set"));
+                .build(OrtRuntime.bundled().environment(), dir.resolve("two-input-set"));
     }
 
     /** The classifier data split over two inputs: the first two features left, the last two right. */
@@ -89,7 +89,7 @@ final class TrainingFixtures {
     static TrainingRound.Base baseVersion(ArtifactSet set, Path dir) throws Exception {
         Path version = Files.createDirectories(dir.resolve("v1"));
         Files.copy(set.checkpoint(), version.resolve("checkpoint"));
-        set.exportInference(OrtRuntime.get().environment(), version.resolve("checkpoint"), version.resolve("inference.onnx"));
+        set.exportInference(OrtRuntime.bundled().environment(), version.resolve("checkpoint"), version.resolve("inference.onnx"));
         return new TrainingRound.Base(1, version.resolve("checkpoint"), version.resolve("inference.onnx"),
                 set.description().inferenceOutput());
     }

@@ -20,22 +20,39 @@ class ConfigurationErrorIT {
 
     @Test
     void aMaxBatchOfZeroStopsStartUpWithOneLineNamingIt() throws Exception {
+        String output = startAndWaitForExit("max-batch", "-Dmicrokernel.serving.max-batch=0");
+        List<String> errors = output.lines().filter(l -> l.contains("ERROR")).toList();
+        assertThat(errors).as(output).singleElement().asString()
+                .contains("invalid configuration: microkernel.serving.max-batch: expected at least 1, found 0");
+        assertThat(output).doesNotContain("ONNX Runtime").doesNotContain("Exception");
+        assertThat(temp.resolve("data")).doesNotExist();
+    }
+
+    /** The runtime, taken from its CDI producer at start-up, fails with cause and remedy in one line. */
+    @Test
+    void aMissingNativeLibraryStopsStartUpWithOneLineNamingItsRemedy() throws Exception {
+        Path missing = temp.resolve("no-such-libonnxruntime.so");
+        String output = startAndWaitForExit("native-library", "-Dmicrokernel.runtime.native-library=" + missing);
+        List<String> errors = output.lines().filter(l -> l.contains("ERROR")).toList();
+        assertThat(errors).as(output).singleElement().asString()
+                .contains("cannot start ONNX Runtime").contains(missing.getFileName().toString()).contains("remedy");
+        assertThat(output).doesNotContain("Exception");
+    }
+
+    /** Starts the packaged application with {@code setting}, waits for it to exit 1 and returns its log. */
+    private String startAndWaitForExit(String name, String setting) throws Exception {
         assertThat(PackagedApp.RUNNER).as("the packaged application; run 'mvn package' first").isRegularFile();
-        Path log = Files.createDirectories(Path.of("target", "configuration-error-it")).resolve("app.log");
+        Path log = Files.createDirectories(Path.of("target", "configuration-error-it")).resolve(name + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process process = new ProcessBuilder(java, "-Xmx256m", "-Dquarkus.http.port=0", PackagedApp.GRPC_ANY_PORT,
-                "-Dmicrokernel.data-dir=" + temp.resolve("data"), "-Dmicrokernel.serving.max-batch=0",
+                "-Dmicrokernel.data-dir=" + temp.resolve("data"), setting,
                 "-jar", PackagedApp.RUNNER.toAbsolutePath().toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             assertThat(process.waitFor(2, TimeUnit.MINUTES)).as("the application exits by itself; see " + log).isTrue();
             String output = Files.readString(log);
             assertThat(process.exitValue()).as(output).isEqualTo(1);
-            List<String> errors = output.lines().filter(l -> l.contains("ERROR")).toList();
-            assertThat(errors).as(output).singleElement().asString()
-                    .contains("invalid configuration: microkernel.serving.max-batch: expected at least 1, found 0");
-            assertThat(output).doesNotContain("ONNX Runtime").doesNotContain("Exception");
-            assertThat(temp.resolve("data")).doesNotExist();
+            return output;
         } finally {
             process.destroyForcibly().waitFor();
         }

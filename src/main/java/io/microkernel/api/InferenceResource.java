@@ -16,6 +16,8 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import io.smallrye.common.annotation.NonBlocking;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import io.smallrye.mutiny.Uni;
@@ -25,6 +27,7 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.io.InputStream;
 import java.util.OptionalInt;
+import java.util.concurrent.Executor;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -81,10 +84,16 @@ public class InferenceResource {
         Oip.InferRequest request = BinaryTensors.read(json, body == null ? new byte[0] : body.getBytes(), headerLength, contentType);
         if (served.gathers(rows(request))) {
             // Dynamic batching: the request waits for its batch without holding a thread, and is
-            // answered from the thread that ran the batch (or here, when it ran alone and short).
+            // answered from the thread that ran the batch (or here, when it ran alone and short). A
+            // short request's batch runs on this event loop, a long one's on a worker: where the
+            // request would have run without batching.
             String id = ServedPredictions.id(request.id());
+            Executor workers = Infrastructure.getDefaultWorkerPool();
+            Context loop = Vertx.currentContext();
+            Executor callerLoop = loop == null ? workers : task -> loop.runOnContext(ignored -> task.run());
             return Uni.createFrom().completionStage(() -> predictions.predictAsync(served, id,
-                    signature -> translator.fromTensors(signature.inputs(), request.tensorInputs()), inlineRunNanos))
+                    signature -> translator.fromTensors(signature.inputs(), request.tensorInputs()), inlineRunNanos,
+                    callerLoop, workers))
                     .map(prediction -> respond(served, request, prediction, id));
         }
         if (served.runsWithin(rows(request), inlineRunNanos)) {

@@ -11,6 +11,7 @@ import jakarta.inject.Inject;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.UUID;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
@@ -67,16 +68,16 @@ public class ServedPredictions {
      * the thread that completes it (the prediction log only queues there; its own thread writes the files).
      */
     public java.util.concurrent.CompletionStage<Prediction> predictAsync(ServedModel served, String id,
-            Function<ModelSignature, List<NamedTensor>> translate, long runHereNanos) {
+            Function<ModelSignature, List<NamedTensor>> translate, long runHereNanos, Executor callerLoop, Executor workers) {
         if (!feedback.enabled() && !drift.enabled()) {
-            return served.predictAsync(OptionalInt.empty(), translate, runHereNanos);
+            return served.predictAsync(OptionalInt.empty(), translate, runHereNanos, callerLoop, workers);
         }
         AtomicReference<List<NamedTensor>> inputs = new AtomicReference<>();
         return served.predictAsync(OptionalInt.empty(), signature -> {
             List<NamedTensor> translated = translate.apply(signature);
             inputs.set(translated);
             return translated;
-        }, runHereNanos).thenApply(prediction -> {
+        }, runHereNanos, callerLoop, workers).thenApply(prediction -> {
             try {
                 feedback.served(id, inputs.get(), prediction);
                 drift.served(inputs.get(), prediction);

@@ -110,7 +110,7 @@ public interface MicrokernelConfig {
             @WithDefault("0ms")
             Duration maxQueueDelay();
 
-            /** Runs of one model at once (the batcher's threads) before requests queue; 0 is the cores divided by the intra-op threads. */
+            /** Runs of one model at once before requests queue; 0 is the cores divided by the intra-op threads. */
             @WithDefault("0")
             int concurrentRuns();
         }

@@ -9,7 +9,7 @@ import java.time.Duration;
  * @param maxRows        the most rows one gathered run takes; a request with more runs alone
  * @param maxQueueDelay  how long a free run slot waits, while other runs are in progress, for more
  *                       queued requests to fill its batch (counted from the oldest one's arrival); 0: never
- * @param concurrentRuns runs of one model at once, and the batcher's dispatcher threads (at least 1)
+ * @param concurrentRuns runs of one model at once (at least 1); a request that finds them all busy queues
  */
 public record BatchingSettings(boolean enabled, int maxRows, Duration maxQueueDelay, int concurrentRuns) {
 

@@ -9,26 +9,33 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
 
 /**
- * Dynamic batching: a request that arrives while every run slot is busy (or while others wait)
- * joins one queue, and each time a run slot frees, one of the batcher's dispatcher threads takes the
- * oldest queued request together with every queued request of the same version and row shapes, up
- * to {@link BatchingSettings#maxRows} rows, and runs them as one ORT run; each request gets exactly
- * its own rows back. So a request alone runs at once, and under load batches form by themselves:
- * everything that queued during one run goes into the next.
+ * Dynamic batching without threads of its own. A request that finds a run slot free and nothing
+ * queued runs at once; one that arrives while every slot ({@link BatchingSettings#concurrentRuns})
+ * is busy joins one queue and costs nothing more until a run ends. The thread that ends a run then
+ * takes the oldest queued request together with every queued request of the same version and row
+ * shapes, up to {@link BatchingSettings#maxRows} rows, and hands that batch to the oldest request's
+ * runner (the executor its caller named: its HTTP event loop for a short run, a worker pool for a
+ * long one, or the caller's own blocked thread for {@link #run}), which runs it as one ORT run and
+ * answers each request with exactly its own rows. So under load everything that queued during one
+ * run goes into the next, and no request pays for a wake-up of a batcher thread: a queued request's
+ * batch runs where the request would have run without batching.
  *
- * <p>A request that finds a slot free and nothing queued runs on its own thread when its caller
- * allows it ({@link #submit}); otherwise a dispatcher runs it at once. With a
- * {@link BatchingSettings#maxQueueDelay} above zero, a free dispatcher whose batch is not full waits
- * up to that long (counted from the oldest queued request's arrival) for more requests, but only
- * while other runs of the model are in progress, so a lone request is still never delayed.
+ * <p>With a {@link BatchingSettings#maxQueueDelay} above zero, a free slot whose next batch is not
+ * full waits up to that long (counted from the oldest queued request's arrival) for more requests,
+ * but only while other runs of the model are in progress, so a lone request is still never delayed;
+ * a timer thread, started with the first such wait, ends the waits that no arrival or run ends.
  *
  * <p>Requests of different versions or row shapes are never joined (the key holds the
  * {@link LoadedModel} itself, so a swap starts new batches). When a joined run fails, each of its
@@ -36,10 +43,10 @@ import org.jboss.logging.Logger;
  * dynamic first dimension on every input and output, and requests of more than {@code maxRows}
  * rows, always run alone on the caller's thread and take no slot.
  *
- * <p>The batcher owns its dispatcher threads ({@link BatchingSettings#concurrentRuns} of them,
- * started with the first queued request, daemon), and stops them in {@link #close} once the queue is
- * empty. A queued request's caller holds its reference on the model until the request's future
- * completes. Thread-safe.
+ * <p>A queued request's caller holds its reference on the model until the request's future
+ * completes; a runner must run every batch it is handed (a runner that refuses one has it run on
+ * the thread that handed it over). {@link #close} answers what is queued as slots free and sends
+ * later requests to their caller's thread. Thread-safe.
  */
 final class DynamicBatcher implements AutoCloseable {
 
@@ -54,18 +61,20 @@ final class DynamicBatcher implements AutoCloseable {
     private final BatchingSettings settings;
     private final RunListener listener;
     private final ReentrantLock lock = new ReentrantLock();
-    /** Signalled whenever a request is queued, a slot frees or the batcher closes. */
-    private final Condition changed = lock.newCondition();
     /** Requests waiting for a run, oldest first, of every version and shape; guarded by {@link #lock}. */
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-    /** Runs in progress, on callers' threads and on dispatchers; guarded by {@link #lock}. */
+    /** Runs in progress or handed to a runner; guarded by {@link #lock}. */
     private int running;
     /** Guarded by {@link #lock}. */
-    private boolean dispatchersStarted;
-    /** Guarded by {@link #lock}. */
     private boolean closed;
-    private final List<Thread> dispatchers = new ArrayList<>();
+    /** Ends queue-delay waits; null until the first wait; guarded by {@link #lock}. */
+    private ScheduledThreadPoolExecutor timer;
+    /** When the earliest timer wake-up is due ({@link System#nanoTime}); guarded by {@link #lock}. */
+    private long wakeDue;
+    /** Guarded by {@link #lock}. */
+    private boolean wakeScheduled;
     private final LongAdder ranAtOnce = new LongAdder();
+    private final LongAdder ranOnCaller = new LongAdder();
     private final LongAdder queued = new LongAdder();
     private final LongAdder joinedRuns = new LongAdder();
 
@@ -73,7 +82,7 @@ final class DynamicBatcher implements AutoCloseable {
         this("model", settings, listener);
     }
 
-    /** @param name the model's name, in the dispatcher threads' names */
+    /** @param name the model's name, in the timer thread's name */
     DynamicBatcher(String name, BatchingSettings settings, RunListener listener) {
         this.name = name;
         this.settings = settings;
@@ -89,12 +98,17 @@ final class DynamicBatcher implements AutoCloseable {
         return settings.enabled() && model.batchable() && rows >= 1 && rows <= settings.maxRows();
     }
 
-    /** Requests that found a slot free and nothing queued, and ran at once on their caller's thread. */
+    /** Requests that found a slot free and nothing queued, and ran at once (on their caller's thread or runner). */
     long ranAtOnce() {
         return ranAtOnce.sum();
     }
 
-    /** Requests that went through the queue to a dispatcher. */
+    /** Of {@link #ranAtOnce}, those that ran on their caller's thread. */
+    long ranOnCaller() {
+        return ranOnCaller.sum();
+    }
+
+    /** Requests that waited in the queue for a run. */
     long queued() {
         return queued.sum();
     }
@@ -115,48 +129,55 @@ final class DynamicBatcher implements AutoCloseable {
     }
 
     /**
-     * Answers one request on {@code model}, alone or joined with others, waiting for the answer on
-     * the caller's thread. The caller holds a reference on {@code model} until this returns.
+     * Answers one request on {@code model}, alone or joined with others, on the caller's thread:
+     * a request that waits in the queue either gets its answer from another thread's run or is
+     * handed its batch and runs it here. The caller holds a reference on {@code model} until this returns.
      */
     Prediction run(LoadedModel model, List<NamedTensor> inputs) {
         int rows = rows(inputs);
         if (!gathers(model, rows)) {
             return model.run(inputs);
         }
-        return await(submit(model, inputs, rows, true));
+        CallerThread caller = new CallerThread();
+        return caller.await(submit(model, inputs, rows, caller, true));
     }
 
     /**
      * Answers one request on {@code model} without waiting for it: the returned future completes
-     * with the answer (or the request's failure) on the thread that ran it. When a slot is free,
-     * nothing is queued and {@code runHereWhenIdle} is true, the request runs on the caller's
-     * thread before this returns; otherwise the caller never blocks beyond taking the queue's lock.
-     * The caller holds a reference on {@code model} until the future completes.
+     * with the answer (or the request's failure) on the thread that ran it. When a slot is free and
+     * nothing is queued the request runs at once: on the caller's thread, before this returns, when
+     * {@code runHereWhenIdle}, else on {@code runner}. Otherwise it queues, and when it is the oldest
+     * of a batch, the batch runs on {@code runner}. The caller never blocks beyond taking the
+     * queue's lock, and holds a reference on {@code model} until the future completes.
+     *
+     * @param runner where a batch this request leads runs; it must run every task it accepts
      */
-    CompletableFuture<Prediction> submit(LoadedModel model, List<NamedTensor> inputs, boolean runHereWhenIdle) {
+    CompletableFuture<Prediction> submit(LoadedModel model, List<NamedTensor> inputs, Executor runner, boolean runHereWhenIdle) {
         int rows = rows(inputs);
         if (!gathers(model, rows)) {
             return answeredHere(model, inputs);
         }
-        return submit(model, inputs, rows, runHereWhenIdle);
+        return submit(model, inputs, rows, runner, runHereWhenIdle);
     }
 
-    private CompletableFuture<Prediction> submit(LoadedModel model, List<NamedTensor> inputs, int rows, boolean runHereWhenIdle) {
-        Pending me = new Pending(model, inputs, rows, System.nanoTime());
-        boolean runHere = false;
+    private CompletableFuture<Prediction> submit(LoadedModel model, List<NamedTensor> inputs, int rows, Executor runner,
+            boolean runHereWhenIdle) {
+        Pending me = new Pending(model, inputs, rows, runner, System.nanoTime());
         boolean afterClose = false;
+        boolean atOnce = false;
+        List<List<Pending>> ready = null;
         lock.lock();
         try {
             if (closed) {
                 // Requests that acquired their model before the close are still answered, here.
                 afterClose = true;
-            } else if (runHereWhenIdle && queue.isEmpty() && running < settings.concurrentRuns()) {
+            } else if (queue.isEmpty() && running < settings.concurrentRuns() && !mayWaitForMore(rows)) {
                 running++;
-                runHere = true;
+                atOnce = true;
             } else {
                 queue.addLast(me);
-                startDispatchers();
-                changed.signalAll();
+                // A slot may be free while the queue waits for a fuller batch; this arrival may fill it.
+                ready = takeReady(me.arrived);
             }
         } finally {
             lock.unlock();
@@ -164,17 +185,18 @@ final class DynamicBatcher implements AutoCloseable {
         if (afterClose) {
             return answeredHere(model, inputs);
         }
-        if (!runHere) {
+        if (!atOnce) {
             queued.increment();
+            handOver(ready);
             return me.answer;
         }
         ranAtOnce.increment();
-        try {
-            me.answerAlone();
-            listener.ran(1, rows);
-        } finally {
-            finished();
-            me.complete();
+        List<Pending> alone = List.of(me);
+        if (runHereWhenIdle) {
+            ranOnCaller.increment();
+            runBatch(alone);
+        } else {
+            handOver(List.of(alone));
         }
         return me.answer;
     }
@@ -187,74 +209,113 @@ final class DynamicBatcher implements AutoCloseable {
         }
     }
 
-    /** Starts the dispatchers with the first queued request; the caller holds {@link #lock}. */
-    private void startDispatchers() {
-        if (dispatchersStarted) {
+    /**
+     * Takes the batches that may run now, counting each as running: while a slot is free, the
+     * oldest queued request with every queued request that can join it, unless a queue delay says
+     * to wait for more; holds {@link #lock}.
+     *
+     * @return the batches to hand over, or null when none
+     */
+    private List<List<Pending>> takeReady(long now) {
+        List<List<Pending>> ready = null;
+        while (!queue.isEmpty() && running < settings.concurrentRuns()) {
+            Pending head = queue.peekFirst();
+            long delay = settings.maxQueueDelay().toNanos();
+            if (delay > 0 && running > 0 && !closed && joinableRows(head) < settings.maxRows()) {
+                long due = head.arrived + delay;
+                if (due - now > 0) {
+                    wakeAt(due, now);
+                    break;
+                }
+            }
+            if (ready == null) {
+                ready = new ArrayList<>(1);
+            }
+            ready.add(take(head));
+            running++;
+        }
+        return ready;
+    }
+
+    /**
+     * Whether a request of {@code rows} rows that finds a slot free and nothing queued should still
+     * wait for company: only with a queue delay, while another run is in progress, and when it does
+     * not fill a batch on its own; holds {@link #lock}.
+     */
+    private boolean mayWaitForMore(int rows) {
+        return settings.maxQueueDelay().toNanos() > 0 && running > 0 && rows < settings.maxRows();
+    }
+
+    /** Makes sure {@link #takeReady} runs again by {@code due} even if nothing arrives or ends; holds {@link #lock}. */
+    private void wakeAt(long due, long now) {
+        if (wakeScheduled && wakeDue - due <= 0) {
             return;
         }
-        dispatchersStarted = true;
-        for (int i = 0; i < settings.concurrentRuns(); i++) {
-            Thread thread = new Thread(this::dispatch, "microkernel-batcher-" + name + "-" + i);
-            thread.setDaemon(true);
-            dispatchers.add(thread);
-            thread.start();
+        if (timer == null) {
+            timer = new ScheduledThreadPoolExecutor(1, task -> {
+                Thread thread = new Thread(task, "microkernel-batcher-" + name + "-delay");
+                thread.setDaemon(true);
+                return thread;
+            });
+            timer.setRemoveOnCancelPolicy(true);
+        }
+        wakeScheduled = true;
+        wakeDue = due;
+        timer.schedule(() -> wake(due), due - now, TimeUnit.NANOSECONDS);
+    }
+
+    /** The timer's task: hands over what may run now that a queue delay has passed. */
+    private void wake(long due) {
+        List<List<Pending>> ready;
+        lock.lock();
+        try {
+            if (wakeScheduled && wakeDue == due) {
+                wakeScheduled = false;
+            }
+            ready = takeReady(System.nanoTime());
+        } finally {
+            lock.unlock();
+        }
+        handOver(ready);
+    }
+
+    /** Hands each batch to its oldest request's runner; one the runner refuses runs on this thread. */
+    private void handOver(List<List<Pending>> batches) {
+        if (batches == null) {
+            return;
+        }
+        for (List<Pending> batch : batches) {
+            try {
+                batch.get(0).runner.execute(() -> runBatch(batch));
+            } catch (RuntimeException refused) {
+                runBatch(batch);
+            }
         }
     }
 
-    /** A dispatcher's loop: take the next batch when a slot is free, run it, answer it; until closed and drained. */
-    private void dispatch() {
-        while (true) {
-            List<Pending> batch;
+    /**
+     * Runs a batch that holds a slot, frees the slot, hands what queued meanwhile to its runner, and
+     * only then answers the batch, so the answers' follow-up work does not hold the next run back.
+     */
+    private void runBatch(List<Pending> batch) {
+        try {
+            runTogether(batch);
+        } catch (Throwable e) {
+            LOG.errorf(e, "a batched run of %s failed outside the model run", name);
+        } finally {
+            List<List<Pending>> next;
             lock.lock();
             try {
-                batch = nextBatch();
-                if (batch == null) {
-                    return;
-                }
-                running++;
+                running--;
+                next = takeReady(System.nanoTime());
             } finally {
                 lock.unlock();
             }
             try {
-                runTogether(batch);
-            } catch (Throwable e) {
-                LOG.errorf(e, "a batched run of %s failed outside the model run", name);
+                handOver(next);
             } finally {
-                finished();
-                // Answered after the slot is free, so the answers' follow-up work does not hold a run back.
                 batch.forEach(Pending::complete);
             }
-        }
-    }
-
-    /** Waits until a batch may run and takes it, or returns null once closed with nothing queued; holds {@link #lock}. */
-    private List<Pending> nextBatch() {
-        while (true) {
-            if (queue.isEmpty()) {
-                if (closed) {
-                    return null;
-                }
-                changed.awaitUninterruptibly();
-                continue;
-            }
-            if (running >= settings.concurrentRuns()) {
-                changed.awaitUninterruptibly();
-                continue;
-            }
-            Pending head = queue.peekFirst();
-            long delay = settings.maxQueueDelay().toNanos();
-            if (delay > 0 && running > 0 && !closed && joinableRows(head) < settings.maxRows()) {
-                long left = head.arrived + delay - System.nanoTime();
-                if (left > 0) {
-                    try {
-                        changed.awaitNanos(left);
-                    } catch (InterruptedException e) {
-                        // Nothing interrupts a dispatcher (close() signals instead); the loop re-checks either way.
-                    }
-                    continue;
-                }
-            }
-            return take(head);
         }
     }
 
@@ -286,7 +347,10 @@ final class DynamicBatcher implements AutoCloseable {
 
     private void runTogether(List<Pending> batch) {
         LoadedModel model = batch.get(0).model;
-        int rows = batch.stream().mapToInt(p -> p.rows).sum();
+        int rows = 0;
+        for (Pending pending : batch) {
+            rows += pending.rows;
+        }
         if (batch.size() == 1) {
             batch.get(0).answerAlone();
         } else {
@@ -311,64 +375,36 @@ final class DynamicBatcher implements AutoCloseable {
         joinedRuns.increment();
     }
 
-    private void finished() {
-        lock.lock();
-        try {
-            running--;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /**
-     * Stops the dispatchers once every queued request is answered; later requests run on their
-     * caller's thread. Idempotent; does not wait for the dispatchers.
+     * Sends later requests to their caller's thread; what is queued runs as slots free, without
+     * waiting for a queue delay. Idempotent; does not wait for runs in progress.
      */
     @Override
     public void close() {
+        List<List<Pending>> ready;
         lock.lock();
         try {
+            if (closed) {
+                return;
+            }
             closed = true;
-            changed.signalAll();
+            ready = takeReady(System.nanoTime());
+            if (timer != null) {
+                timer.shutdownNow();
+            }
         } finally {
             lock.unlock();
         }
+        handOver(ready);
     }
 
-    /** The dispatcher threads started so far; for tests. */
-    List<Thread> dispatchers() {
+    /** Whether the queue-delay timer's thread was started and has not been shut down; for tests. */
+    boolean timerRunning() {
         lock.lock();
         try {
-            return List.copyOf(dispatchers);
+            return timer != null && !timer.isShutdown();
         } finally {
             lock.unlock();
-        }
-    }
-
-    /** Waits for a queued request's answer; an interrupt is kept for after, since the answer is owed. */
-    private static Prediction await(CompletableFuture<Prediction> answer) {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return answer.get();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof RuntimeException runtime) {
-                        throw runtime;
-                    }
-                    if (e.getCause() instanceof Error error) {
-                        throw error;
-                    }
-                    throw new InferenceFailedException("the batched run failed: " + e.getCause(), e.getCause());
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 
@@ -386,6 +422,52 @@ final class DynamicBatcher implements AutoCloseable {
     }
 
     /**
+     * The runner of a caller blocked in {@link #run}: a batch its request leads is handed to the
+     * caller's own thread, which runs it and goes on waiting until its own answer is in. Only a
+     * request at the head of a batch is handed a task, and only before its answer completes.
+     */
+    private static final class CallerThread implements Executor {
+        private static final Runnable ANSWERED = () -> { };
+        private final BlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
+
+        @Override
+        public void execute(Runnable task) {
+            tasks.add(task);
+        }
+
+        /** Runs what it is handed until {@code answer} completes; an interrupt is kept for after, since answers are owed. */
+        Prediction await(CompletableFuture<Prediction> answer) {
+            answer.whenComplete((prediction, failure) -> tasks.add(ANSWERED));
+            boolean interrupted = false;
+            try {
+                while (!answer.isDone()) {
+                    try {
+                        tasks.take().run();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                return answer.get();
+            } catch (InterruptedException e) {
+                // get() on a completed future does not wait, so it is not interrupted.
+                throw new IllegalStateException(e);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                if (e.getCause() instanceof Error error) {
+                    throw error;
+                }
+                throw new InferenceFailedException("the batched run failed: " + e.getCause(), e.getCause());
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /**
      * One request. Its {@code prediction} and {@code failure} are written by the thread that runs
      * it and read by the same thread in {@link #complete}; the caller only sees {@link #answer}.
      */
@@ -393,15 +475,17 @@ final class DynamicBatcher implements AutoCloseable {
         private final LoadedModel model;
         private final List<NamedTensor> inputs;
         private final int rows;
+        private final Executor runner;
         private final long arrived;
         private final CompletableFuture<Prediction> answer = new CompletableFuture<>();
         private Prediction prediction;
         private Throwable failure;
 
-        Pending(LoadedModel model, List<NamedTensor> inputs, int rows, long arrived) {
+        Pending(LoadedModel model, List<NamedTensor> inputs, int rows, Executor runner, long arrived) {
             this.model = model;
             this.inputs = inputs;
             this.rows = rows;
+            this.runner = runner;
             this.arrived = arrived;
         }
 

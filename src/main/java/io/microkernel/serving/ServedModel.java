@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -225,15 +226,20 @@ public final class ServedModel implements AutoCloseable {
 
     /**
      * Like {@link #predict}, without waiting for the run: for callers that must not block (an HTTP
-     * event loop). When the request may be gathered with others ({@link #gathers}), it runs on the
-     * calling thread only when nothing else is running or queued and the version's recent runs say
-     * it takes at most {@code runHereNanos}; otherwise one of the batcher's threads runs it and
-     * completes the returned stage there. A request that cannot be gathered runs on the calling
-     * thread. The version's reference is held until the stage completes; failures to acquire,
-     * translate or run complete the stage exceptionally with the same exceptions {@link #predict} throws.
+     * event loop). A request that may be gathered with others ({@link #gathers}) and whose run the
+     * version's recent runs say takes at most {@code runHereNanos} is short: it runs on the calling
+     * thread when nothing else is running or queued, and a batch it leads runs on {@code callerLoop}.
+     * A longer one runs, alone or leading a batch, on {@code workers}. A request that waits in the
+     * queue is answered from the thread that ran its batch, which completes the returned stage. A
+     * request that cannot be gathered runs on the calling thread. The version's reference is held
+     * until the stage completes; failures to acquire, translate or run complete the stage
+     * exceptionally with the same exceptions {@link #predict} throws.
+     *
+     * @param callerLoop runs tasks later on the calling thread's own loop (an HTTP event loop)
+     * @param workers    runs tasks on threads that may block for a long run
      */
     public CompletableFuture<Prediction> predictAsync(OptionalInt version, Function<ModelSignature, List<NamedTensor>> translate,
-            long runHereNanos) {
+            long runHereNanos, Executor callerLoop, Executor workers) {
         long start = System.nanoTime();
         LoadedModel model;
         try {
@@ -248,7 +254,8 @@ public final class ServedModel implements AutoCloseable {
             List<NamedTensor> inputs = translate.apply(model.signature());
             int rows = DynamicBatcher.rows(inputs);
             long perRow = model.typicalRowNanos();
-            answer = batcher.submit(model, inputs, perRow > 0 && rows > 0 && perRow * rows <= runHereNanos);
+            boolean shortRun = perRow > 0 && rows > 0 && perRow * rows <= runHereNanos;
+            answer = batcher.submit(model, inputs, shortRun ? callerLoop : workers, shortRun);
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }

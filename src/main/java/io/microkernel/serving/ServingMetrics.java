@@ -14,9 +14,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Serving meters: inference latency by version and outcome, the active version, swaps and load
- * failures. Prometheus names: {@code microkernel_inference_seconds},
+ * failures, and the sizes of the dynamic batcher's runs. Prometheus names: {@code microkernel_inference_seconds},
  * {@code microkernel_model_active_version}, {@code microkernel_model_swaps_total},
- * {@code microkernel_model_load_failures_total}.
+ * {@code microkernel_model_load_failures_total}, {@code microkernel_inference_batch_requests} and
+ * {@code microkernel_inference_batch_rows}.
  *
  * <p>The inference timers of a version are registered once, when the version is loaded, and removed
  * from the registry when its session closes, so the number of meters stays bounded however many
@@ -36,6 +37,13 @@ public final class ServingMetrics {
             this.tag = tag;
         }
     }
+
+    /**
+     * Upper bounds of the histogram buckets of the batcher's runs ({@code le} of
+     * {@code microkernel_inference_batch_requests_bucket} and {@code microkernel_inference_batch_rows_bucket}):
+     * how many runs answered one request, two, up to four, and so on.
+     */
+    static final double[] BATCH_SIZE_BUCKETS = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128, 256};
 
     private final MeterRegistry registry;
     private final String model;
@@ -59,9 +67,11 @@ public final class ServingMetrics {
                 .tag("model", model)
                 .register(registry);
         batchRequests = io.micrometer.core.instrument.DistributionSummary.builder("microkernel.inference.batch.requests")
-                .description("Requests answered by one run of the dynamic batcher").tag("model", model).register(registry);
+                .description("Requests answered by one run of the dynamic batcher").tag("model", model)
+                .serviceLevelObjectives(BATCH_SIZE_BUCKETS).register(registry);
         batchRows = io.micrometer.core.instrument.DistributionSummary.builder("microkernel.inference.batch.rows")
-                .description("Rows in one run of the dynamic batcher").tag("model", model).register(registry);
+                .description("Rows in one run of the dynamic batcher").tag("model", model)
+                .serviceLevelObjectives(BATCH_SIZE_BUCKETS).register(registry);
         swaps = Counter.builder("microkernel.model.swaps").description("Completed model swaps")
                 .tag("model", model).register(registry);
         loadFailures = Counter.builder("microkernel.model.load.failures")
@@ -131,7 +141,8 @@ public final class ServingMetrics {
 
     /**
      * One run of the dynamic batcher: how many requests it answered ({@code microkernel_inference_batch_requests})
-     * and how many rows it ran ({@code microkernel_inference_batch_rows}).
+     * and how many rows it ran ({@code microkernel_inference_batch_rows}), both histograms over
+     * {@link #BATCH_SIZE_BUCKETS}, so the gathered batch sizes show, not only their mean.
      */
     void ranBatch(int requests, int rows) {
         batchRequests.record(requests);

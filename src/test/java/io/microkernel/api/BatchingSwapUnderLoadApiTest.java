@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link SwapUnderLoadApiTest} with dynamic batching on and one run slot, so concurrent OIP v2
- * requests queue, are gathered and are answered from the batcher's thread: no request fails across
- * swaps and each answer names the version that computed it. Bad input still answers 400.
+ * requests queue, are gathered and are answered from the thread that ran their batch: no request
+ * fails across swaps and each answer names the version that computed it. Bad input still answers
+ * 400, and the sizes of the gathered runs are a Prometheus histogram.
  */
 @QuarkusTest
 @TestProfile(BatchingSwapUnderLoadApiTest.Batching.class)
@@ -42,5 +43,8 @@ class BatchingSwapUnderLoadApiTest extends SwapUnderLoadApiTest {
         double runs = metrics.lines().filter(line -> line.startsWith("microkernel_inference_batch_requests_count"))
                 .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
         assertThat(runs).as("runs of the dynamic batcher").isPositive();
+        assertThat(metrics.lines().filter(line -> line.startsWith("microkernel_inference_batch_requests_bucket")))
+                .as("histogram buckets of the requests per run").anyMatch(line -> line.contains("le=\"1.0\""))
+                .anyMatch(line -> line.contains("le=\"8.0\"")).anyMatch(line -> line.contains("le=\"+Inf\""));
     }
 }

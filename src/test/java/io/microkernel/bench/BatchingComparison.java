@@ -10,7 +10,9 @@ import java.util.Map;
  * Dynamic batching on against off: a second service, started like the run's own but with
  * {@code microkernel.serving.batching.enabled=true}, and the run's own (batching off, the default),
  * measured in alternating blocks on the same batch-1 request: throughput at saturation with the
- * plan's HTTP clients, and p50 at concurrency 1, where batching must cost nothing.
+ * plan's HTTP clients, and p50 at concurrency 1, where batching must cost nothing. The batching
+ * service's own histogram of requests per run ({@code microkernel_inference_batch_requests_bucket})
+ * says how large the gathered batches were during the saturated blocks.
  */
 final class BatchingComparison {
 
@@ -42,6 +44,7 @@ final class BatchingComparison {
             double offSeconds = 0;
             double onSeconds = 0;
             double[] runsBefore = batchMeter(on);
+            Map<Double, Double> bucketsBefore = batchBuckets(on);
             for (int block = 0; block < BLOCKS; block++) {
                 ServiceBenchmark.Saturation a = bench.saturate(plan.httpSaturationClients(), () -> require(off.send(offInfer)));
                 ServiceBenchmark.Saturation b = bench.saturate(plan.httpSaturationClients(), () -> require(on.send(onInfer)));
@@ -51,6 +54,7 @@ final class BatchingComparison {
                 onSeconds += b.seconds();
             }
             double[] runsAfter = batchMeter(on);
+            Map<Double, Double> bucketsAfter = batchBuckets(on);
             Latencies offOne = new Latencies();
             Latencies onOne = new Latencies();
             int perBlock = Math.max(50, plan.requestsPerBlock() / 2);
@@ -67,6 +71,7 @@ final class BatchingComparison {
             detail.put("saturation_rps_on", Math.round(onRps));
             detail.put("clients", plan.httpSaturationClients());
             detail.put("requests_per_run_on_saturated", perRun(runsAfter[0] - runsBefore[0], runsAfter[1] - runsBefore[1]));
+            detail.put("runs_by_requests_on_saturated", runsByRequests(bucketsBefore, bucketsAfter));
             double[] total = batchMeter(on);
             detail.put("requests_per_run_on", perRun(total[0], total[1]));
             detail.putAll(batchScaling(inProcess, plan.httpSaturationClients()));
@@ -135,6 +140,37 @@ final class BatchingComparison {
             }
         }
         return new double[] {sum, count};
+    }
+
+    /** The batching service's cumulative histogram of requests per run so far: upper bound to runs at most that large. */
+    private static Map<Double, Double> batchBuckets(MicrokernelClient client) throws IOException, InterruptedException {
+        Map<Double, Double> buckets = new java.util.TreeMap<>();
+        for (String line : client.get("/q/metrics").body().lines().toList()) {
+            if (line.startsWith("microkernel_inference_batch_requests_bucket{") && !line.contains("le=\"+Inf\"")) {
+                int at = line.indexOf("le=\"") + 4;
+                double le = Double.parseDouble(line.substring(at, line.indexOf('"', at)));
+                buckets.put(le, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+            }
+        }
+        return buckets;
+    }
+
+    /**
+     * Runs between two readings of {@link #batchBuckets}, by how many requests each answered: the key
+     * is a bucket's upper bound, the value the runs above the previous bound and at most this one.
+     */
+    private static Map<String, Long> runsByRequests(Map<Double, Double> before, Map<Double, Double> after) {
+        Map<String, Long> runs = new LinkedHashMap<>();
+        double below = 0;
+        for (Map.Entry<Double, Double> bucket : after.entrySet()) {
+            double upTo = bucket.getValue() - before.getOrDefault(bucket.getKey(), 0.0);
+            long inBucket = Math.round(upTo - below);
+            if (inBucket > 0) {
+                runs.put(Long.toString(Math.round(bucket.getKey())), inBucket);
+            }
+            below = upTo;
+        }
+        return runs;
     }
 
     private static void require(HttpResponse<String> response) throws IOException {

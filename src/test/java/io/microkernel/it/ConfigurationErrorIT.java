@@ -39,15 +39,26 @@ class ConfigurationErrorIT {
         assertThat(output).doesNotContain("Exception");
     }
 
-    /** Starts the packaged application with {@code setting}, waits for it to exit 1 and returns its log. */
-    private String startAndWaitForExit(String name, String setting) throws Exception {
+    /** Fleet mode's role is one of two words; anything else stops start-up before NATS is asked. */
+    @Test
+    void anUnknownFleetRoleStopsStartUpWithOneLineNamingIt() throws Exception {
+        String output = startAndWaitForExit("fleet-role", "-Dmicrokernel.fleet.nats-url=nats://127.0.0.1:1",
+                "-Dmicrokernel.fleet.role=trainer");
+        List<String> errors = output.lines().filter(l -> l.contains("ERROR")).toList();
+        assertThat(errors).as(output).isNotEmpty().allSatisfy(line -> assertThat(line).contains(
+                "microkernel.fleet.role: expected trainer-eligible or serve-only, found 'trainer'"));
+    }
+
+    /** Starts the packaged application with {@code settings}, waits for it to exit 1 and returns its log. */
+    private String startAndWaitForExit(String name, String... settings) throws Exception {
         assertThat(PackagedApp.RUNNER).as("the packaged application; run 'mvn package' first").isRegularFile();
         Path log = Files.createDirectories(Path.of("target", "configuration-error-it")).resolve(name + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(java, "-Xmx256m", "-Dquarkus.http.port=0", PackagedApp.GRPC_ANY_PORT,
-                "-Dmicrokernel.data-dir=" + temp.resolve("data"), setting,
-                "-jar", PackagedApp.RUNNER.toAbsolutePath().toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        List<String> command = new java.util.ArrayList<>(List.of(java, "-Xmx256m", "-Dquarkus.http.port=0",
+                PackagedApp.GRPC_ANY_PORT, "-Dmicrokernel.data-dir=" + temp.resolve("data")));
+        command.addAll(List.of(settings));
+        command.addAll(List.of("-jar", PackagedApp.RUNNER.toAbsolutePath().toString()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             assertThat(process.waitFor(2, TimeUnit.MINUTES)).as("the application exits by itself; see " + log).isTrue();
             String output = Files.readString(log);

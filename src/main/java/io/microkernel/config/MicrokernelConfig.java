@@ -201,10 +201,11 @@ public interface MicrokernelConfig {
             /**
              * Between units of its work (optimizer steps, holdout batches, the sessions it opens, the
              * export), a round waits while serving has inference requests in flight, at most
-             * {@code yield-max-wait} each time. Off by default: no run has yet shown it lowers the
-             * inference p99 during rounds (bench/RESULTS.md).
+             * {@code yield-max-wait} each time. On by default: on a quiet 2-core machine it brought the
+             * inference p99 during rounds from 1.94 to 0.85 times the idle p99, for rounds about 10%
+             * slower under that load (bench/RESULTS.md, {@code bench/run --rounds-only}).
              */
-            @WithDefault("false")
+            @WithDefault("true")
             boolean yieldToServing();
 
             /** The longest a round waits for serving at one point of its work (above 0, at most 1s). */

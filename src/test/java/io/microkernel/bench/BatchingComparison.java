@@ -39,6 +39,11 @@ final class BatchingComparison {
             for (int i = 0; i < plan.warmupRequests(); i++) {
                 require(on.send(onInfer));
             }
+            // One discarded saturation block each: the batching service has just started, while the
+            // run's own has answered every earlier phase, and a first saturated block mostly measures
+            // the JIT compiler (HttpSaturation found it at less than half the warm throughput).
+            bench.saturate(plan.httpSaturationClients(), () -> require(on.send(onInfer)));
+            bench.saturate(plan.httpSaturationClients(), () -> require(off.send(offInfer)));
             Latencies offSaturated = new Latencies();
             Latencies onSaturated = new Latencies();
             double offSeconds = 0;

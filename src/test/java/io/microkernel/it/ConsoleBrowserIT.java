@@ -141,6 +141,19 @@ class ConsoleBrowserIT {
         await().atMost(PAGE).until(() -> !browser.findElements(By.cssSelector("tr[data-round='1']")).isEmpty());
         assertThat(text(By.cssSelector("tr[data-round='1'] .badge"))).isEqualTo("promoted");
         screenshot("rounds-list");
+
+        // A round started from the Rounds page shows its epoch and step while it runs, and its cancel
+        // button ends it: the round is recorded cancelled and the served version stays.
+        browser.findElement(By.id("round-epochs")).sendKeys("2000");
+        browser.findElement(By.id("round-batch")).sendKeys("8");
+        browser.findElement(By.id("start-round")).click();
+        await().atMost(PAGE).until(() -> browser.getCurrentUrl().endsWith("#rounds/2"));
+        await().atMost(ROUND).ignoreException(StaleElementReferenceException.class)
+                .until(() -> text(By.id("live-epoch")).matches("\\d+ / 2000") && text(By.id("live-step")).matches("[1-9]\\d* / \\d+"));
+        browser.findElement(By.id("cancel-round")).click();
+        await().atMost(ROUND).ignoreException(StaleElementReferenceException.class)
+                .until(() -> text(By.cssSelector("#round-state .badge")).equals("cancelled"));
+        assertThat(activeVersion()).isEqualTo(1);
         open("samples");
         await().atMost(PAGE).until(() -> text(By.id("samples-total")).equals("200"));
         assertThat(browser.findElements(By.cssSelector("#label-chart canvas"))).isNotEmpty();

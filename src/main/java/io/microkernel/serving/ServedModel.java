@@ -202,13 +202,7 @@ public final class ServedModel implements AutoCloseable {
 
     private Prediction predictCounted(OptionalInt version, Function<ModelSignature, List<NamedTensor>> translate) {
         long start = System.nanoTime();
-        LoadedModel model;
-        try {
-            model = acquire(version);
-        } catch (RuntimeException e) {
-            metrics.recordInference(OptionalInt.empty(), outcomeOf(e), System.nanoTime() - start);
-            throw e;
-        }
+        LoadedModel model = acquireRecorded(version, start);
         ServingMetrics.Outcome outcome = ServingMetrics.Outcome.ERROR;
         try {
             Prediction prediction = batcher.run(model, translate.apply(model.signature()));
@@ -243,9 +237,8 @@ public final class ServedModel implements AutoCloseable {
         long start = System.nanoTime();
         LoadedModel model;
         try {
-            model = acquire(version);
+            model = acquireRecorded(version, start);
         } catch (RuntimeException e) {
-            metrics.recordInference(OptionalInt.empty(), outcomeOf(e), System.nanoTime() - start);
             return CompletableFuture.failedFuture(e);
         }
         inFlight.incrementAndGet();
@@ -281,6 +274,16 @@ public final class ServedModel implements AutoCloseable {
             }
         });
         return answered;
+    }
+
+    /** {@link #acquire}, recording a failure to acquire as a request that ended at once, with no version. */
+    private LoadedModel acquireRecorded(OptionalInt version, long start) {
+        try {
+            return acquire(version);
+        } catch (RuntimeException e) {
+            metrics.recordInference(OptionalInt.empty(), outcomeOf(e), System.nanoTime() - start);
+            throw e;
+        }
     }
 
     /**

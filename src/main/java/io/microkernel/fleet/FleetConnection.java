@@ -13,6 +13,7 @@ import io.nats.client.Options;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.ObjectStoreConfiguration;
 import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -152,6 +153,20 @@ public final class FleetConnection implements AutoCloseable {
             KeyValue bucket = nats().keyValue(name, kvOptions());
             buckets.put(name, bucket);
             return bucket;
+        }
+    }
+
+    /** Creates the stream {@code config} names when missing, or updates it to {@code config}'s limits. */
+    void createOrUpdateStream(StreamConfiguration config) throws IOException, JetStreamApiException {
+        var management = nats().jetStreamManagement(jetStreamOptions());
+        try {
+            management.getStreamInfo(config.getName());
+            management.updateStream(config);
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() != NOT_FOUND) {
+                throw e;
+            }
+            management.addStream(config);
         }
     }
 

@@ -93,20 +93,11 @@ public final class FleetPredictions implements AutoCloseable {
         if (ready) {
             return;
         }
-        JetStreamManagement management = connection.nats().jetStreamManagement(connection.jetStreamOptions());
         StreamConfiguration config = StreamConfiguration.builder().name(stream).subjects(subjectPrefix + "*")
                 .storageType(StorageType.File).maxMessagesPerSubject(1).maxAge(retention)
                 .maxMessages(maxMessages).maxBytes(maxBytes).discardPolicy(DiscardPolicy.Old)
                 .duplicateWindow(retention.compareTo(DUPLICATE_WINDOW) < 0 ? retention : DUPLICATE_WINDOW).build();
-        try {
-            management.getStreamInfo(stream);
-            management.updateStream(config);
-        } catch (JetStreamApiException e) {
-            if (e.getApiErrorCode() != FleetConnection.NOT_FOUND) {
-                throw e;
-            }
-            management.addStream(config);
-        }
+        connection.createOrUpdateStream(config);
         ready = true;
     }
 

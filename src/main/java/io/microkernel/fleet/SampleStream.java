@@ -68,20 +68,11 @@ public final class SampleStream {
 
     /** Creates the stream when missing (or updates its limits); called again after each reconnect. */
     synchronized void ensure() throws IOException, JetStreamApiException {
-        JetStreamManagement management = connection.nats().jetStreamManagement(connection.jetStreamOptions());
         StreamConfiguration config = StreamConfiguration.builder().name(settings.samplesStream())
                 .subjects(settings.samplesSubject()).storageType(StorageType.File)
                 .maxMessages(settings.maxSamples()).discardPolicy(DiscardPolicy.New)
                 .duplicateWindow(settings.duplicateWindow()).build();
-        try {
-            management.getStreamInfo(settings.samplesStream());
-            management.updateStream(config);
-        } catch (JetStreamApiException e) {
-            if (e.getApiErrorCode() != FleetConnection.NOT_FOUND) {
-                throw e;
-            }
-            management.addStream(config);
-        }
+        connection.createOrUpdateStream(config);
         ready = true;
     }
 

@@ -6,11 +6,10 @@ import static org.awaitility.Awaitility.await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.microkernel.fleet.ActivePointer;
 import io.microkernel.fleet.Fleet;
-import io.microkernel.fleet.FleetSettings;
 import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.store.ModelStore;
 import io.microkernel.store.ModelVersion;
-import io.microkernel.testing.NatsServer;
+import io.microkernel.testing.FleetFixture;
 import io.microkernel.testing.StoreFixtures;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,8 +32,7 @@ class FleetVersionsTest {
     @TempDir
     Path temp;
 
-    private NatsServer nats;
-    private Fleet fleet;
+    private FleetFixture fleets;
     private ServedModel served;
     private FleetVersions versions;
 
@@ -46,20 +44,15 @@ class FleetVersionsTest {
         if (served != null) {
             served.close();
         }
-        if (fleet != null) {
-            fleet.close();
-        }
-        if (nats != null) {
-            nats.close();
+        if (fleets != null) {
+            fleets.close();
         }
     }
 
     @Test
     void theCacheFollowsTheFleetsRetentionAndAnActivationPrunesTheBucket() throws Exception {
-        nats = NatsServer.start(temp.resolve("nats"));
-        fleet = Fleet.open(new FleetSettings(nats.url(), "default", "r1", true, Duration.ofSeconds(2),
-                Duration.ofSeconds(2), 100, Duration.ofMinutes(2), ""));
-        await().atMost(PATIENCE).until(fleet.connection()::isConnected);
+        fleets = FleetFixture.start(temp.resolve("nats"));
+        Fleet fleet = fleets.fleet("default", "r1", true, 100);
 
         // This replica keeps 2 versions; it starts with version 1 and makes it the fleet's first.
         ModelStore mine = StoreFixtures.bootstrapped(temp.resolve("mine"), 2, StoreFixtures.classifierFavouring(0));

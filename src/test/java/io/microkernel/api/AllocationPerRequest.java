@@ -41,7 +41,7 @@ import java.util.function.Supplier;
  * <p>"before" reads into buffers of their own and makes ids with {@code UUID.randomUUID()}, as the
  * service did; "after" is what it does now. Heap bytes are the thread's own count
  * ({@code com.sun.management.ThreadMXBean#getCurrentThreadAllocatedBytes}), exact and repeatable;
- * direct buffers are the pool's count of buffers it had to allocate.
+ * input allocations are the direct buffers the request tensors allocated (the pool counts them; a reused one is none).
  *
  * <p>Run: {@code ./mvnw -B -o -q dependency:build-classpath -Dmdep.outputFile=target/test-cp.txt}, then
  * {@code java -cp target/classes:target/test-classes:$(cat target/test-cp.txt) io.microkernel.api.AllocationPerRequest
@@ -96,23 +96,25 @@ final class AllocationPerRequest {
             }
             JsonMapper json = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
             RequestTranslator translator = new RequestTranslator(256);
-            // Every variant and body once, for the compiler, then measured rounds taking turns; the best round counts.
+            // Every variant and body once, for the compiler, then measured rounds taking turns; each figure is its best round's.
             Figure[][] best = new Figure[variants.size()][bodies.size()];
             for (int round = -1; round < rounds; round++) {
                 for (int v = 0; v < variants.size(); v++) {
                     for (int b = 0; b < bodies.size(); b++) {
                         Figure figure = measure(served, json, translator, variants.get(v), bodies.get(b),
                                 round < 0 ? requests / 2 : requests);
-                        if (round >= 0 && (best[v][b] == null || figure.heapBytes() < best[v][b].heapBytes())) {
-                            best[v][b] = figure;
+                        if (round >= 0) {
+                            Figure was = best[v][b];
+                            best[v][b] = was == null ? figure : new Figure(Math.min(was.heapBytes(), figure.heapBytes()),
+                                    Math.min(was.directBuffers(), figure.directBuffers()), Math.min(was.nanos(), figure.nanos()));
                         }
                     }
                 }
             }
             System.out.printf(Locale.ROOT, "%nallocation per OIP v2 infer request on models/default (input %s %s),"
-                    + " %d requests x %d rounds, best round%n", input.dtype().oipName(), input.shapeText(), requests, rounds);
+                    + " %d requests x %d rounds, each figure its best round%n", input.dtype().oipName(), input.shapeText(), requests, rounds);
             System.out.printf(Locale.ROOT, "%-8s %-7s %14s %16s %12s%n", "body", "variant", "heap B/request",
-                    "direct buf/req", "us/request");
+                    "input allocs/req", "us/request");
             for (int b = 0; b < bodies.size(); b++) {
                 for (int v = 0; v < variants.size(); v++) {
                     Figure f = best[v][b];

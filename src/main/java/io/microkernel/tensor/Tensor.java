@@ -328,6 +328,7 @@ public final class Tensor {
         Tensor first = rows.get(0);
         for (int i = 0; i < rows.size(); i++) {
             Tensor row = rows.get(i);
+            row.checkLive();
             if (row.dtype != first.dtype || !Arrays.equals(row.shape, first.shape)) {
                 throw new IllegalArgumentException("tensor " + i + ": expected " + first + " like the first, found " + row);
             }
@@ -360,6 +361,7 @@ public final class Tensor {
         long bytes = 0;
         for (int i = 0; i < parts.size(); i++) {
             Tensor part = parts.get(i);
+            part.checkLive();
             if (part.rank() == 0 || part.dtype != first.dtype
                     || !Arrays.equals(Shapes.withoutBatch(part.shape), Shapes.withoutBatch(first.shape))) {
                 throw new IllegalArgumentException("tensor " + i + ": expected rows like the first's " + first + ", found " + part);
@@ -384,6 +386,7 @@ public final class Tensor {
 
     /** Rows {@code from} (inclusive) to {@code to} (exclusive) of the first dimension, as a tensor of its own (a copy). */
     public Tensor rows(int from, int to) {
+        checkLive();
         if (shape.length == 0 || from < 0 || to > shape[0] || from > to) {
             throw new IndexOutOfBoundsException("rows " + from + " to " + to + " of a tensor of shape " + Shapes.text(shape));
         }
@@ -400,6 +403,7 @@ public final class Tensor {
 
     /** Row {@code index} of the first dimension, without that dimension, as a tensor of its own (a copy). */
     public Tensor row(int index) {
+        checkLive();
         if (shape.length == 0 || index < 0 || index >= shape[0]) {
             throw new IndexOutOfBoundsException("row " + index + " of a tensor of shape " + Shapes.text(shape));
         }

@@ -84,6 +84,8 @@ class BufferPoolTest {
         assertThat(pool.idleBytes()).isEqualTo(64);
         assertThatThrownBy(() -> tensor.getDouble(0)).isInstanceOf(IllegalStateException.class).hasMessageContaining("recycled");
         assertThatThrownBy(tensor::bytes).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> Tensor.concat(java.util.List.of(tensor))).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> tensor.row(0)).isInstanceOf(IllegalStateException.class);
         // Two takers after one return: the second must get a buffer of its own, not the same one again.
         Tensor a = Tensor.copyOf(DType.FLOAT, new long[] {4}, floats(5, 6, 7, 8), pool);
         Tensor b = Tensor.copyOf(DType.FLOAT, new long[] {4}, floats(9, 10, 11, 12), pool);

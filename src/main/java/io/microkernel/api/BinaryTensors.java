@@ -14,7 +14,6 @@ import jakarta.ws.rs.NotSupportedException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -39,11 +38,6 @@ final class BinaryTensors {
     private static final Oip.FlatElements FLAT = new Oip.FlatElements();
 
     private BinaryTensors() {
-    }
-
-    /** The request, with each binary input's bytes attached as its data; its tensors own their buffers. */
-    static Oip.InferRequest read(ObjectMapper json, InputStream body, String headerLength, String contentType) throws IOException {
-        return read(json, body.readAllBytes(), headerLength, contentType, BufferPool.NONE);
     }
 
     /** The request from a body received whole; its tensors own their buffers. */

@@ -8,12 +8,12 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import io.microkernel.serving.InputProblem;
 import io.microkernel.serving.InputValidationException;
 import io.microkernel.serving.TensorData;
+import io.microkernel.tensor.BufferPool;
 import io.microkernel.tensor.Tensor;
 import jakarta.ws.rs.NotSupportedException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -40,50 +40,60 @@ final class BinaryTensors {
     private BinaryTensors() {
     }
 
-    /** The request, with each binary input's bytes attached as its data. */
-    static Oip.InferRequest read(ObjectMapper json, InputStream body, String headerLength, String contentType) throws IOException {
-        return read(json, body.readAllBytes(), headerLength, contentType);
+    /** The request from a body received whole; its tensors own their buffers. */
+    static Oip.InferRequest read(ObjectMapper json, byte[] body, String headerLength, String contentType) throws IOException {
+        return read(json, body, headerLength, contentType, BufferPool.NONE);
     }
 
-    /** The request from a body received whole; binary inputs are read from {@code body} itself, not copied. */
-    static Oip.InferRequest read(ObjectMapper json, byte[] body, String headerLength, String contentType) throws IOException {
+    /**
+     * The request from a body received whole; binary inputs are read from {@code body} itself, not
+     * copied. Its input tensors, JSON or binary, borrow their buffers from {@code buffers}: the caller
+     * owns them and recycles them once nothing reads them ({@link io.microkernel.tensor.Tensor#recycle()}).
+     */
+    static Oip.InferRequest read(ObjectMapper json, byte[] body, String headerLength, String contentType, BufferPool buffers)
+            throws IOException {
         if (headerLength == null) {
             if (contentType != null && !MediaType.valueOf(contentType).isCompatible(MediaType.APPLICATION_JSON_TYPE)) {
                 throw new NotSupportedException("expected application/json, or a binary body with an " + HEADER_LENGTH
                         + " header, found " + contentType + " without that header");
             }
-            Oip.InferRequest request = strict(json, body, 0, body.length, Oip.InferRequest.class);
-            return attach(request, null);
+            Oip.InferRequest request = strict(json, body, 0, body.length, Oip.InferRequest.class, buffers);
+            return attach(request, null, buffers);
         }
         int length = headerLengthValue(headerLength);
         if (body.length < length) {
             throw new InputValidationException(InputProblem.MALFORMED, "expected a JSON header of " + length
                     + " bytes (" + HEADER_LENGTH + "), found a body of " + body.length);
         }
-        Oip.InferRequest request = strict(json, body, 0, length, Oip.InferRequest.class);
-        return attach(request, ByteBuffer.wrap(body, length, body.length - length).slice().order(ByteOrder.LITTLE_ENDIAN));
+        Oip.InferRequest request = strict(json, body, 0, length, Oip.InferRequest.class, buffers);
+        return attach(request, ByteBuffer.wrap(body, length, body.length - length).slice().order(ByteOrder.LITTLE_ENDIAN), buffers);
     }
 
     /** Reads a request document, refusing top-level fields its type does not declare. */
     static <T> T strict(ObjectMapper json, byte[] document, Class<T> type) throws IOException {
-        return strict(json, document, 0, document.length, type);
+        return strict(json, document, 0, document.length, type, BufferPool.NONE);
     }
 
-    private static <T> T strict(ObjectMapper json, byte[] document, int offset, int length, Class<T> type) throws IOException {
-        return strictReader(json, type).readValue(document, offset, length);
+    private static <T> T strict(ObjectMapper json, byte[] document, int offset, int length, Class<T> type, BufferPool buffers)
+            throws IOException {
+        return strictReader(json, type, buffers).readValue(document, offset, length);
     }
 
-    /** A strict reader per mapper and type, made once: {@code readerFor(...).with(...)} builds two readers per call. */
+    /**
+     * A strict reader per mapper, type and pool, made once: {@code readerFor(...).with(...)} builds two
+     * readers per call. The pool rides along as the context attribute {@link InferInputReader} takes its buffers from.
+     */
     private static final java.util.concurrent.ConcurrentMap<Class<?>, StrictReader> READERS = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private record StrictReader(ObjectMapper mapper, ObjectReader reader) {
+    private record StrictReader(ObjectMapper mapper, BufferPool buffers, ObjectReader reader) {
     }
 
-    private static ObjectReader strictReader(ObjectMapper json, Class<?> type) {
+    private static ObjectReader strictReader(ObjectMapper json, Class<?> type, BufferPool buffers) {
         StrictReader cached = READERS.get(type);
-        if (cached == null || cached.mapper() != json) {
-            // A different mapper (tests build their own) replaces the entry; readers are immutable, so a race only costs a build.
-            cached = new StrictReader(json, json.readerFor(type).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES));
+        if (cached == null || cached.mapper() != json || cached.buffers() != buffers) {
+            // A different mapper or pool (tests build their own) replaces the entry; readers are immutable, so a race only costs a build.
+            cached = new StrictReader(json, buffers, json.readerFor(type).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                    .withAttribute(BufferPool.class, buffers));
             READERS.put(type, cached);
         }
         return cached.reader();
@@ -103,7 +113,7 @@ final class BinaryTensors {
     }
 
     /** Gives every input with {@code binary_data_size} its slice of {@code binary}, in order; all bytes must be used. */
-    private static Oip.InferRequest attach(Oip.InferRequest request, ByteBuffer binary) {
+    private static Oip.InferRequest attach(Oip.InferRequest request, ByteBuffer binary, BufferPool buffers) {
         if (request == null || request.inputs() == null) {
             requireUsed(binary);
             return request == null ? new Oip.InferRequest(null, null, null, null) : request;
@@ -121,13 +131,13 @@ final class BinaryTensors {
                 continue;
             }
             inputs.add(new Oip.InferInput(input.name(), input.shape(), input.datatype(),
-                    slice(binary, input.parameters().get(Oip.BINARY_DATA_SIZE), input.data() != null, what), null));
+                    slice(binary, input.parameters().get(Oip.BINARY_DATA_SIZE), input.data() != null, what, buffers), null));
         }
         requireUsed(binary);
         return new Oip.InferRequest(request.id(), inputs, request.outputs(), request.parameters());
     }
 
-    private static TensorData slice(ByteBuffer binary, Object size, boolean hasJsonData, String what) {
+    private static TensorData slice(ByteBuffer binary, Object size, boolean hasJsonData, String what, BufferPool buffers) {
         if (binary == null) {
             throw new InputValidationException(InputProblem.MALFORMED, what + ": expected an " + HEADER_LENGTH
                     + " header with binary_data_size, found none");
@@ -157,7 +167,7 @@ final class BinaryTensors {
                         + io.microkernel.tensor.Shapes.text(shape) + " of " + dtype.oipName() + " expected " + expected
                         + " bytes of binary data, found " + data.remaining());
             }
-            Tensor tensor = Tensor.copyOf(dtype, shape, data);
+            Tensor tensor = Tensor.copyOf(dtype, shape, data, buffers);
             requireFinite(tensor, name);
             return tensor;
         };
@@ -202,7 +212,8 @@ final class BinaryTensors {
         }
         // Written in one pass into Jackson's recycled buffers, field by field as the records' annotations say,
         // rather than by the bean serializer, which reads every record component through reflection.
-        try (ByteArrayBuilder bytes = new ByteArrayBuilder(json.getFactory()._getBufferRecycler(), 512)) {
+        ByteArrayBuilder bytes = new ByteArrayBuilder(json.getFactory()._getBufferRecycler(), 512);
+        try {
             try (JsonGenerator gen = json.getFactory().createGenerator(bytes)) {
                 writeHeader(gen, response);
             }
@@ -217,6 +228,10 @@ final class BinaryTensors {
             }
             return Response.ok(bytes.toByteArray(), MediaType.APPLICATION_OCTET_STREAM_TYPE)
                     .header(HEADER_LENGTH, headerLength).build();
+        } finally {
+            // Hands the builder's block back to the recycler; ByteArrayBuilder.close() does not, so without
+            // this every answer allocated a fresh 2 KB block.
+            bytes.release();
         }
     }
 

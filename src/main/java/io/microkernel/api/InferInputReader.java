@@ -11,6 +11,7 @@ import io.microkernel.serving.InputProblem;
 import io.microkernel.serving.InputValidationException;
 import io.microkernel.serving.JsonTensorReader;
 import io.microkernel.serving.TensorData;
+import io.microkernel.tensor.BufferPool;
 import io.microkernel.tensor.DType;
 import io.microkernel.tensor.Shapes;
 import java.io.IOException;
@@ -117,7 +118,9 @@ public final class InferInputReader extends StdDeserializer<Oip.InferInput> {
                 throw new InputValidationException(InputProblem.BATCH_TOO_LARGE, "expected at most " + maxBatch
                         + " instances (microkernel.serving.max-batch), found " + declared[0]);
             }
-            return TensorData.of(JsonTensorReader.readFlat(p, dtype.get(), declared, "input '" + name + "'"));
+            // The pool BinaryTensors reads with; a mapper used on its own gives tensors that own their buffers.
+            BufferPool buffers = ctxt.getAttribute(BufferPool.class) instanceof BufferPool pool ? pool : BufferPool.NONE;
+            return TensorData.of(JsonTensorReader.readFlat(p, dtype.get(), declared, "input '" + name + "'", buffers));
         } catch (InputValidationException e) {
             // Leave the parser after the data, as if it had been read whole.
             while (p.getParsingContext() != owner) {

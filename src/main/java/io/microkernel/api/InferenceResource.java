@@ -2,9 +2,12 @@ package io.microkernel.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.microkernel.config.MicrokernelConfig;
+import io.microkernel.serving.ModelSignature;
 import io.microkernel.serving.Prediction;
 import io.microkernel.serving.RequestTranslator;
 import io.microkernel.serving.ServedModel;
+import io.microkernel.tensor.BufferPool;
+import io.microkernel.tensor.NamedTensor;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
@@ -53,6 +56,9 @@ public class InferenceResource {
     @Inject
     ServedPredictions predictions;
 
+    @Inject
+    BufferPool buffers;
+
     private final long inlineRunNanos;
 
     @Inject
@@ -81,7 +87,8 @@ public class InferenceResource {
         // RequestBodies has received the body whole, so reading and parsing it here on the event loop blocks nothing.
         ServedModel served = paths.model(model);
         Buffer body = routing.body().buffer();
-        Oip.InferRequest request = BinaryTensors.read(json, body == null ? new byte[0] : body.getBytes(), headerLength, contentType);
+        Oip.InferRequest request = BinaryTensors.read(json, body == null ? new byte[0] : body.getBytes(), headerLength, contentType,
+                buffers);
         if (served.gathers(rows(request))) {
             // Dynamic batching: the request waits for its batch without holding a thread, and is
             // answered from the thread that ran the batch (or here, when it ran alone and short). A
@@ -91,10 +98,10 @@ public class InferenceResource {
             Executor workers = Infrastructure.getDefaultWorkerPool();
             Context loop = Vertx.currentContext();
             Executor callerLoop = loop == null ? workers : task -> loop.runOnContext(ignored -> task.run());
-            return Uni.createFrom().completionStage(() -> predictions.predictAsync(served, id,
-                    signature -> translator.fromTensors(signature.inputs(), request.tensorInputs()), inlineRunNanos,
+            RequestInputs inputs = new RequestInputs(request);
+            return Uni.createFrom().completionStage(() -> predictions.predictAsync(served, id, inputs::translate, inlineRunNanos,
                     callerLoop, workers))
-                    .map(prediction -> respond(served, request, prediction, id));
+                    .map(prediction -> inputs.recycleAfter(respond(served, request, prediction, id)));
         }
         if (served.runsWithin(rows(request), inlineRunNanos)) {
             // A short run costs less than the two thread hand-overs a worker would add. The prediction
@@ -120,15 +127,48 @@ public class InferenceResource {
             @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, InputStream body) throws IOException {
         ServedModel served = paths.model(model);
         OptionalInt wanted = ModelPaths.optionalVersion(version);
-        return run(served.name(), wanted, BinaryTensors.read(json, body, headerLength, contentType));
+        return run(served.name(), wanted, BinaryTensors.read(json, body.readAllBytes(), headerLength, contentType, buffers));
     }
 
     private Response run(String model, OptionalInt version, Oip.InferRequest request) {
         ServedModel served = paths.model(model);
         String id = ServedPredictions.id(request.id());
-        Prediction prediction = predictions.predict(served, version, id,
-                signature -> translator.fromTensors(signature.inputs(), request.tensorInputs()));
-        return respond(served, request, prediction, id);
+        RequestInputs inputs = new RequestInputs(request);
+        Prediction prediction = predictions.predict(served, version, id, inputs::translate);
+        return inputs.recycleAfter(respond(served, request, prediction, id));
+    }
+
+    /**
+     * The tensors a request's inputs became, which borrowed their buffers from {@link #buffers}. This
+     * request owns them: once its answer is written into the response's own bytes, ONNX Runtime
+     * (whose tensors over them closed when the run ended) and the batcher (which copies them into
+     * its batch before the run) are done with them, and they go back to the pool, unless the
+     * prediction log keeps them for its writer. A request that fails leaves them to the garbage collector.
+     *
+     * <p>Translated on the thread that validates the request, recycled on the one that answers
+     * it, after the prediction completed; the completion orders the two.
+     */
+    private final class RequestInputs {
+        private final Oip.InferRequest request;
+        private List<NamedTensor> translated;
+
+        RequestInputs(Oip.InferRequest request) {
+            this.request = request;
+        }
+
+        List<NamedTensor> translate(ModelSignature signature) {
+            translated = translator.fromTensors(signature.inputs(), request.tensorInputs());
+            return translated;
+        }
+
+        Response recycleAfter(Response answered) {
+            if (translated != null && !predictions.keepsInputs()) {
+                for (NamedTensor input : translated) {
+                    input.tensor().recycle();
+                }
+            }
+            return answered;
+        }
     }
 
     private Response respond(ServedModel served, Oip.InferRequest request, Prediction prediction, String id) {

@@ -10,7 +10,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.List;
 import java.util.OptionalInt;
-import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -33,9 +32,17 @@ public class ServedPredictions {
     @Inject
     Drift drift;
 
-    /** The id a response carries: the request's own (OIP {@code id}) when it sent one, else a new UUID. */
+    /** The id a response carries: the request's own (OIP {@code id}) when it sent one, else a new one ({@link ResponseIds}). */
     public static String id(String requested) {
-        return requested == null || requested.isEmpty() ? UUID.randomUUID().toString() : requested;
+        return requested == null || requested.isEmpty() ? ResponseIds.PROCESS.next() : requested;
+    }
+
+    /**
+     * Whether an observer keeps a prediction's input tensors after {@link #predict} returns: the
+     * prediction log queues them for its writer. Their owner must then not recycle them.
+     */
+    public boolean keepsInputs() {
+        return feedback.enabled();
     }
 
     /** Predicts, then lets the log keep the prediction under {@code id} and the drift watch count it. */

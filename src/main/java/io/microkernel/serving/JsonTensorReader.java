@@ -2,8 +2,10 @@ package io.microkernel.serving;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.NumberInput;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.microkernel.tensor.BufferPool;
 import io.microkernel.tensor.DType;
 import io.microkernel.tensor.Shapes;
 import io.microkernel.tensor.Tensor;
@@ -37,7 +39,12 @@ public final class JsonTensorReader {
      * @throws IOException              when the JSON itself is broken
      */
     public static Tensor readFlat(JsonParser p, DType dtype, long[] shape, String what) throws IOException {
-        Tensor.Builder out = Tensor.builder(dtype, shape);
+        return readFlat(p, dtype, shape, what, BufferPool.NONE);
+    }
+
+    /** Like {@link #readFlat(JsonParser, DType, long[], String)}, into a buffer borrowed from {@code pool} (the caller recycles the tensor). */
+    public static Tensor readFlat(JsonParser p, DType dtype, long[] shape, String what, BufferPool pool) throws IOException {
+        Tensor.Builder out = Tensor.builder(dtype, pool, shape);
         if (p.currentToken() == JsonToken.START_ARRAY) {
             readArray(p, out, shape, 0, what);
         } else {
@@ -115,7 +122,7 @@ public final class JsonTensorReader {
         }
         if (token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT) {
             if (dtype.isFloatingPoint()) {
-                double v = p.getDoubleValue();
+                double v = token == JsonToken.VALUE_NUMBER_FLOAT && !p.isNaN() ? decimal(p) : p.getDoubleValue();
                 if (Double.isFinite(dtype.narrow(v))) {
                     out.addDouble(v);
                     return;
@@ -133,6 +140,15 @@ public final class JsonTensorReader {
             return;
         }
         addNode(tree(p), out, what);
+    }
+
+    /**
+     * The decimal number at the parser, read from the parser's own characters: {@code getDoubleValue()}
+     * would first make a String of them, which was most of what a JSON request allocated. Both
+     * parsers round correctly, so the value is the same.
+     */
+    private static double decimal(JsonParser p) throws IOException {
+        return NumberInput.parseDouble(p.getTextCharacters(), p.getTextOffset(), p.getTextLength(), true);
     }
 
     /** Appends one JSON value, or says why it does not fit the type. */

@@ -413,14 +413,32 @@ public enum DType {
     public abstract Object boxed(ByteBuffer buffer, int index);
 
     public static Optional<DType> fromOnnxCode(int code) {
-        return Arrays.stream(values()).filter(d -> d.onnxCode == code).findFirst();
+        for (DType d : ALL) {
+            if (d.onnxCode == code) {
+                return Optional.of(d);
+            }
+        }
+        return Optional.empty();
     }
 
+    /** Looked up per request input and output: a loop over one shared array rather than a stream over a fresh {@code values()}. */
     public static Optional<DType> fromOipName(String name) {
-        return Arrays.stream(values()).filter(d -> d.oipName.equals(name)).findFirst();
+        for (DType d : ALL) {
+            if (d.oipName.equals(name)) {
+                return Optional.of(d);
+            }
+        }
+        return Optional.empty();
     }
 
     public static Optional<DType> fromJavaType(OnnxJavaType type) {
-        return Arrays.stream(values()).filter(d -> d.javaType == type).findFirst();
+        for (DType d : ALL) {
+            if (d.javaType == type) {
+                return Optional.of(d);
+            }
+        }
+        return Optional.empty();
     }
+
+    private static final DType[] ALL = values();
 }

@@ -42,12 +42,23 @@ public final class Shapes {
         return (int) n;
     }
 
+    // Loops rather than streams: both run for every input and output of every request.
+
     public static long[] toArray(List<Long> shape) {
-        return shape.stream().mapToLong(Long::longValue).toArray();
+        long[] dims = new long[shape.size()];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = shape.get(i);
+        }
+        return dims;
     }
 
+    /** The shape as an unmodifiable list. */
     public static List<Long> toList(long[] shape) {
-        return Arrays.stream(shape).boxed().toList();
+        Long[] dims = new Long[shape.length];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = shape[i];
+        }
+        return List.of(dims);
     }
 
     /** The shape as {@code [-1,16,16]}, the way error messages print shapes. */

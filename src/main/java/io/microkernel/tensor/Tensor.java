@@ -33,8 +33,18 @@ import java.util.Objects;
  *
  * <p>Immutable and thread-safe: nothing writes the buffer (or string array) after construction,
  * and every view handed out is a read-only duplicate. Equality is by type, shape and elements.
+ *
+ * <p>A tensor built with a {@link BufferPool} ({@link #copyOf(DType, long[], ByteBuffer, BufferPool)},
+ * {@link #builder(DType, BufferPool, long...)}) borrows its buffer from the pool. Whoever built it
+ * owns it: that code, and only it, calls {@link #recycle()} once nothing reads the tensor any more
+ * (no ONNX Runtime tensor over its buffer, no answer still to be written from it, no observer that
+ * kept it). From then on the tensor refuses to be read. A tensor that is never recycled is simply
+ * collected, as every tensor is.
  */
 public final class Tensor {
+
+    private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<Tensor> RECYCLED =
+            java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(Tensor.class, "recycled");
 
     private final DType dtype;
     private final long[] shape;
@@ -42,6 +52,12 @@ public final class Tensor {
     private final ByteBuffer data;
     /** The elements of a text tensor; null otherwise. */
     private final String[] strings;
+    /** The pool {@link #borrowed} goes back to on {@link #recycle()}; null for a tensor that owns its buffer. */
+    private final BufferPool pool;
+    /** The pool's buffer {@code data} is the start of; null when not borrowed. */
+    private final ByteBuffer borrowed;
+    /** 1 once {@link #recycle()} gave the buffer back. */
+    private volatile int recycled;
 
     /** A text tensor; takes ownership of {@code strings}, never written again. */
     private Tensor(long[] shape, String[] strings) {
@@ -49,6 +65,8 @@ public final class Tensor {
         this.shape = shape.clone();
         this.data = null;
         this.strings = strings;
+        this.pool = null;
+        this.borrowed = null;
         if (strings.length != Shapes.elementCountInt(this.shape)) {
             throw new IllegalArgumentException("shape " + Shapes.text(shape) + " expects " + Shapes.elementCountInt(this.shape)
                     + " strings, found " + strings.length);
@@ -57,10 +75,17 @@ public final class Tensor {
 
     /** Takes ownership of {@code data}: direct, native order, exactly the packed elements, never written again. */
     private Tensor(DType dtype, long[] shape, ByteBuffer data) {
+        this(dtype, shape, data, null, null);
+    }
+
+    /** Like the above; {@code data} starts {@code borrowed}, a buffer of {@code pool}, or both are null. */
+    private Tensor(DType dtype, long[] shape, ByteBuffer data, BufferPool pool, ByteBuffer borrowed) {
         this.dtype = Objects.requireNonNull(dtype, "dtype");
         this.shape = shape.clone();
         this.data = data;
         this.strings = null;
+        this.pool = pool;
+        this.borrowed = borrowed;
         if (dtype.isString()) {
             throw new IllegalArgumentException("expected a numeric or boolean type for a packed buffer, found " + dtype);
         }
@@ -158,11 +183,20 @@ public final class Tensor {
      * buffer's own byte order (the journal writes big-endian); the bytes are copied.
      */
     public static Tensor copyOf(DType dtype, long[] shape, ByteBuffer packed) {
+        return copyOf(dtype, shape, packed, BufferPool.NONE);
+    }
+
+    /**
+     * Like {@link #copyOf(DType, long[], ByteBuffer)}, into a buffer borrowed from {@code pool}; the
+     * caller owns the tensor and {@link #recycle() recycles} it.
+     */
+    public static Tensor copyOf(DType dtype, long[] shape, ByteBuffer packed, BufferPool pool) {
         if (dtype.isString()) {
             return ofLengthPrefixed(shape, packed);
         }
         ByteBuffer source = packed.slice().order(packed.order());
-        ByteBuffer data = allocate(source.remaining());
+        ByteBuffer borrowed = pool.take(source.remaining());
+        ByteBuffer data = exactly(borrowed, source.remaining());
         if (source.order() == data.order()) {
             data.put(source);
         } else {
@@ -176,7 +210,33 @@ public final class Tensor {
             }
         }
         data.clear();
-        return new Tensor(dtype, shape, data);
+        return pool.pools(data.capacity()) ? new Tensor(dtype, shape, data, pool, borrowed) : new Tensor(dtype, shape, data);
+    }
+
+    /** The first {@code bytes} of a pool's buffer, as a buffer of exactly that capacity (the buffer itself when it fits). */
+    private static ByteBuffer exactly(ByteBuffer borrowed, int bytes) {
+        return borrowed.capacity() == bytes ? borrowed : borrowed.slice(0, bytes).order(ByteOrder.nativeOrder());
+    }
+
+    /**
+     * Gives a borrowed buffer back to its pool. Only the tensor's owner calls it, once nothing reads
+     * the tensor any more; afterwards every read of it throws {@link IllegalStateException}. A second
+     * call, and a call on a tensor that borrowed nothing, do nothing.
+     *
+     * @return whether this call gave a buffer back
+     */
+    public boolean recycle() {
+        if (borrowed == null || !RECYCLED.compareAndSet(this, 0, 1)) {
+            return false;
+        }
+        pool.give(borrowed);
+        return true;
+    }
+
+    private void checkLive() {
+        if (recycled != 0) {
+            throw new IllegalStateException("expected a live tensor, found " + this + " recycled (its buffer is back in the pool)");
+        }
     }
 
     /**
@@ -268,6 +328,7 @@ public final class Tensor {
         Tensor first = rows.get(0);
         for (int i = 0; i < rows.size(); i++) {
             Tensor row = rows.get(i);
+            row.checkLive();
             if (row.dtype != first.dtype || !Arrays.equals(row.shape, first.shape)) {
                 throw new IllegalArgumentException("tensor " + i + ": expected " + first + " like the first, found " + row);
             }
@@ -300,6 +361,7 @@ public final class Tensor {
         long bytes = 0;
         for (int i = 0; i < parts.size(); i++) {
             Tensor part = parts.get(i);
+            part.checkLive();
             if (part.rank() == 0 || part.dtype != first.dtype
                     || !Arrays.equals(Shapes.withoutBatch(part.shape), Shapes.withoutBatch(first.shape))) {
                 throw new IllegalArgumentException("tensor " + i + ": expected rows like the first's " + first + ", found " + part);
@@ -324,6 +386,7 @@ public final class Tensor {
 
     /** Rows {@code from} (inclusive) to {@code to} (exclusive) of the first dimension, as a tensor of its own (a copy). */
     public Tensor rows(int from, int to) {
+        checkLive();
         if (shape.length == 0 || from < 0 || to > shape[0] || from > to) {
             throw new IndexOutOfBoundsException("rows " + from + " to " + to + " of a tensor of shape " + Shapes.text(shape));
         }
@@ -340,6 +403,7 @@ public final class Tensor {
 
     /** Row {@code index} of the first dimension, without that dimension, as a tensor of its own (a copy). */
     public Tensor row(int index) {
+        checkLive();
         if (shape.length == 0 || index < 0 || index >= shape[0]) {
             throw new IndexOutOfBoundsException("row " + index + " of a tensor of shape " + Shapes.text(shape));
         }
@@ -427,6 +491,7 @@ public final class Tensor {
      * @throws IllegalStateException for a text tensor, which has no packed buffer ({@link #toBytes} has its bytes)
      */
     public ByteBuffer bytes() {
+        checkLive();
         if (data == null) {
             throw new IllegalStateException("expected a tensor with packed elements, found " + this
                     + " (text is written with toBytes)");
@@ -440,6 +505,7 @@ public final class Tensor {
      * bytes, which {@link #copyOf(DType, long[], ByteBuffer)} reads back.
      */
     public byte[] toBytes(ByteOrder order) {
+        checkLive();
         if (dtype.isString()) {
             byte[][] utf8 = new byte[strings.length][];
             long total = 0;
@@ -496,6 +562,7 @@ public final class Tensor {
     }
 
     private int checkIndex(int index) {
+        checkLive();
         return Objects.checkIndex(index, elementCount());
     }
 
@@ -505,6 +572,7 @@ public final class Tensor {
      * long as the caller holds a reference to it.
      */
     public OnnxTensor toOnnx(OrtEnvironment env) throws OrtException {
+        checkLive();
         // A duplicate, so the runtime's view has its own position; it shares the memory, and the
         // runtime only reads inputs.
         if (dtype.isString()) {
@@ -524,7 +592,15 @@ public final class Tensor {
 
     /** Starts a tensor of {@code dtype} and {@code shape} to be filled element by element in row-major order. */
     public static Builder builder(DType dtype, long... shape) {
-        return new Builder(dtype, shape);
+        return new Builder(dtype, BufferPool.NONE, shape);
+    }
+
+    /**
+     * Like {@link #builder(DType, long...)}, filling a buffer borrowed from {@code pool} when the
+     * tensor's size is one the pool keeps; the caller owns the built tensor and {@link #recycle() recycles} it.
+     */
+    public static Builder builder(DType dtype, BufferPool pool, long... shape) {
+        return new Builder(dtype, pool, shape);
     }
 
     @Override
@@ -560,19 +636,28 @@ public final class Tensor {
         private final DType dtype;
         private final long[] shape;
         private final int capacity;
+        private final BufferPool pool;
+        /** The pool's buffer being filled, or null when the elements grow in buffers of their own. */
+        private ByteBuffer borrowed;
         private ByteBuffer data;
         /** The elements of a text tensor, grown like {@code data}; null otherwise. */
         private String[] strings;
         private int next;
 
-        private Builder(DType dtype, long[] shape) {
+        private Builder(DType dtype, BufferPool pool, long[] shape) {
             this.dtype = dtype;
             this.shape = shape.clone();
             this.capacity = Shapes.elementCountInt(shape);
+            this.pool = pool;
+            long bytes = (long) capacity * dtype.byteSize();
             if (dtype.isString()) {
                 this.strings = new String[Math.min(capacity, FIRST_ELEMENTS)];
+            } else if (pool.pools(bytes)) {
+                // Within the pool's largest buffer: the whole tensor's room at once, usually without allocating.
+                this.borrowed = pool.take((int) bytes);
+                this.data = exactly(borrowed, (int) bytes);
             } else {
-                this.data = allocate((long) Math.min(capacity, FIRST_ELEMENTS) * dtype.byteSize());
+                this.data = pool.allocateOwn((long) Math.min(capacity, FIRST_ELEMENTS) * dtype.byteSize());
             }
         }
 
@@ -656,8 +741,11 @@ public final class Tensor {
                 throw new IllegalStateException("shape " + Shapes.text(shape) + " holds " + capacity
                         + " elements, found " + next);
             }
-            Tensor tensor = strings != null ? new Tensor(shape, Arrays.copyOf(strings, next)) : new Tensor(dtype, shape, data.clear());
+            Tensor tensor = strings != null ? new Tensor(shape, Arrays.copyOf(strings, next))
+                    : borrowed != null ? new Tensor(dtype, shape, data.clear(), pool, borrowed)
+                    : new Tensor(dtype, shape, data.clear());
             data = null;
+            borrowed = null;
             strings = null;
             return tensor;
         }

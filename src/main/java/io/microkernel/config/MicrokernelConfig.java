@@ -211,15 +211,6 @@ public interface MicrokernelConfig {
             /** The longest a round waits for serving at one point of its work (above 0, at most 1s). */
             @WithDefault("5ms")
             Duration yieldMaxWait();
-
-            /**
-             * Runs the round's thread (and the ONNX Runtime threads its sessions start) under Linux's
-             * {@code SCHED_IDLE} policy instead of at {@code nice}: it gets a core only when no other
-             * thread wants one and gives it up as soon as one does, also in the middle of a training
-             * step. Rounds take longer under load. Off by default (bench/RESULTS.md).
-             */
-            @WithDefault("false")
-            boolean idlePolicy();
         }
 
         Reference reference();

@@ -75,11 +75,8 @@ public final class RoundScheduler implements AutoCloseable {
     /** Serving's in-flight requests, which rounds give way to; null when rounds do not yield. */
     private volatile IntSupplier servingInFlight;
     private volatile Duration yieldMaxWait = Duration.ZERO;
-    private volatile boolean roundIdlePolicy;
     /** The nice value the round thread was last set to (only the round thread reads and writes it). */
     private int roundThreadNice;
-    /** Whether the round thread runs under SCHED_IDLE (only the round thread reads and writes it). */
-    private boolean roundThreadIdle;
     private volatile FeedbackLedger feedback = FeedbackLedger.NONE;
     private volatile Supplier<Optional<TrainingRound.ReferenceGuard>> reference = Optional::empty;
     private volatile RoundRouting routing = RoundRouting.LOCAL;
@@ -131,15 +128,6 @@ public final class RoundScheduler implements AutoCloseable {
      */
     public RoundScheduler useRoundNice(int nice) {
         this.roundNice = nice;
-        return this;
-    }
-
-    /**
-     * Rounds run under Linux's {@code SCHED_IDLE} policy instead of at the nice value: a core only
-     * when nothing else wants it; see {@link RoundThreadPriority#idleCurrentThread}.
-     */
-    public RoundScheduler useRoundIdlePolicy(boolean idle) {
-        this.roundIdlePolicy = idle;
         return this;
     }
 
@@ -338,12 +326,9 @@ public final class RoundScheduler implements AutoCloseable {
     }
 
     private void execute(Active handle) {
-        if (roundIdlePolicy) {
-            if (!roundThreadIdle) {
-                roundThreadIdle = RoundThreadPriority.idleCurrentThread();
-            }
-        } else if (roundNice != roundThreadNice && RoundThreadPriority.lowerCurrentThread(roundNice)) {
-            roundThreadNice = roundNice;
+        int nice = roundNice;
+        if (nice != roundThreadNice && RoundThreadPriority.lowerCurrentThread(nice)) {
+            roundThreadNice = nice;
         }
         long started = System.nanoTime();
         double lastTrainLoss = Double.NaN;

@@ -106,7 +106,6 @@ public class TrainingBeans {
                 artifacts, served, journal, records, gate,
                 new RoundScheduler.Options(defaults, training.threads(), training.minNewSamples(), workRoot), metrics);
         rounds.useRoundNice(training.roundPriority().nice());
-        rounds.useRoundIdlePolicy(training.roundPriority().idlePolicy());
         if (training.roundPriority().yieldToServing()) {
             rounds.useServingYield(served::requestsInFlight, training.roundPriority().yieldMaxWait());
         }

@@ -32,8 +32,6 @@ final class RoundYieldComparison {
 
     static final List<Variant> VARIANTS = List.of(
             new Variant("yield", Map.of("microkernel.training.round-priority.yield-to-serving", "true")),
-            new Variant("yield_idle", Map.of("microkernel.training.round-priority.yield-to-serving", "true",
-                    "microkernel.training.round-priority.idle-policy", "true")),
             new Variant("no_yield", Map.of("microkernel.training.round-priority.yield-to-serving", "false")),
             new Variant("no_yield_nice0", Map.of("microkernel.training.round-priority.yield-to-serving", "false",
                     "microkernel.training.round-priority.nice", "0")));

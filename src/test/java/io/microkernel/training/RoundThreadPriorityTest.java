@@ -32,31 +32,6 @@ class RoundThreadPriorityTest {
     }
 
     @Test
-    void theCallingThreadAloneRunsUnderTheIdlePolicy() throws Exception {
-        assumeTrue(Files.exists(Path.of("/proc/thread-self")), "Linux only");
-        OptionalInt before = RoundThreadPriority.currentPolicy();
-        assumeTrue(before.isPresent() && before.getAsInt() != RoundThreadPriority.SCHED_IDLE, "the test runs outside SCHED_IDLE");
-
-        CompletableFuture<int[]> inThread = new CompletableFuture<>();
-        Thread round = new Thread(() -> {
-            boolean idle = RoundThreadPriority.idleCurrentThread();
-            // A thread the round starts afterwards (as ONNX Runtime's pool threads are) inherits the policy.
-            CompletableFuture<Integer> child = new CompletableFuture<>();
-            Thread started = new Thread(() -> child.complete(RoundThreadPriority.currentPolicy().orElse(-1)));
-            started.start();
-            inThread.complete(new int[] {idle ? 1 : 0, RoundThreadPriority.currentPolicy().orElse(-1), child.join()});
-        });
-        round.start();
-        int[] result = inThread.get();
-        round.join();
-
-        assumeTrue(result[0] == 1, "chrt is available");
-        assertThat(result[1]).isEqualTo(RoundThreadPriority.SCHED_IDLE);
-        assertThat(result[2]).as("a thread started by the idle thread").isEqualTo(RoundThreadPriority.SCHED_IDLE);
-        assertThat(RoundThreadPriority.currentPolicy()).as("other threads keep theirs").isEqualTo(before);
-    }
-
-    @Test
     void zeroLeavesThePriorityAsItIs() {
         OptionalInt before = RoundThreadPriority.currentNice();
         assertThat(RoundThreadPriority.lowerCurrentThread(0)).isFalse();

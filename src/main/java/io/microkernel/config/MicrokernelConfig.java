@@ -201,9 +201,9 @@ public interface MicrokernelConfig {
             /**
              * Between units of its work (optimizer steps, holdout batches, the sessions it opens, the
              * export), a round waits while serving has inference requests in flight, at most
-             * {@code yield-max-wait} each time. On by default: on a quiet 2-core machine it brought the
-             * inference p99 during rounds from 1.94 to 0.85 times the idle p99, for rounds about 10%
-             * slower under that load (bench/RESULTS.md, {@code bench/run --rounds-only}).
+             * {@code yield-max-wait} each time. On by default: on a quiet 2-core machine the inference
+             * p99 during rounds was 0.78 to 1.25 times the idle p99 with it over four runs, 1.15 to 1.94
+             * without it (bench/RESULTS.md, {@code bench/run --rounds-only}).
              */
             @WithDefault("true")
             boolean yieldToServing();

@@ -202,8 +202,8 @@ public interface MicrokernelConfig {
              * Between units of its work (optimizer steps, holdout batches, the sessions it opens, the
              * export), a round waits while serving has inference requests in flight, at most
              * {@code yield-max-wait} each time. On by default: on a quiet 2-core machine the inference
-             * p99 during rounds was 0.78 to 1.25 times the idle p99 with it over four runs, 1.15 to 1.94
-             * without it (bench/RESULTS.md, {@code bench/run --rounds-only}).
+             * p99 during rounds was 0.78 to 1.25 times the idle p99 with it over three runs, 1.13 to 1.94
+             * without it over four (bench/RESULTS.md, {@code bench/run --rounds-only}).
              */
             @WithDefault("true")
             boolean yieldToServing();

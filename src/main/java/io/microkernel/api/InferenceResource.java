@@ -101,7 +101,7 @@ public class InferenceResource {
             RequestInputs inputs = new RequestInputs(request);
             return Uni.createFrom().completionStage(() -> predictions.predictAsync(served, id, inputs::translate, inlineRunNanos,
                     callerLoop, workers))
-                    .map(prediction -> inputs.recycleAfter(respond(served, request, prediction, id)));
+                    .map(prediction -> inputs.recycleAfter(prediction, respond(served, request, prediction, id)));
         }
         if (served.runsWithin(rows(request), inlineRunNanos)) {
             // A short run costs less than the two thread hand-overs a worker would add. The prediction
@@ -135,7 +135,7 @@ public class InferenceResource {
         String id = ServedPredictions.id(request.id());
         RequestInputs inputs = new RequestInputs(request);
         Prediction prediction = predictions.predict(served, version, id, inputs::translate);
-        return inputs.recycleAfter(respond(served, request, prediction, id));
+        return inputs.recycleAfter(prediction, respond(served, request, prediction, id));
     }
 
     /**
@@ -161,10 +161,14 @@ public class InferenceResource {
             return translated;
         }
 
-        Response recycleAfter(Response answered) {
-            if (translated != null && !predictions.keepsInputs()) {
-                for (NamedTensor input : translated) {
+        /** Gives back the inputs' and {@code prediction}'s output buffers once {@code answered} holds the answer's bytes. */
+        Response recycleAfter(Prediction prediction, Response answered) {
+            if (!predictions.keepsInputs()) {
+                for (NamedTensor input : translated == null ? List.<NamedTensor>of() : translated) {
                     input.tensor().recycle();
+                }
+                for (NamedTensor output : prediction.outputs()) {
+                    output.tensor().recycle();
                 }
             }
             return answered;

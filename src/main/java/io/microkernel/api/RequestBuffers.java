@@ -5,7 +5,8 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
 /**
- * The pool the inference endpoints read request tensors into. Idle buffers are bounded to
+ * The pool the inference endpoints read request tensors into, and served models copy their outputs
+ * into ({@code serving.ServingBeans}); the OIP v2 endpoint gives both back once it has answered. Idle buffers are bounded to
  * {@value #MAX_IDLE_BYTES} bytes, and tensors over {@value #LARGEST_BUFFER} bytes allocate their
  * own buffer as without a pool, so the pool never holds more than a few requests' worth of memory.
  */

@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtException.OrtErrorCode;
 import ai.onnxruntime.OrtSession;
 import io.microkernel.store.ModelVersion;
+import io.microkernel.tensor.BufferPool;
 import io.microkernel.tensor.NamedTensor;
 import io.microkernel.tensor.Scores;
 import io.microkernel.tensor.Tensor;
@@ -36,10 +37,13 @@ public final class LoadedModel {
     private final OrtSession.SessionOptions options;
     private final AtomicInteger references = new AtomicInteger(1);
     private final boolean batchable;
+    /** Where the outputs of a run are copied to; their owner (the caller of a run) may recycle them. */
+    private final BufferPool outputBuffers;
     private volatile long typicalRowNanos;
 
     LoadedModel(ModelVersion version, ModelSignature signature, OrtEnvironment env, OrtSession session,
-            OrtSession.SessionOptions options) {
+            OrtSession.SessionOptions options, BufferPool outputBuffers) {
+        this.outputBuffers = outputBuffers;
         this.version = version;
         this.signature = signature;
         this.env = env;
@@ -154,6 +158,8 @@ public final class LoadedModel {
                     split.get(r).add(new NamedTensor(entry.getKey(), whole.rows(from, from + rows[r])));
                     from += rows[r];
                 }
+                // Each request got a copy of its rows; nothing reads the joined output any more.
+                whole.recycle();
             }
             return split.stream().map(outputs -> new Prediction(version(), outputs, classify(outputs))).toList();
         } catch (OrtException e) {
@@ -206,12 +212,12 @@ public final class LoadedModel {
         return classes;
     }
 
-    private static NamedTensor copyOut(String name, OnnxValue value) {
+    private NamedTensor copyOut(String name, OnnxValue value) {
         if (!(value instanceof OnnxTensor tensor)) {
             throw new InferenceFailedException("output '" + name + "': expected a tensor, found " + value.getType(), null);
         }
         try {
-            return new NamedTensor(name, Tensor.copyOf(tensor));
+            return new NamedTensor(name, Tensor.copyOf(tensor, outputBuffers));
         } catch (IllegalArgumentException e) {
             throw new InferenceFailedException("output '" + name + "': " + e.getMessage(), null);
         }

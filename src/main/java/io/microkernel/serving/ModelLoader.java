@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import io.microkernel.tensor.BufferPool;
 import io.microkernel.tensor.DType;
 import io.microkernel.tensor.NamedTensor;
 import io.microkernel.tensor.Tensor;
@@ -35,11 +36,18 @@ public final class ModelLoader {
 
     private final Supplier<OrtEnvironment> environment;
     private final SessionSettings settings;
+    private final BufferPool outputBuffers;
 
     /** @param environment the process's one ORT environment, looked up at load time (it starts late) */
     public ModelLoader(Supplier<OrtEnvironment> environment, SessionSettings settings) {
+        this(environment, settings, BufferPool.NONE);
+    }
+
+    /** Like the above; the models it loads copy their outputs into buffers of {@code outputBuffers}. */
+    public ModelLoader(Supplier<OrtEnvironment> environment, SessionSettings settings, BufferPool outputBuffers) {
         this.environment = environment;
         this.settings = settings;
+        this.outputBuffers = outputBuffers;
     }
 
     public SessionSettings settings() {
@@ -59,7 +67,7 @@ public final class ModelLoader {
             long started = System.nanoTime();
             session = env.createSession(version.inferenceModel().toString(), options);
             ModelSignature signature = signature(version, session);
-            LoadedModel model = new LoadedModel(version, signature, env, session, options);
+            LoadedModel model = new LoadedModel(version, signature, env, session, options, outputBuffers);
             long created = System.nanoTime();
             warm(model);
             LOG.debugf("version %d: session created in %d ms, warm-up run in %d ms", version.version(),

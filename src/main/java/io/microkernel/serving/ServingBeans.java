@@ -1,5 +1,6 @@
 package io.microkernel.serving;
 
+import io.microkernel.tensor.BufferPool;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.microkernel.config.ConfigurationCheck;
 import io.microkernel.config.MicrokernelConfig;
@@ -54,11 +55,12 @@ public class ServingBeans {
     @Produces
     @Singleton
     ServedModel servedModel(MicrokernelConfig config, ModelStore store, MeterRegistry registry,
-            Provider<OrtRuntime> runtime) {
+            Provider<OrtRuntime> runtime, BufferPool buffers) {
         MicrokernelConfig.Serving serving = config.serving();
         SessionSettings settings = new SessionSettings(serving.intraOpThreads(), serving.interOpThreads(),
                 Device.parse(config.device()), config.deviceId(), config.memory().cpuArena(), config.memory().memoryPattern());
-        ModelLoader loader = new ModelLoader(() -> runtime.get().environment(), settings);
+        // Outputs are copied into pooled buffers; the OIP v2 endpoint gives them back once it has written its answer.
+        ModelLoader loader = new ModelLoader(() -> runtime.get().environment(), settings, buffers);
         MicrokernelConfig.Serving.Batching batching = serving.batching();
         BatchingSettings batchingSettings = BatchingSettings.of(batching.enabled(), batching.maxRows(),
                 batching.maxQueueDelay(), batching.concurrentRuns(), serving.intraOpThreads());

@@ -287,6 +287,14 @@ public final class Tensor {
      * @throws IllegalArgumentException when the element type is none of {@link DType}, or its strings cannot be read
      */
     public static Tensor copyOf(OnnxTensor tensor) {
+        return copyOf(tensor, BufferPool.NONE);
+    }
+
+    /**
+     * Like {@link #copyOf(OnnxTensor)}, a numeric tensor into a buffer borrowed from {@code pool}; the
+     * caller owns the copy and {@link #recycle() recycles} it.
+     */
+    public static Tensor copyOf(OnnxTensor tensor, BufferPool pool) {
         OnnxJavaType type = tensor.getInfo().type;
         DType dtype = DType.fromJavaType(type).orElseThrow(() -> new IllegalArgumentException(
                 "expected one of " + DType.oipNames() + ", found " + type));
@@ -300,7 +308,7 @@ public final class Tensor {
             }
             return new Tensor(shape, values);
         }
-        return copyOf(dtype, tensor.getInfo().getShape(), tensor.getByteBuffer().order(ByteOrder.nativeOrder()));
+        return copyOf(dtype, tensor.getInfo().getShape(), tensor.getByteBuffer().order(ByteOrder.nativeOrder()), pool);
     }
 
     /** Copies the strings of a value the Java API nests as its shape says (a String, String[], String[][]...). */

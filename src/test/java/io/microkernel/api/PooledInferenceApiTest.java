@@ -27,10 +27,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * OIP v2 inference on pooled input buffers, on the two-input classifier ({@code left [-1,2]},
- * {@code right [-1,2]}, {@link TwoInputClassifierResource}), so a request borrows two buffers:
- * concurrent requests with different inputs get the very answers they get alone, and each
- * request's buffers go back to the pool once, when it is answered.
+ * OIP v2 inference on pooled input and output buffers, on the two-input classifier ({@code left [-1,2]},
+ * {@code right [-1,2]}, {@link TwoInputClassifierResource}), so a request borrows two input buffers and
+ * one per numeric output: concurrent requests with different inputs get the very answers they get
+ * alone, and each request's buffers go back to the pool once, when it is answered.
  */
 @QuarkusTest
 @TestProfile(TrainingProfiles.TwoInputs.class)
@@ -120,6 +120,14 @@ class PooledInferenceApiTest {
     @Test
     void eachRequestTakesItsBuffersAndGivesThemBackOnce() throws Exception {
         probabilities(features(1), false);
+        // Two inputs, and every numeric output (text outputs have no packed buffer).
+        HttpResponse<String> first = client.send(HttpRequest.newBuilder(URI.create(infer.toString()))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json(features(2)))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        long numericOutputs = JsonPath.from(first.body()).getList("outputs.datatype", String.class).stream()
+                .filter(type -> !"BYTES".equals(type)).count();
+        assertThat(numericOutputs).as(first.body()).isPositive();
+        long perRequest = 2 + numericOutputs;
         long idle = buffers.idleBytes();
         long allocated = buffers.allocated();
         long reused = buffers.reused();
@@ -128,10 +136,11 @@ class PooledInferenceApiTest {
             probabilities(features(i), i % 2 == 0);
         }
 
-        // One after another, every request finds the two buffers the one before gave back; a buffer
-        // given back twice would leave more idle bytes, one never given back would make requests allocate.
+        // One after another, every request finds the buffers the one before gave back (its inputs' and
+        // its outputs'); a buffer given back twice would leave more idle bytes, one never given back
+        // would make requests allocate.
         assertThat(buffers.allocated() - allocated).isZero();
-        assertThat(buffers.reused() - reused).isEqualTo(2 * 20);
+        assertThat(buffers.reused() - reused).isEqualTo(perRequest * 20);
         assertThat(buffers.idleBytes()).isEqualTo(idle).isPositive();
     }
 }

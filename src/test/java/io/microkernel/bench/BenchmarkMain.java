@@ -79,6 +79,7 @@ public final class BenchmarkMain {
                 }
                 case "--skip-heavy" -> selected = List.of("default", "edge", "fleet");
                 case "--skip-fleet" -> skipFleet = true;
+                case "--poll-rounds" -> Rounds.pollingByDefault = true;
                 case "--models" -> selected = List.of(args[++i].split(","));
                 case "--jar" -> jar = Path.of(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);

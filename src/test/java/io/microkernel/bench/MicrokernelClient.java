@@ -66,6 +66,13 @@ final class MicrokernelClient implements AutoCloseable {
         return send(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30)).GET().build());
     }
 
+    /** A server-sent event stream, line by line; the caller closes the stream. */
+    HttpResponse<java.util.stream.Stream<String>> events(String path, Duration timeout)
+            throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
+                .header("Accept", "text/event-stream").GET().build(), HttpResponse.BodyHandlers.ofLines());
+    }
+
     JsonNode getJson(String path) throws IOException, InterruptedException {
         HttpResponse<String> response = get(path);
         if (response.statusCode() != 200) {

@@ -15,7 +15,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Rounds giving way to serving against not ({@code bench/run --rounds-only}): services started like
  * the run's own, one per variant of {@code microkernel.training.round-priority.*}, each with the
- * plan's samples and one warm-up round, then measured in alternating repetitions (the order flips
+ * plan's samples and one warm-up round (one variant differs only in how the bench follows its rounds:
+ * by polling their records instead of by their events), then measured in alternating repetitions (the order flips
  * each time) under the same open-loop load: a quiet block of load alone, then rounds back to back
  * with {@value #NEW_SAMPLES_PER_ROUND} new samples before each. Per variant, requests overlapping a
  * round against requests of its quiet blocks give {@code infer_p99_during_round_over_idle}.
@@ -26,12 +27,19 @@ final class RoundYieldComparison {
     /** The load's first requests open connections; the quiet window starts after them. */
     private static final Duration LOAD_SETTLE = Duration.ofMillis(500);
 
-    /** One service setting compared: its name in the results and the properties it differs by. */
-    record Variant(String name, Map<String, String> properties) {
+    /**
+     * One setting compared: its name in the results, the service properties it differs by, and
+     * whether the bench follows its rounds by polling their records instead of by their events.
+     */
+    record Variant(String name, Map<String, String> properties, boolean polled) {
+        Variant(String name, Map<String, String> properties) {
+            this(name, properties, false);
+        }
     }
 
     static final List<Variant> VARIANTS = List.of(
             new Variant("yield", Map.of("microkernel.training.round-priority.yield-to-serving", "true")),
+            new Variant("yield_polled", Map.of("microkernel.training.round-priority.yield-to-serving", "true"), true),
             new Variant("no_yield", Map.of("microkernel.training.round-priority.yield-to-serving", "false")),
             new Variant("no_yield_nice0", Map.of("microkernel.training.round-priority.yield-to-serving", "false",
                     "microkernel.training.round-priority.nice", "0")));
@@ -54,6 +62,8 @@ final class RoundYieldComparison {
         final Latencies idle = new Latencies();
         final List<Double> ratios = new ArrayList<>();
         final List<String> outcomes = new ArrayList<>();
+        /** Requests overlapping each phase of the rounds ({@link Rounds.Finished#phaseWindows()}). */
+        final Map<String, Latencies> byPhase = new LinkedHashMap<>();
         int failed;
         double roundSeconds;
     }
@@ -87,7 +97,8 @@ final class RoundYieldComparison {
             for (int rep = 0; rep < repetitions; rep++) {
                 for (int k = 0; k < VARIANTS.size(); k++) {
                     int v = rep % 2 == 0 ? k : VARIANTS.size() - 1 - k;
-                    block(clients.get(v), inferBody, samples, rate, collected.get(VARIANTS.get(v).name()));
+                    block(clients.get(v), VARIANTS.get(v).polled(), inferBody, samples, rate,
+                            collected.get(VARIANTS.get(v).name()));
                 }
             }
             Map<String, Object> detail = new LinkedHashMap<>();
@@ -98,6 +109,7 @@ final class RoundYieldComparison {
                 double[] after = meters(clients.get(v));
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("service_properties", variant.properties());
+                json.put("rounds_followed_by", variant.polled() ? "polling every 5 ms" : "server-sent events");
                 json.put("infer_p99_during_round_over_idle", ServiceBenchmark.ratio(c.during.p99Ms(), c.idle.p99Ms()));
                 json.put("infer_p50_during_round_over_idle", ServiceBenchmark.ratio(c.during.p50Ms(), c.idle.p50Ms()));
                 json.put("per_repetition_p99_ratio", c.ratios);
@@ -111,6 +123,9 @@ final class RoundYieldComparison {
                 json.put("gc_pause_seconds", Latencies.round(after[3] - before[3]));
                 detail.put(variant.name(), json);
                 latencies.put("during_rounds_" + variant.name(), c.during.summary());
+                Map<String, Object> byPhase = new LinkedHashMap<>();
+                c.byPhase.forEach((phase, l) -> byPhase.put(phase, l.summary()));
+                latencies.put("during_round_phases_" + variant.name(), byPhase);
                 latencies.put("quiet_between_round_blocks_" + variant.name(), c.idle.summary());
                 figures.put("infer_p99_during_round_over_idle_" + variant.name(), json.get("infer_p99_during_round_over_idle"));
             }
@@ -131,8 +146,8 @@ final class RoundYieldComparison {
     }
 
     /** A quiet block of load alone, then rounds back to back for the round block, under one open-loop load. */
-    private void block(MicrokernelClient client, String inferBody, ServiceBenchmark.SamplePoster samples, double rate,
-            Collected into) throws Exception {
+    private void block(MicrokernelClient client, boolean polled, String inferBody, ServiceBenchmark.SamplePoster samples,
+            double rate, Collected into) throws Exception {
         HttpRequest infer = client.inferRequest(inferBody);
         AtomicBoolean stop = new AtomicBoolean();
         Future<OpenLoopLoad.RequestLog> load = ServiceBenchmark.background(() -> OpenLoopLoad.run(client.http(), infer,
@@ -142,12 +157,15 @@ final class RoundYieldComparison {
         LockSupport.parkNanos(plan.quietBlock().toNanos());
         List<long[]> quiet = List.of(new long[] {quietStart, System.nanoTime()});
         List<long[]> windows = new ArrayList<>();
-        Rounds rounds = new Rounds(client);
+        Map<String, List<long[]>> phaseWindows = new LinkedHashMap<>();
+        Rounds rounds = new Rounds(client, polled);
         long endAt = System.nanoTime() + roundBlock.toNanos();
         do {
             samples.post(client, NEW_SAMPLES_PER_ROUND);
             Rounds.Finished round = rounds.runOne();
             windows.add(new long[] {round.startedNanos(), round.finishedNanos()});
+            round.phaseWindows().forEach((phase, window) -> phaseWindows.computeIfAbsent(phase, p -> new ArrayList<>())
+                    .add(window));
             into.outcomes.add(round.state());
             into.roundSeconds += round.seconds();
         } while (System.nanoTime() < endAt);
@@ -156,6 +174,8 @@ final class RoundYieldComparison {
         Latencies during = log.overlapping(windows, true);
         Latencies idle = log.within(quiet);
         into.during.add(during);
+        phaseWindows.forEach((phase, list) -> into.byPhase.computeIfAbsent(phase, p -> new Latencies())
+                .add(log.overlapping(list, true)));
         into.idle.add(idle);
         into.ratios.add(ServiceBenchmark.ratio(during.p99Ms(), idle.p99Ms()));
         into.failed += log.failed();

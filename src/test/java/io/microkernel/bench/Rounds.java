@@ -7,8 +7,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Iterator;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 
 /** Starts training rounds over HTTP and follows them to their end. */
 final class Rounds {
@@ -18,8 +20,15 @@ final class Rounds {
     private final MicrokernelClient client;
     private int conflictsAfterFinish;
 
+    private final boolean polling;
+
     Rounds(MicrokernelClient client) {
+        this(client, pollingByDefault);
+    }
+
+    Rounds(MicrokernelClient client, boolean polling) {
         this.client = client;
+        this.polling = polling;
     }
 
     /**
@@ -65,6 +74,23 @@ final class Rounds {
             return started == null || finished == null ? null : Duration.between(started, finished);
         }
 
+        /**
+         * The round's time split by phase: from the start to the first phase seen ({@code starting}),
+         * then each phase until the next one was first seen or the round was seen finished.
+         */
+        Map<String, long[]> phaseWindows() {
+            Map<String, long[]> windows = new LinkedHashMap<>();
+            String phase = "starting";
+            long from = startedNanos;
+            for (Map.Entry<String, Long> seen : phaseFirstSeenNanos.entrySet()) {
+                windows.put(phase, new long[] {from, seen.getValue()});
+                phase = seen.getKey();
+                from = seen.getValue();
+            }
+            windows.put(phase, new long[] {from, finishedNanos});
+            return windows;
+        }
+
         /** From first seen running to first seen evaluating: the training steps alone, to within the poll period. */
         Duration trainingPhase() {
             Long training = phaseFirstSeenNanos.get("training");
@@ -73,7 +99,17 @@ final class Rounds {
         }
     }
 
-    /** Starts a round and polls it every few milliseconds until it reaches a terminal state. */
+    /**
+     * How rounds are followed to their end: by the round's server-sent events (the default, what the
+     * console does), or by reading its record every {@value #POLL_MILLIS} ms ({@code --poll-rounds}).
+     * Polling adds some 200 requests per second of round records while a round runs, load that
+     * serving then shares the cores with.
+     */
+    static volatile boolean pollingByDefault;
+
+    private static final long POLL_MILLIS = 5;
+
+    /** Starts a round and follows it until it reaches a terminal state. */
     Finished runOne() throws IOException, InterruptedException {
         long started = System.nanoTime();
         JsonNode accepted = start();
@@ -81,25 +117,61 @@ final class Rounds {
         if (id == null) {
             throw new IOException("the round answer names no id: " + accepted);
         }
+        return polling ? poll(id, started) : follow(id, started);
+    }
+
+    private Finished poll(String id, long started) throws IOException, InterruptedException {
         Map<String, Long> phases = new LinkedHashMap<>();
         long deadline = started + Duration.ofMinutes(10).toNanos();
         while (System.nanoTime() < deadline) {
-            JsonNode record = client.getJson(client.modelPath("/rounds/" + id));
-            long seenAt = System.nanoTime();
-            String state = text(record, "state", "status");
-            JsonNode progress = field(record, "progress");
-            String phase = progress == null ? null : text(progress, "phase");
-            if (phase != null) {
-                phases.putIfAbsent(phase, seenAt);
+            Finished finished = seen(id, client.getJson(client.modelPath("/rounds/" + id)), started, phases);
+            if (finished != null) {
+                return finished;
             }
-            if (state != null && TERMINAL_STATES.contains(state.toLowerCase())) {
-                return new Finished(id, state.toLowerCase(), record, started, seenAt, phases);
-            }
-            // Polling is the only end signal the HTTP contract offers; a short period keeps the
-            // measured duration within a few milliseconds of the real one.
-            LockSupport.parkNanos(5_000_000L);
+            LockSupport.parkNanos(Duration.ofMillis(POLL_MILLIS).toNanos());
         }
         throw new IOException("round " + id + " did not finish within 10 minutes");
+    }
+
+    /** Reads the round's event stream: one record per event, the stream ends with the round. */
+    private Finished follow(String id, long started) throws IOException, InterruptedException {
+        Map<String, Long> phases = new LinkedHashMap<>();
+        String path = client.modelPath("/rounds/" + id + "/events");
+        HttpResponse<Stream<String>> response = client.events(path, Duration.ofMinutes(10));
+        try (Stream<String> lines = response.body()) {
+            if (response.statusCode() != 200) {
+                throw new IOException("GET " + path + " answered " + response.statusCode());
+            }
+            StringBuilder data = new StringBuilder();
+            for (Iterator<String> it = lines.iterator(); it.hasNext();) {
+                String line = it.next();
+                if (line.startsWith("data:")) {
+                    data.append(data.isEmpty() ? "" : "\n").append(line.substring(5).strip());
+                } else if (line.isEmpty() && !data.isEmpty()) {
+                    Finished finished = seen(id, MicrokernelClient.JSON.readTree(data.toString()), started, phases);
+                    data.setLength(0);
+                    if (finished != null) {
+                        return finished;
+                    }
+                }
+            }
+        }
+        throw new IOException("the events of round " + id + " ended before the round did");
+    }
+
+    /** Notes the record's phase when first seen; the finished round when the record is terminal, else null. */
+    private static Finished seen(String id, JsonNode record, long started, Map<String, Long> phases) {
+        long seenAt = System.nanoTime();
+        String state = text(record, "state", "status");
+        JsonNode progress = field(record, "progress");
+        String phase = progress == null ? null : text(progress, "phase");
+        if (phase != null) {
+            phases.putIfAbsent(phase, seenAt);
+        }
+        if (state != null && TERMINAL_STATES.contains(state.toLowerCase())) {
+            return new Finished(id, state.toLowerCase(), record, started, seenAt, phases);
+        }
+        return null;
     }
 
     /**

@@ -31,6 +31,7 @@ import java.util.List;
 import java.io.InputStream;
 import java.util.OptionalInt;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -98,10 +99,10 @@ public class InferenceResource {
             Executor workers = Infrastructure.getDefaultWorkerPool();
             Context loop = Vertx.currentContext();
             Executor callerLoop = loop == null ? workers : task -> loop.runOnContext(ignored -> task.run());
-            RequestInputs inputs = new RequestInputs(request);
-            return Uni.createFrom().completionStage(() -> predictions.predictAsync(served, id, inputs::translate, inlineRunNanos,
-                    callerLoop, workers))
-                    .map(prediction -> inputs.recycleAfter(prediction, respond(served, request, prediction, id)));
+            RequestTensors tensors = new RequestTensors(predictions);
+            return Uni.createFrom().completionStage(() -> predictions.predictAsync(served, id, tensors.translatedBy(translate(request)),
+                    inlineRunNanos, callerLoop, workers))
+                    .map(prediction -> tensors.recycleAfter(prediction, respond(served, request, prediction, id)));
         }
         if (served.runsWithin(rows(request), inlineRunNanos)) {
             // A short run costs less than the two thread hand-overs a worker would add. The prediction
@@ -133,46 +134,14 @@ public class InferenceResource {
     private Response run(String model, OptionalInt version, Oip.InferRequest request) {
         ServedModel served = paths.model(model);
         String id = ServedPredictions.id(request.id());
-        RequestInputs inputs = new RequestInputs(request);
-        Prediction prediction = predictions.predict(served, version, id, inputs::translate);
-        return inputs.recycleAfter(prediction, respond(served, request, prediction, id));
+        RequestTensors tensors = new RequestTensors(predictions);
+        Prediction prediction = predictions.predict(served, version, id, tensors.translatedBy(translate(request)));
+        return tensors.recycleAfter(prediction, respond(served, request, prediction, id));
     }
 
-    /**
-     * The tensors a request's inputs became, which borrowed their buffers from {@link #buffers}. This
-     * request owns them: once its answer is written into the response's own bytes, ONNX Runtime
-     * (whose tensors over them closed when the run ended) and the batcher (which copies them into
-     * its batch before the run) are done with them, and they go back to the pool, unless the
-     * prediction log keeps them for its writer. A request that fails leaves them to the garbage collector.
-     *
-     * <p>Translated on the thread that validates the request, recycled on the one that answers
-     * it, after the prediction completed; the completion orders the two.
-     */
-    private final class RequestInputs {
-        private final Oip.InferRequest request;
-        private List<NamedTensor> translated;
-
-        RequestInputs(Oip.InferRequest request) {
-            this.request = request;
-        }
-
-        List<NamedTensor> translate(ModelSignature signature) {
-            translated = translator.fromTensors(signature.inputs(), request.tensorInputs());
-            return translated;
-        }
-
-        /** Gives back the inputs' and {@code prediction}'s output buffers once {@code answered} holds the answer's bytes. */
-        Response recycleAfter(Prediction prediction, Response answered) {
-            if (!predictions.keepsInputs()) {
-                for (NamedTensor input : translated == null ? List.<NamedTensor>of() : translated) {
-                    input.tensor().recycle();
-                }
-                for (NamedTensor output : prediction.outputs()) {
-                    output.tensor().recycle();
-                }
-            }
-            return answered;
-        }
+    /** The request's inputs as tensors for a signature; those read with {@link #buffers} borrowed their buffers ({@link RequestTensors}). */
+    private Function<ModelSignature, List<NamedTensor>> translate(Oip.InferRequest request) {
+        return signature -> translator.fromTensors(signature.inputs(), request.tensorInputs());
     }
 
     private Response respond(ServedModel served, Oip.InferRequest request, Prediction prediction, String id) {

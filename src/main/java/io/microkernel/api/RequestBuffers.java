@@ -6,7 +6,8 @@ import jakarta.inject.Singleton;
 
 /**
  * The pool the inference endpoints read request tensors into, and served models copy their outputs
- * into ({@code serving.ServingBeans}); the OIP v2 endpoint gives both back once it has answered. Idle buffers are bounded to
+ * into ({@code serving.ServingBeans}); the inference endpoints (OIP v2 over REST and gRPC, TF Serving's
+ * {@code :predict} and {@code :classify}) give both back once they have answered ({@link RequestTensors}). Idle buffers are bounded to
  * {@value #MAX_IDLE_BYTES} bytes, and tensors over {@value #LARGEST_BUFFER} bytes allocate their
  * own buffer as without a pool, so the pool never holds more than a few requests' worth of memory.
  */

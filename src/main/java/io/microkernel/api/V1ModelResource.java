@@ -8,6 +8,7 @@ import io.microkernel.serving.Prediction;
 import io.microkernel.serving.RequestTranslator;
 import io.microkernel.serving.ServedModel;
 import io.microkernel.store.ModelVersion;
+import io.microkernel.tensor.BufferPool;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -53,6 +54,10 @@ public class V1ModelResource {
     @Inject
     ServedPredictions predictions;
 
+    /** The pool request inputs are read into ({@link RequestBuffers}); each request gives its tensors back ({@link RequestTensors}). */
+    @Inject
+    BufferPool buffers;
+
     @Inject
     io.microkernel.drift.Drift drift;
 
@@ -83,11 +88,12 @@ public class V1ModelResource {
             V1.ClassifyRequest request = BinaryTensors.strict(json, body, V1.ClassifyRequest.class);
             V1.checkSignature(request.signatureName());
             AtomicReference<ModelSignature> answering = new AtomicReference<>();
-            Prediction prediction = served.predict(version, signature -> {
+            RequestTensors tensors = new RequestTensors(predictions);
+            Prediction prediction = served.predict(version, tensors.translatedBy(signature -> {
                 answering.set(signature);
-                return translator.fromInstances(signature.inputs(), request.examples());
-            });
-            return V1.ClassifyResponse.of(answering.get(), prediction);
+                return translator.fromInstances(signature.inputs(), request.examples(), buffers);
+            }));
+            return tensors.recycleAfter(prediction, V1.ClassifyResponse.of(answering.get(), prediction));
         }
         V1.PredictRequest request = BinaryTensors.strict(json, body, V1.PredictRequest.class);
         V1.checkSignature(request.signatureName());
@@ -96,18 +102,20 @@ public class V1ModelResource {
                     "expected either 'instances' (row format) or 'inputs' (columnar format), found both");
         }
         String id = ServedPredictions.id(null);
+        // The answer's values are boxed copies, so the tensors go back to the pool before it is written.
+        RequestTensors tensors = new RequestTensors(predictions);
         if (request.inputs() != null) {
             Prediction prediction = predictions.predict(served, version, id,
-                    signature -> translator.fromColumns(signature.inputs(), request.inputs()));
-            return V1.ColumnarResponse.of(prediction, id);
+                    tensors.translatedBy(signature -> translator.fromColumns(signature.inputs(), request.inputs(), buffers)));
+            return tensors.recycleAfter(prediction, V1.ColumnarResponse.of(prediction, id));
         }
         if (request.instances() == null) {
             throw new InputValidationException(InputProblem.MALFORMED,
                     "expected 'instances' (row format) or 'inputs' (columnar format), found neither");
         }
         Prediction prediction = predictions.predict(served, version, id,
-                signature -> translator.fromInstances(signature.inputs(), request.instances()));
-        return V1.PredictResponse.of(prediction, id);
+                tensors.translatedBy(signature -> translator.fromInstances(signature.inputs(), request.instances(), buffers)));
+        return tensors.recycleAfter(prediction, V1.PredictResponse.of(prediction, id));
     }
 
     @GET

@@ -1,6 +1,7 @@
 package io.microkernel.serving;
 
 import com.fasterxml.jackson.databind.util.TokenBuffer;
+import io.microkernel.tensor.BufferPool;
 import io.microkernel.tensor.DType;
 import io.microkernel.tensor.NamedTensor;
 import io.microkernel.tensor.Shapes;
@@ -83,12 +84,20 @@ public final class RequestTranslator {
      * @throws InputValidationException when there are no rows, too many, or a row does not fit
      */
     public List<NamedTensor> fromInstances(List<TensorSpec> specs, List<TokenBuffer> instances) {
+        return fromInstances(specs, instances, BufferPool.NONE);
+    }
+
+    /**
+     * Like {@link #fromInstances(List, List)}, into buffers borrowed from {@code pool}; the caller
+     * owns the tensors and {@link io.microkernel.tensor.Tensor#recycle() recycles} them.
+     */
+    public List<NamedTensor> fromInstances(List<TensorSpec> specs, List<TokenBuffer> instances, BufferPool pool) {
         if (instances == null || instances.isEmpty()) {
             throw new InputValidationException(InputProblem.EMPTY_BATCH, "expected at least 1 instance, found 0");
         }
         checkBatchLimit(instances.size());
         try {
-            return new RowReader(specs, instances).read();
+            return new RowReader(specs, instances, pool).read();
         } catch (IOException e) {
             throw new UncheckedIOException("replaying buffered tokens failed", e);
         }
@@ -102,8 +111,16 @@ public final class RequestTranslator {
      * @throws InputValidationException when an input is unknown, missing, or does not fit
      */
     public List<NamedTensor> fromColumns(List<TensorSpec> specs, TokenBuffer inputs) {
+        return fromColumns(specs, inputs, BufferPool.NONE);
+    }
+
+    /**
+     * Like {@link #fromColumns(List, TokenBuffer)}, into buffers borrowed from {@code pool}; the
+     * caller owns the tensors and {@link io.microkernel.tensor.Tensor#recycle() recycles} them.
+     */
+    public List<NamedTensor> fromColumns(List<TensorSpec> specs, TokenBuffer inputs, BufferPool pool) {
         try {
-            List<NamedTensor> tensors = new RowReader(specs, List.of(inputs)).readColumns();
+            List<NamedTensor> tensors = new RowReader(specs, List.of(inputs), pool).readColumns();
             tensors.stream().filter(t -> t.tensor().rank() > 0).forEach(t -> {
                 if (t.tensor().batchSize() == 0) {
                     throw new InputValidationException(InputProblem.EMPTY_BATCH,

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.ObjectCodec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
+import io.microkernel.tensor.BufferPool;
 import io.microkernel.tensor.NamedTensor;
 import io.microkernel.tensor.Shapes;
 import io.microkernel.tensor.Tensor;
@@ -35,9 +36,12 @@ final class RowReader {
     private final List<TokenBuffer> rows;
     /** Per row and input: the ordinal of the object field holding that input's value, or {@link #WHOLE_ROW}. */
     private final int[][] fields;
+    /** Where the tensors' buffers come from; the caller owns the tensors read. */
+    private final BufferPool pool;
 
-    RowReader(List<TensorSpec> specs, List<TokenBuffer> rows) {
+    RowReader(List<TensorSpec> specs, List<TokenBuffer> rows, BufferPool pool) {
         this.specs = specs;
+        this.pool = pool;
         this.rows = rows.stream().map(r -> r != null ? r : nullRow()).toList();
         this.fields = new int[rows.size()][];
     }
@@ -81,7 +85,7 @@ final class RowReader {
             }
             long[] shape = Shapes.toArray(found);
             RequestTranslator.checkElementCount(shape, what);
-            Tensor.Builder out = Tensor.builder(spec.dtype(), shape);
+            Tensor.Builder out = Tensor.builder(spec.dtype(), pool, shape);
             try (JsonParser p = value(0, s)) {
                 JsonTensorReader.readLeaves(p, out, shape, what);
             }
@@ -165,7 +169,7 @@ final class RowReader {
         }
         long[] shape = Shapes.withBatch(rows.size(), Shapes.toArray(first));
         RequestTranslator.checkElementCount(shape, what);
-        Tensor.Builder out = Tensor.builder(spec.dtype(), shape);
+        Tensor.Builder out = Tensor.builder(spec.dtype(), pool, shape);
         for (int row = 0; row < rows.size(); row++) {
             try (JsonParser p = value(row, s)) {
                 JsonTensorReader.readLeaves(p, out, shape, what);

@@ -59,7 +59,7 @@ public class ServingBeans {
         MicrokernelConfig.Serving serving = config.serving();
         SessionSettings settings = new SessionSettings(serving.intraOpThreads(), serving.interOpThreads(),
                 Device.parse(config.device()), config.deviceId(), config.memory().cpuArena(), config.memory().memoryPattern());
-        // Outputs are copied into pooled buffers; the OIP v2 endpoint gives them back once it has written its answer.
+        // Outputs are copied into pooled buffers; the inference endpoints give them back once they have built their answer.
         ModelLoader loader = new ModelLoader(() -> runtime.get().environment(), settings, buffers);
         MicrokernelConfig.Serving.Batching batching = serving.batching();
         BatchingSettings batchingSettings = BatchingSettings.of(batching.enabled(), batching.maxRows(),

@@ -48,7 +48,7 @@ class PooledInferenceApiTest {
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     /** Four features of client {@code t}, different for every client. */
-    private static float[] features(int t) {
+    static float[] features(int t) {
         return new float[] {t * 0.37f - 1, 2 - t * 0.11f, (t % 3) * 0.5f, -t * 0.23f};
     }
 

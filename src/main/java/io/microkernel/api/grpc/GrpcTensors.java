@@ -11,6 +11,7 @@ import io.microkernel.serving.InputValidationException;
 import io.microkernel.serving.Prediction;
 import io.microkernel.serving.TensorData;
 import io.microkernel.serving.TensorInput;
+import io.microkernel.tensor.BufferPool;
 import io.microkernel.tensor.DType;
 import io.microkernel.tensor.NamedTensor;
 import io.microkernel.tensor.Shapes;
@@ -29,7 +30,8 @@ import java.util.stream.Collectors;
  * become {@link TensorInput}s whose data {@code serving.RequestTranslator} reads only after it has
  * checked name, datatype and shape, exactly as for a REST request: from {@code raw_input_contents}
  * (packed, little-endian, copied once into the tensor's buffer; BYTES as 4-byte length-prefixed
- * elements) or from the typed {@code contents}. Outputs go back raw when the request came raw, as Triton answers, else typed.
+ * elements) or from the typed {@code contents}, into buffers borrowed from the request pool, which
+ * the service gives back once the answer is built. Outputs go back raw when the request came raw, as Triton answers, else typed.
  *
  * <p>Stateless and thread-safe.
  */
@@ -44,8 +46,11 @@ final class GrpcTensors {
     private GrpcTensors() {
     }
 
-    /** The request's inputs, in request order, with their data still to be read. */
-    static List<TensorInput> inputs(ModelInferRequest request) {
+    /**
+     * The request's inputs, in request order, with their data still to be read into buffers
+     * borrowed from {@code pool}; the caller owns the tensors read and recycles them.
+     */
+    static List<TensorInput> inputs(ModelInferRequest request, BufferPool pool) {
         refuseParameters("the request", request.getParametersMap());
         boolean raw = request.getRawInputContentsCount() > 0;
         if (raw && request.getRawInputContentsCount() != request.getInputsCount()) {
@@ -60,8 +65,8 @@ final class GrpcTensors {
             if (raw && input.hasContents()) {
                 throw malformed(what + ": expected contents or raw_input_contents, found both");
             }
-            TensorData data = raw ? raw(request.getRawInputContents(i))
-                    : input.hasContents() ? typed(input.getContents()) : null;
+            TensorData data = raw ? raw(request.getRawInputContents(i), pool)
+                    : input.hasContents() ? typed(input.getContents(), pool) : null;
             inputs.add(new TensorInput(emptyAsNull(input.getName()), input.getShapeList(),
                     emptyAsNull(input.getDatatype()), data));
         }
@@ -121,8 +126,13 @@ final class GrpcTensors {
         return outputs.stream().filter(o -> requested.contains(o.name())).toList();
     }
 
-    /** Data packed as the protocol sends it: row-major, little-endian, no padding. */
+    /** Data packed as the protocol sends it: row-major, little-endian, no padding; read into a buffer of its own. */
     static TensorData raw(ByteString bytes) {
+        return raw(bytes, BufferPool.NONE);
+    }
+
+    /** Like {@link #raw(ByteString)}, into a buffer borrowed from {@code pool}. */
+    static TensorData raw(ByteString bytes, BufferPool pool) {
         return (dtype, shape, what) -> {
             if (dtype.isString()) {
                 try {
@@ -138,12 +148,17 @@ final class GrpcTensors {
                         + " of " + dtype.oipName() + " expected " + expected + " bytes of raw_input_contents, found "
                         + bytes.size());
             }
-            return requireFinite(Tensor.copyOf(dtype, shape, bytes.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN)), what);
+            return requireFinite(Tensor.copyOf(dtype, shape, bytes.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN), pool), what);
         };
     }
 
-    /** Data in the typed field of {@code contents} that the datatype the model takes calls for. */
+    /** Data in the typed field of {@code contents} that the datatype the model takes calls for; read into a buffer of its own. */
     static TensorData typed(InferTensorContents contents) {
+        return typed(contents, BufferPool.NONE);
+    }
+
+    /** Like {@link #typed(InferTensorContents)}, into a buffer borrowed from {@code pool}. */
+    static TensorData typed(InferTensorContents contents, BufferPool pool) {
         return (dtype, shape, what) -> {
             ContentsField field = ContentsField.forDatatype(dtype.oipName()).orElseThrow(() -> malformed(what
                     + ": expected raw_input_contents for datatype " + dtype.oipName() + ", which has no typed field, found contents"));
@@ -153,12 +168,14 @@ final class GrpcTensors {
                             + field.protoName() + " for datatype " + dtype.oipName() + ", found contents." + set.getName());
                 }
             }
-            Tensor.Builder out = Tensor.builder(dtype, shape);
-            if (field.count(contents) != out.capacity()) {
+            int values = Shapes.elementCountInt(shape);
+            if (field.count(contents) != values) {
                 throw new InputValidationException(InputProblem.DATA_LENGTH_MISMATCH, what + ": shape " + Shapes.text(shape)
-                        + " expected " + out.capacity() + " values in contents." + field.protoName() + ", found "
+                        + " expected " + values + " values in contents." + field.protoName() + ", found "
                         + field.count(contents));
             }
+            // Counted first, so a request refused for its count borrows nothing.
+            Tensor.Builder out = Tensor.builder(dtype, pool, shape);
             try {
                 field.fill(contents, out);
             } catch (IllegalArgumentException e) {
@@ -175,8 +192,11 @@ final class GrpcTensors {
             for (int i = 0; i < n; i++) {
                 double v = tensor.getDouble(i);
                 if (!Double.isFinite(v)) {
+                    String type = tensor.dtype().oipName();
+                    // Refused before anyone else saw it: its buffer goes straight back.
+                    tensor.recycle();
                     throw new InputValidationException(InputProblem.NOT_FINITE, what + " element " + i
-                            + ": expected a finite " + tensor.dtype().oipName() + " value, found " + v);
+                            + ": expected a finite " + type + " value, found " + v);
                 }
             }
         }

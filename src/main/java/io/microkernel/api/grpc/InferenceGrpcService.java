@@ -2,6 +2,7 @@ package io.microkernel.api.grpc;
 
 import io.grpc.stub.StreamObserver;
 import io.microkernel.api.ModelPaths;
+import io.microkernel.api.RequestTensors;
 import io.microkernel.api.grpc.proto.GRPCInferenceServiceGrpc;
 import io.microkernel.api.grpc.proto.ModelInferRequest;
 import io.microkernel.api.grpc.proto.ModelInferResponse;
@@ -23,6 +24,7 @@ import io.microkernel.serving.ModelSignature;
 import io.microkernel.serving.Prediction;
 import io.microkernel.serving.RequestTranslator;
 import io.microkernel.serving.ServedModel;
+import io.microkernel.tensor.BufferPool;
 import io.microkernel.tensor.TensorSpec;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
@@ -37,7 +39,8 @@ import java.util.function.Supplier;
  * gRPC server's own port ({@code microkernel.grpc.port}). Inference goes through
  * {@link ServedModel#predict} with {@link RequestTranslator}, as REST's does, so validation,
  * messages and metrics are the same; failures become statuses in {@link GrpcStatus}. The token rule
- * is {@link GrpcAccessInterceptor}'s.
+ * is {@link GrpcAccessInterceptor}'s. Inputs are read into the request pool's buffers and, with the
+ * outputs, given back once the response is built, as REST's are ({@link RequestTensors}).
  *
  * <p>Calls run on worker threads ({@link Blocking}): inference and the store's metadata block.
  */
@@ -64,6 +67,10 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
 
     @Inject
     Provider<io.microkernel.api.ServedPredictions> predictions;
+
+    /** The pool request inputs are read into, as REST's are; each call gives its tensors back ({@link RequestTensors}). */
+    @Inject
+    BufferPool buffers;
 
     @Override
     public void serverLive(ServerLiveRequest request, StreamObserver<ServerLiveResponse> answer) {
@@ -116,10 +123,12 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
             OptionalInt version = version(request.getModelVersion());
             List<String> requested = GrpcTensors.requestedOutputs(request);
             String id = io.microkernel.api.ServedPredictions.id(request.getId());
-            Prediction prediction = predictions.get().predict(model, version, id,
-                    signature -> translator.get().fromTensors(signature.inputs(), GrpcTensors.inputs(request)));
-            return GrpcTensors.response(model.name(), id, prediction, requested,
-                    request.getRawInputContentsCount() > 0);
+            RequestTensors tensors = new RequestTensors(predictions.get());
+            Prediction prediction = predictions.get().predict(model, version, id, tensors.translatedBy(
+                    signature -> translator.get().fromTensors(signature.inputs(), GrpcTensors.inputs(request, buffers))));
+            // The response holds copies of the outputs, so the tensors go back to the pool before it is sent.
+            return tensors.recycleAfter(prediction, GrpcTensors.response(model.name(), id, prediction, requested,
+                    request.getRawInputContentsCount() > 0));
         });
     }
 

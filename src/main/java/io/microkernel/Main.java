@@ -1,7 +1,6 @@
 package io.microkernel;
 
 import io.microkernel.cli.Cli;
-import io.microkernel.runtime.OrtRuntime;
 import io.microkernel.runtime.StartupTimeline;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
@@ -16,11 +15,7 @@ public class Main {
 
     public static void main(String... args) {
         StartupTimeline.main();
-        Cli.Result result = Cli.execute(args, System.out, System.err, serverArgs -> {
-            // The bundled native library and ONNX Runtime's environment load beside Quarkus's boot.
-            OrtRuntime.startEarly();
-            Quarkus.run(serverArgs);
-        });
+        Cli.Result result = Cli.execute(args, System.out, System.err, Quarkus::run);
         if (!result.served()) {
             System.exit(result.exitCode());
         }

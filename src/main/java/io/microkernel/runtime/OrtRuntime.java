@@ -23,97 +23,32 @@ import org.jboss.logging.Logger;
 public final class OrtRuntime {
 
     private static volatile OrtRuntime instance;
-    /** What {@link #startEarly} failed with, thrown again to the owner's {@link #start}; guarded by the class. */
-    private static RuntimeException earlyFailure;
-    /** Whether the owner's first call after the early start recorded how long it waited; guarded by the class. */
-    private static boolean earlyWaitRecorded;
 
     private final OrtEnvironment environment;
     private final Path library;
-    /** Started by {@link #startEarly}. */
-    private final boolean early;
 
-    private OrtRuntime(OrtEnvironment environment, Path library, boolean early) {
+    private OrtRuntime(OrtEnvironment environment, Path library) {
         this.environment = environment;
         this.library = library;
-        this.early = early;
     }
 
     /**
-     * For the server, before Quarkus boots: starts the bundled library on a background thread, so the
-     * native library and the environment are ready (or nearly) when the CDI producer asks for them; its
-     * {@link #start} then returns this result or waits for it. Skipped when a configuration source
-     * outside the jar may name another library ({@link EarlyStart}). A failure is kept and thrown to the
-     * producer's call, which reports it as before. Costs nothing when the runtime would not start anyway.
-     */
-    public static void startEarly() {
-        if (!EarlyStart.allowed(System.getenv(), System.getProperties(), Path.of(""))) {
-            return;
-        }
-        Thread thread = new Thread(() -> {
-            synchronized (OrtRuntime.class) {
-                try {
-                    start(Optional.empty(), true);
-                } catch (RuntimeException e) {
-                    earlyFailure = e;
-                } catch (LinkageError e) {
-                    earlyFailure = new RuntimeSetupException("cannot load ONNX Runtime: " + e,
-                            "use a native library of ONNX Runtime " + expectedVersion() + " for " + System.getProperty("os.arch"));
-                }
-            }
-        }, "ort-early-start");
-        thread.setDaemon(true);
-        thread.start();
-    }
-
-    /**
-     * Loads the native library and checks it: same version as the Java API, training available. After
-     * {@link #startEarly}, returns its result (waiting for it when it is still running).
+     * Loads the native library and checks it: same version as the Java API, training available.
      *
-     * @throws RuntimeSetupException with cause and remedy when any check fails, or when the runtime
-     *                               was started early from the bundled library and {@code userLibrary}
-     *                               names another
+     * @throws RuntimeSetupException with cause and remedy when any check fails
      */
-    public static OrtRuntime start(Optional<Path> userLibrary) {
-        long asked = System.nanoTime();
-        synchronized (OrtRuntime.class) {
-            if (instance == null && earlyFailure != null) {
-                throw earlyFailure;
-            }
-            if (instance != null && instance.early) {
-                if (userLibrary.isPresent() && !userLibrary.get().toAbsolutePath().equals(instance.library)) {
-                    throw new RuntimeSetupException("ONNX Runtime was loaded from " + instance.library
-                            + " before the configuration named " + userLibrary.get(), "name the library in a system"
-                            + " property, the environment, ./config/application.properties or ./.env");
-                }
-                if (!earlyWaitRecorded) {
-                    earlyWaitRecorded = true;
-                    StartupTimeline.since("waiting for ONNX Runtime's early start", asked);
-                }
-                return instance;
-            }
-            return start(userLibrary, false);
-        }
-    }
-
-    /**
-     * @param early whether this is {@link #startEarly}'s thread: its phases run beside the boot, so they
-     *              are recorded without moving the timeline's mark
-     */
-    private static synchronized OrtRuntime start(Optional<Path> userLibrary, boolean early) {
+    public static synchronized OrtRuntime start(Optional<Path> userLibrary) {
         if (instance != null) {
             return instance;
         }
-        String beside = early ? ", beside Quarkus's boot" : "";
         long started = System.nanoTime();
         Path library = NativeLibrary.select(userLibrary);
-        phase("native library (" + (NativeLibrary.reusedExtraction() ? "kept copy checked" : "extracted") + beside + ")",
-                started, early);
+        StartupTimeline.since(NativeLibrary.reusedExtraction() ? "native library (kept copy checked)"
+                : "native library (extracted)", started);
         OrtEnvironment env;
         try {
-            long loading = System.nanoTime();
             env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "microkernel");
-            phase("ONNX Runtime load and environment" + (early ? " (beside Quarkus's boot)" : ""), loading, early);
+            StartupTimeline.sinceMark("ONNX Runtime load and environment");
         } catch (UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
             throw new RuntimeSetupException("cannot load ONNX Runtime from " + library + ": " + e.getMessage(),
                     "use a native library of ONNX Runtime " + expectedVersion() + " for " + System.getProperty("os.arch"));
@@ -132,16 +67,8 @@ public final class OrtRuntime {
         if (removed > 0) {
             Logger.getLogger(OrtRuntime.class).debugf("removed %d ONNX Runtime shutdown hook(s)", removed);
         }
-        instance = new OrtRuntime(env, library, early);
+        instance = new OrtRuntime(env, library);
         return instance;
-    }
-
-    private static void phase(String name, long startedNanos, boolean early) {
-        if (early) {
-            StartupTimeline.alongside(name, startedNanos);
-        } else {
-            StartupTimeline.since(name, startedNanos);
-        }
     }
 
     /** For the tools and tests: {@link #start(Optional)} with the library bundled in the application. */

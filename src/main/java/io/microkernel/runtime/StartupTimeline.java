@@ -53,14 +53,6 @@ public final class StartupTimeline {
         return ms;
     }
 
-    /**
-     * Records {@code name} as the time since {@code startedNanos}, for a phase that runs on another
-     * thread beside the main sequence: the mark stays where it is.
-     */
-    public static void alongside(String name, long startedNanos) {
-        record(name, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos));
-    }
-
     /** The phases recorded so far, in order, e.g. {@code "native library 12 ms, ..."}. */
     public static synchronized String phases() {
         return String.join(", ", PHASES);

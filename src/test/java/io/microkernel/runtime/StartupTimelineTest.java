@@ -20,18 +20,4 @@ class StartupTimelineTest {
         StartupTimeline.logSummary("test");
         assertThat(StartupTimeline.phases()).isEmpty();
     }
-
-    @Test
-    void aPhaseBesideTheMainSequenceLeavesTheMarkWhereItIs() throws InterruptedException {
-        StartupTimeline.logSummary("before this test");
-        StartupTimeline.sinceMark("marked");
-        Thread.sleep(20);
-        StartupTimeline.alongside("on another thread", System.nanoTime() - 5_000_000);
-        StartupTimeline.sinceMark("main sequence");
-
-        assertThat(StartupTimeline.phases()).matches("marked \\d+ ms, on another thread \\d+ ms, main sequence \\d+ ms");
-        long mainSequence = Long.parseLong(StartupTimeline.phases().replaceAll(".*main sequence (\\d+) ms", "$1"));
-        assertThat(mainSequence).as("the main sequence counts from its own mark, 20 ms before").isGreaterThanOrEqualTo(20);
-        StartupTimeline.logSummary("test");
-    }
 }

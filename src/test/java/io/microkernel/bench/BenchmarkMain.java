@@ -148,7 +148,8 @@ public final class BenchmarkMain {
         if (selected.contains("edge")) {
             // Start-up and footprint of the fast path and the edge profile (README "Edge and ARM").
             Map<String, Object> edge = new EdgeBenchmark(jar, work, quick).run();
-            for (String key : List.of("startup_to_first_inference_ms_fast", "startup_speedup", "rss_mb_idle_edge")) {
+            for (String key : List.of("startup_to_first_inference_ms_fast", "startup_speedup",
+                    "startup_to_first_inference_ms_fast_edge", "startup_speedup_edge", "rss_mb_idle_edge")) {
                 context.put(key, edge.get(key));
             }
             context.put("edge", edge);

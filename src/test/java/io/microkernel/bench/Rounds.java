@@ -5,9 +5,9 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Iterator;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
@@ -18,9 +18,8 @@ final class Rounds {
     static final Set<String> TERMINAL_STATES = Set.of("promoted", "rejected", "failed", "cancelled");
 
     private final MicrokernelClient client;
-    private int conflictsAfterFinish;
-
     private final boolean polling;
+    private int conflictsAfterFinish;
 
     Rounds(MicrokernelClient client) {
         this(client, pollingByDefault);
@@ -135,24 +134,32 @@ final class Rounds {
 
     /** Reads the round's event stream: one record per event, the stream ends with the round. */
     private Finished follow(String id, long started) throws IOException, InterruptedException {
-        Map<String, Long> phases = new LinkedHashMap<>();
         String path = client.modelPath("/rounds/" + id + "/events");
         HttpResponse<Stream<String>> response = client.events(path, Duration.ofMinutes(10));
         try (Stream<String> lines = response.body()) {
             if (response.statusCode() != 200) {
                 throw new IOException("GET " + path + " answered " + response.statusCode());
             }
-            StringBuilder data = new StringBuilder();
-            for (Iterator<String> it = lines.iterator(); it.hasNext();) {
-                String line = it.next();
-                if (line.startsWith("data:")) {
-                    data.append(data.isEmpty() ? "" : "\n").append(line.substring(5).strip());
-                } else if (line.isEmpty() && !data.isEmpty()) {
-                    Finished finished = seen(id, MicrokernelClient.JSON.readTree(data.toString()), started, phases);
-                    data.setLength(0);
-                    if (finished != null) {
-                        return finished;
-                    }
+            return follow(id, lines.iterator(), started);
+        }
+    }
+
+    /**
+     * The round as its server-sent events tell it: each event's {@code data:} lines (joined by line
+     * breaks) are one record; the first terminal record ends it.
+     */
+    static Finished follow(String id, Iterator<String> lines, long started) throws IOException {
+        Map<String, Long> phases = new LinkedHashMap<>();
+        StringBuilder data = new StringBuilder();
+        while (lines.hasNext()) {
+            String line = lines.next();
+            if (line.startsWith("data:")) {
+                data.append(data.isEmpty() ? "" : "\n").append(line.substring(5).strip());
+            } else if (line.isEmpty() && !data.isEmpty()) {
+                Finished finished = seen(id, MicrokernelClient.JSON.readTree(data.toString()), started, phases);
+                data.setLength(0);
+                if (finished != null) {
+                    return finished;
                 }
             }
         }

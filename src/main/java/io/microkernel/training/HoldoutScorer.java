@@ -30,6 +30,8 @@ final class HoldoutScorer {
     private final List<Sample> holdout;
     private final int batchSize;
     private Runnable beforeBatch = () -> { };
+    /** How long one batch of {@link #predict} should take; 0: every batch has {@link #batchSize} rows. */
+    private long batchNanos;
 
     HoldoutScorer(OrtEnvironment env, ArtifactDescription description, List<Sample> holdout, int batchSize) {
         this.env = env;
@@ -42,6 +44,38 @@ final class HoldoutScorer {
     HoldoutScorer pausingWith(Runnable pause) {
         this.beforeBatch = pause;
         return this;
+    }
+
+    /**
+     * As {@link #pausingWith(Runnable)}, and sizes the batches so that one takes about {@code batchTime}
+     * (from the time per row of the batch before; at most the batch size given): on a model whose rows
+     * are slow, a batch of the full size would run for a long time between two chances to give way.
+     * The answers do not depend on the batch sizes (the loss up to float rounding).
+     */
+    HoldoutScorer pausingWith(Runnable pause, java.time.Duration batchTime) {
+        this.beforeBatch = pause;
+        this.batchNanos = Math.max(0, batchTime.toNanos());
+        return this;
+    }
+
+    /** The time one batch aims at; zero when batches have the fixed batch size. */
+    java.time.Duration batchTime() {
+        return java.time.Duration.ofNanos(batchNanos);
+    }
+
+    /** Rows of the first batch when batches are sized by time: a cheap first measure of the time per row. */
+    static final int FIRST_TIMED_ROWS = 4;
+
+    /**
+     * Rows of the next batch: those that take about {@code targetNanos} at the rate the last batch ran
+     * ({@code rows} in {@code elapsedNanos}), between 1 and {@code max}.
+     */
+    static int nextRows(long elapsedNanos, int rows, long targetNanos, int max) {
+        if (elapsedNanos <= 0) {
+            return max;
+        }
+        double perRow = (double) elapsedNanos / Math.max(1, rows);
+        return (int) Math.max(1, Math.min(max, (long) (targetNanos / perRow)));
     }
 
     /** How a batch of holdout samples becomes the eval graph's inputs (cached frozen features, or as they are). */
@@ -60,32 +94,54 @@ final class HoldoutScorer {
         if (holdout.isEmpty()) {
             return Double.NaN;
         }
-        double weighted = 0;
-        for (List<Sample> batch : batches()) {
-            beforeBatch.run();
+        double[] weighted = {0};
+        forEachBatch(batch -> {
             try (TensorBatch tensors = TensorBatch.of(env, session.getEvalInputNames(), description.label(),
                     inputs.of(batch));
                     OrtSession.Result result = session.evalStep(tensors.inputs())) {
-                weighted += OrtSessions.scalar(result.get(0), "eval graph") * batch.size();
+                weighted[0] += OrtSessions.scalar(result.get(0), "eval graph") * batch.size();
             }
-        }
-        return weighted / holdout.size();
+        });
+        return weighted[0] / holdout.size();
     }
 
     /** The inference model's answer for every holdout sample, flattened per sample. */
     List<double[]> predict(OrtSession inference, String outputName) throws OrtException {
         List<String> names = description.inputs().stream().map(io.microkernel.tensor.TensorSpec::name).toList();
         List<double[]> outputs = new ArrayList<>(holdout.size());
-        for (List<Sample> batch : batches()) {
-            beforeBatch.run();
+        forEachBatch(batch -> {
             try (TensorBatch tensors = TensorBatch.of(env, names, null, batch);
                     OrtSession.Result result = inference.run(tensors.inputs(), java.util.Set.of(outputName))) {
                 OnnxValue value = result.get(outputName).orElseThrow(() -> new IllegalStateException(
                         "the inference model did not return output '" + outputName + "'"));
                 outputs.addAll(rows((OnnxTensor) value, batch.size()));
             }
-        }
+        });
         return outputs;
+    }
+
+    /** What is done with one batch of the holdout. */
+    @FunctionalInterface
+    private interface BatchWork {
+        void run(List<Sample> batch) throws OrtException;
+    }
+
+    /**
+     * The holdout in order, batch by batch, with the pause before each: batches of the batch size, or
+     * sized by time when {@link #pausingWith(Runnable, java.time.Duration)} asked for it.
+     */
+    private void forEachBatch(BatchWork work) throws OrtException {
+        int rows = batchNanos > 0 ? Math.min(batchSize, FIRST_TIMED_ROWS) : batchSize;
+        for (int start = 0; start < holdout.size(); ) {
+            List<Sample> batch = holdout.subList(start, Math.min(holdout.size(), start + rows));
+            beforeBatch.run();
+            long started = System.nanoTime();
+            work.run(batch);
+            start += batch.size();
+            if (batchNanos > 0) {
+                rows = nextRows(System.nanoTime() - started, batch.size(), batchNanos, batchSize);
+            }
+        }
     }
 
     /** Builds the metrics from the eval loss and the inference outputs (in holdout order). */
@@ -145,14 +201,6 @@ final class HoldoutScorer {
         }
         double accuracy = holdout.isEmpty() ? Double.NaN : (double) correct / holdout.size();
         return new EvaluationMetrics(holdout.size(), loss, accuracy, null, recall, supportByName, falsePositiveRate);
-    }
-
-    private List<List<Sample>> batches() {
-        List<List<Sample>> batches = new ArrayList<>();
-        for (int start = 0; start < holdout.size(); start += batchSize) {
-            batches.add(holdout.subList(start, Math.min(holdout.size(), start + batchSize)));
-        }
-        return batches;
     }
 
     private static List<double[]> rows(OnnxTensor output, int n) {

@@ -47,6 +47,8 @@ public final class TrainingRound {
     private static final Logger LOG = Logger.getLogger(TrainingRound.class);
     /** Holdout samples per inference or eval call; large enough to be quick, small enough for any model. */
     private static final int EVAL_BATCH = 256;
+    /** About how long one evaluation batch through the inference model takes while the round gives way to serving. */
+    static final java.time.Duration YIELDING_EVAL_BATCH_TIME = java.time.Duration.ofMillis(5);
     /** Progress is reported at most this many times per epoch, so listeners are not flooded. */
     private static final int REPORTS_PER_EPOCH = 50;
 
@@ -228,7 +230,7 @@ public final class TrainingRound {
         Path activeInference = workDir.resolve("active-inference.onnx");
         Files.copy(base.inferenceModel(), activeInference, StandardCopyOption.REPLACE_EXISTING);
         Path candidateDir = Files.createDirectories(workDir.resolve("candidate"));
-        HoldoutScorer scorer = new HoldoutScorer(env, description, holdout, EVAL_BATCH).pausingWith(yield::pause);
+        HoldoutScorer scorer = scorer(holdout);
 
         OrtTrainingSession.setSeed(seed);
         yield.pause();
@@ -304,7 +306,7 @@ public final class TrainingRound {
         checkCancelled();
         ReferenceGuard guard = reference;
         HoldoutScorer referenceScorer = guard == null ? null
-                : new HoldoutScorer(env, description, guard.set().samples(), EVAL_BATCH).pausingWith(yield::pause);
+                : scorer(guard.set().samples());
         EvaluationMetrics[] scored = new EvaluationMetrics[4];
         try (OrtSession.SessionOptions options = OrtSessions.options(threads, 1)) {
             yield.pause();
@@ -370,6 +372,16 @@ public final class TrainingRound {
     /** A minibatch as the session takes it: with the frozen features as inputs when training on the cut graphs. */
     private List<Sample> inputs(List<Sample> batch) throws OrtException {
         return frozenFeatures == null ? batch : frozenFeatures.featured(batch);
+    }
+
+    /**
+     * A scorer that gives way to serving before each batch; while the round yields, its inference
+     * batches are sized to take about {@link #YIELDING_EVAL_BATCH_TIME} each, so a slow model's
+     * evaluation still gives way that often.
+     */
+    HoldoutScorer scorer(List<Sample> samples) {
+        HoldoutScorer scorer = new HoldoutScorer(env, description, samples, EVAL_BATCH);
+        return yield.enabled() ? scorer.pausingWith(yield::pause, YIELDING_EVAL_BATCH_TIME) : scorer.pausingWith(yield::pause);
     }
 
     /** The version on the reference set (its loss is not computed: the gate compares predictions). */

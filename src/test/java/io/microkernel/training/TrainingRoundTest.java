@@ -75,6 +75,16 @@ class TrainingRoundTest {
     }
 
     @Test
+    void aRoundThatGivesWayToServingSizesItsEvaluationBatchesByTime() {
+        TrainingRound yielding = round(new RoundSettings(1, 32, 0.01, 1.0, 0.3), 7, "yielding", new ArrayList<>(), () -> false)
+                .yieldingTo(new ServingYield(() -> 0, java.time.Duration.ofMillis(5)));
+        TrainingRound notYielding = round(new RoundSettings(1, 32, 0.01, 1.0, 0.3), 7, "not-yielding", new ArrayList<>(), () -> false);
+
+        assertThat(yielding.scorer(List.of()).batchTime()).isEqualTo(TrainingRound.YIELDING_EVAL_BATCH_TIME);
+        assertThat(notYielding.scorer(List.of()).batchTime()).isZero();
+    }
+
+    @Test
     void aDivergingLearningRateIsRejectedWithItsNumbers() throws Exception {
         journal.append(TrainingFixtures.samples(300, 12, false));
         TrainingRound.Outcome outcome = round(new RoundSettings(3, 16, 1e4, 1.0, 0.3), 7, "work", new ArrayList<>(),

@@ -25,12 +25,15 @@ import java.util.Map;
  */
 final class HoldoutScorer {
 
+    /** Rows of the first batch when batches are sized by time: a cheap first measure of the time per row. */
+    static final int FIRST_TIMED_ROWS = 4;
+
     private final OrtEnvironment env;
     private final ArtifactDescription description;
     private final List<Sample> holdout;
     private final int batchSize;
     private Runnable beforeBatch = () -> { };
-    /** How long one batch of {@link #predict} should take; 0: every batch has {@link #batchSize} rows. */
+    /** How long one batch should take; 0: every batch has {@link #batchSize} rows. */
     private long batchNanos;
 
     HoldoutScorer(OrtEnvironment env, ArtifactDescription description, List<Sample> holdout, int batchSize) {
@@ -62,9 +65,6 @@ final class HoldoutScorer {
     java.time.Duration batchTime() {
         return java.time.Duration.ofNanos(batchNanos);
     }
-
-    /** Rows of the first batch when batches are sized by time: a cheap first measure of the time per row. */
-    static final int FIRST_TIMED_ROWS = 4;
 
     /**
      * Rows of the next batch: those that take about {@code targetNanos} at the rate the last batch ran

@@ -19,11 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -91,30 +86,8 @@ class PooledInferenceApiTest {
         for (int t = 0; t < THREADS; t++) {
             alone.add(probabilities(features(t), false));
         }
-        assertThat(alone).as("the inputs must tell the clients apart").doesNotHaveDuplicates();
-
-        CountDownLatch start = new CountDownLatch(1);
-        ExecutorService clients = Executors.newFixedThreadPool(THREADS);
-        try {
-            List<Future<Integer>> done = new ArrayList<>();
-            for (int t = 0; t < THREADS; t++) {
-                int client = t;
-                done.add(clients.submit(() -> {
-                    start.await();
-                    for (int i = 0; i < REQUESTS_PER_THREAD; i++) {
-                        assertThat(probabilities(features(client), i % 2 == 1)).as("client %d, request %d", client, i)
-                                .isEqualTo(alone.get(client));
-                    }
-                    return REQUESTS_PER_THREAD;
-                }));
-            }
-            start.countDown();
-            for (Future<Integer> f : done) {
-                assertThat(f.get(120, TimeUnit.SECONDS)).isEqualTo(REQUESTS_PER_THREAD);
-            }
-        } finally {
-            clients.shutdownNow();
-        }
+        ConcurrentClients.eachGetsItsOwnAnswers(alone, REQUESTS_PER_THREAD,
+                (client, i) -> probabilities(features(client), i % 2 == 1));
     }
 
     @Test

@@ -28,11 +28,6 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -191,31 +186,9 @@ class PooledPredictApiTest {
         for (int t = 0; t < THREADS; t++) {
             alone.add(endpoint.probabilities(features(t), 0));
         }
-        assertThat(alone).as("the inputs must tell the clients apart").doesNotHaveDuplicates();
         assertThat(alone).allSatisfy(answer -> assertThat(answer).hasSize(3));
-
-        CountDownLatch start = new CountDownLatch(1);
-        ExecutorService clients = Executors.newFixedThreadPool(THREADS);
-        try {
-            List<Future<Integer>> done = new ArrayList<>();
-            for (int t = 0; t < THREADS; t++) {
-                int client = t;
-                done.add(clients.submit(() -> {
-                    start.await();
-                    for (int i = 0; i < REQUESTS_PER_THREAD; i++) {
-                        assertThat(endpoint.probabilities(features(client), i % endpoint.forms()))
-                                .as("client %d, request %d", client, i).isEqualTo(alone.get(client));
-                    }
-                    return REQUESTS_PER_THREAD;
-                }));
-            }
-            start.countDown();
-            for (Future<Integer> f : done) {
-                assertThat(f.get(120, TimeUnit.SECONDS)).isEqualTo(REQUESTS_PER_THREAD);
-            }
-        } finally {
-            clients.shutdownNow();
-        }
+        ConcurrentClients.eachGetsItsOwnAnswers(alone, REQUESTS_PER_THREAD,
+                (client, i) -> endpoint.probabilities(features(client), i % endpoint.forms()));
     }
 
     /**

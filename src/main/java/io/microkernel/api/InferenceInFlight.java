@@ -39,12 +39,15 @@ public class InferenceInFlight {
     Instance<ServedModel> served;
 
     private volatile boolean stopping;
+    /** The served model once an inference request has counted itself on it; the stop never creates it. */
+    private volatile ServedModel counted;
 
     void install(@Observes Router router) {
         router.route().order(Integer.MIN_VALUE).handler(context -> {
             ServedModel model = isInference(context) && served.isResolvable() ? served.get() : null;
             if (model != null) {
                 model.requestArrived();
+                counted = model;
             }
             if (stopping) {
                 if (model != null) {
@@ -62,10 +65,10 @@ public class InferenceInFlight {
 
     void onStop(@Observes ShutdownEvent event) {
         stopping = true;
-        if (!served.isResolvable()) {
+        ServedModel model = counted;
+        if (model == null) {
             return;
         }
-        ServedModel model = served.get();
         long deadline = System.nanoTime() + STOP_WAIT.toNanos();
         while (model.requestsInFlight() > 0 && System.nanoTime() - deadline < 0) {
             LockSupport.parkNanos(1_000_000);

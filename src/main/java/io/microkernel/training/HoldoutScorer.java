@@ -43,17 +43,12 @@ final class HoldoutScorer {
         this.batchSize = Math.max(1, batchSize);
     }
 
-    /** Runs {@code pause} before each batch it scores (a round gives way to serving there); returns this. */
-    HoldoutScorer pausingWith(Runnable pause) {
-        this.beforeBatch = pause;
-        return this;
-    }
-
     /**
-     * As {@link #pausingWith(Runnable)}, and sizes the batches so that one takes about {@code batchTime}
-     * (from the time per row of the batch before; at most the batch size given): on a model whose rows
-     * are slow, a batch of the full size would run for a long time between two chances to give way.
-     * The answers do not depend on the batch sizes (the loss up to float rounding).
+     * Runs {@code pause} before each batch it scores (a round gives way to serving there), and with a
+     * {@code batchTime} above zero sizes the batches so that one takes about that long (from the time
+     * per row of the batch before; at most the batch size given): on a model whose rows are slow, a
+     * batch of the full size would run for a long time between two chances to give way. The answers
+     * do not depend on the batch sizes (the loss up to float rounding). Returns this.
      */
     HoldoutScorer pausingWith(Runnable pause, java.time.Duration batchTime) {
         this.beforeBatch = pause;
@@ -128,7 +123,7 @@ final class HoldoutScorer {
 
     /**
      * The holdout in order, batch by batch, with the pause before each: batches of the batch size, or
-     * sized by time when {@link #pausingWith(Runnable, java.time.Duration)} asked for it.
+     * sized by time when {@link #pausingWith} asked for it.
      */
     private void forEachBatch(BatchWork work) throws OrtException {
         int rows = batchNanos > 0 ? Math.min(batchSize, FIRST_TIMED_ROWS) : batchSize;

@@ -380,8 +380,8 @@ public final class TrainingRound {
      * evaluation still gives way that often.
      */
     HoldoutScorer scorer(List<Sample> samples) {
-        HoldoutScorer scorer = new HoldoutScorer(env, description, samples, EVAL_BATCH);
-        return yield.enabled() ? scorer.pausingWith(yield::pause, YIELDING_EVAL_BATCH_TIME) : scorer.pausingWith(yield::pause);
+        return new HoldoutScorer(env, description, samples, EVAL_BATCH)
+                .pausingWith(yield::pause, yield.enabled() ? YIELDING_EVAL_BATCH_TIME : java.time.Duration.ZERO);
     }
 
     /** The version on the reference set (its loss is not computed: the gate compares predictions). */

@@ -43,7 +43,8 @@ class HoldoutScorerTest {
         List<Sample> samples = samples(set.description().inputs().get(0).name(), 40);
         AtomicInteger fixedPauses = new AtomicInteger();
         AtomicInteger timedPauses = new AtomicInteger();
-        HoldoutScorer fixed = new HoldoutScorer(env, set.description(), samples, 16).pausingWith(fixedPauses::incrementAndGet);
+        HoldoutScorer fixed = new HoldoutScorer(env, set.description(), samples, 16)
+                .pausingWith(fixedPauses::incrementAndGet, Duration.ZERO);
         // A target no batch can meet: after the first batch of FIRST_TIMED_ROWS rows, one row per batch.
         HoldoutScorer timed = new HoldoutScorer(env, set.description(), samples, 16)
                 .pausingWith(timedPauses::incrementAndGet, Duration.ofNanos(1));

@@ -126,12 +126,7 @@ final class GrpcTensors {
         return outputs.stream().filter(o -> requested.contains(o.name())).toList();
     }
 
-    /** Data packed as the protocol sends it: row-major, little-endian, no padding; read into a buffer of its own. */
-    static TensorData raw(ByteString bytes) {
-        return raw(bytes, BufferPool.NONE);
-    }
-
-    /** Like {@link #raw(ByteString)}, into a buffer borrowed from {@code pool}. */
+    /** Data packed as the protocol sends it (row-major, little-endian, no padding), read into a buffer borrowed from {@code pool}. */
     static TensorData raw(ByteString bytes, BufferPool pool) {
         return (dtype, shape, what) -> {
             if (dtype.isString()) {
@@ -152,12 +147,10 @@ final class GrpcTensors {
         };
     }
 
-    /** Data in the typed field of {@code contents} that the datatype the model takes calls for; read into a buffer of its own. */
-    static TensorData typed(InferTensorContents contents) {
-        return typed(contents, BufferPool.NONE);
-    }
-
-    /** Like {@link #typed(InferTensorContents)}, into a buffer borrowed from {@code pool}. */
+    /**
+     * Data in the typed field of {@code contents} that the datatype the model takes calls for, read
+     * into a buffer borrowed from {@code pool}.
+     */
     static TensorData typed(InferTensorContents contents, BufferPool pool) {
         return (dtype, shape, what) -> {
             ContentsField field = ContentsField.forDatatype(dtype.oipName()).orElseThrow(() -> malformed(what
